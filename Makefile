@@ -1,0 +1,137 @@
+# readyd: non-recursive GNU Makefile.
+#
+#   make            build build/readyd
+#   make run        start a local PostgreSQL, PgBouncer and Redis on
+#                   loopback and run readyd against them in the foreground
+#   make test       unit tests (cmocka) and integration tests (real servers)
+#   make test-asan  the same suite built with ASan/UBSan
+#   make bench      benchmarks
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make fmt-check  clang-format check;  make fmt  reformat
+#   make deps       install the Debian packages build, run and tests need
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS      := libpq hiredis libevent libevent_extra inih jansson
+TEST_PKGS := cmocka
+
+WARNINGS  := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes \
+	     -Wmissing-prototypes -Wshadow -Wwrite-strings \
+	     -Wimplicit-fallthrough -Wformat=2 -Wpointer-arith \
+	     -Wno-format-nonliteral
+OPT       ?= -O2 -g
+SAN       ?=
+CPPFLAGS  += -D_GNU_SOURCE -DREADYD_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD)
+ALL_CFLAGS = $(WARNINGS) $(OPT) $(SAN) $(CFLAGS) \
+	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+TEST_LIBS  = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+
+# Every module but main.c; tests link these.
+LIB_SRCS  := src/config.c src/log.c src/probe.c src/probe_pg.c \
+	     src/probe_pgbouncer.c src/probe_redis.c src/resolve.c \
+	     src/sched.c src/http.c src/render_json.c src/render_text.c \
+	     src/client.c
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
+MAIN_OBJ  := $(BUILD)/main.o
+
+UNIT_TESTS := test_config test_sched test_render test_probe
+UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
+
+.PHONY: all run test unit integration test-asan bench install clean \
+	fmt fmt-check deps deps-build
+
+all: $(BUILD)/readyd
+
+$(BUILD)/readyd: $(MAIN_OBJ) $(LIB_OBJS)
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The built-in default configuration is config/readyd.conf, verbatim.
+$(BUILD)/builtin_conf.c: config/readyd.conf | $(BUILD)
+	{ echo '/* generated from config/readyd.conf: do not edit */'; \
+	  echo 'const char readyd_builtin_conf[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/builtin_conf.o: $(BUILD)/builtin_conf.c
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-variable-declarations \
+	    -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c tests/fake_probe.c $(LIB_OBJS) \
+    $(wildcard tests/*.h) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) -Wno-missing-prototypes \
+	    -o $@ $< tests/fake_probe.c $(LIB_OBJS) $(LIBS) $(TEST_LIBS)
+
+$(BUILD) $(BUILD)/tests:
+	mkdir -p $@
+
+# ---- tests ----
+
+unit: deps-build $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
+	    (cd tests && ../$$t); done
+
+integration: deps $(BUILD)/readyd
+	tests/integration/run.sh $(BUILD)/readyd
+
+test: deps
+	$(MAKE) unit
+	$(MAKE) integration
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps
+	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
+	    unit integration
+
+bench: deps $(BUILD)/readyd
+	tests/bench/run.sh $(BUILD)/readyd
+
+# ---- running against a local stack ----
+
+run: deps $(BUILD)/readyd
+	tests/stack/run-local.sh $(BUILD)/readyd
+
+# ---- packaging ----
+
+install: $(BUILD)/readyd
+	install -D -m 0755 $(BUILD)/readyd $(DESTDIR)$(PREFIX)/bin/readyd
+	install -D -m 0644 config/readyd.conf \
+	    $(DESTDIR)$(PREFIX)/share/readyd/readyd.conf.example
+	if [ -f docs/readyd.8 ]; then install -D -m 0644 docs/readyd.8 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/readyd.8; fi
+
+clean:
+	rm -rf build build-asan
+
+# ---- style ----
+
+FMT_FILES = $(wildcard src/*.c include/*.h tests/*.c tests/*.h)
+
+fmt:
+	clang-format -i $(FMT_FILES)
+
+fmt-check: deps-build
+	clang-format --dry-run -Werror $(FMT_FILES)
+
+# ---- dependencies (Debian 12) ----
+
+BUILD_DEBS := gcc make pkg-config libc6-dev libpq-dev libhiredis-dev \
+	      libevent-dev libinih-dev libjansson-dev libcmocka-dev \
+	      clang-format
+RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
+	      postgresql-client curl procps iproute2 util-linux valgrind
+
+deps-build:
+	@tests/stack/deps.sh $(BUILD_DEBS)
+
+deps:
+	@tests/stack/deps.sh $(BUILD_DEBS) $(RUN_DEBS)

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Configuration: INI parsing, ${VAR} expansion, durations, validation.
+ * Owns: struct config and everything hanging off it.
+ */
+#ifndef READYD_CONFIG_H
+#define READYD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct probe_ops;
+
+/* Exit status for a configuration error (EX_CONFIG). */
+#define CONFIG_EXIT 78
+
+enum config_details {
+	CONFIG_DETAILS_LOCAL,
+	CONFIG_DETAILS_ALL,
+	CONFIG_DETAILS_NONE,
+	CONFIG_DETAILS_COUNT
+};
+
+/* One [check NAME] section, with [defaults] applied. */
+struct check_cfg {
+	char *name;		     /* owned */
+	const struct probe_ops *ops; /* static, from probe_find(kind) */
+	char *host;		     /* owned; name or numeric address */
+	int port;		     /* 1-65535 */
+	char *dbname;		     /* owned; NULL for redis */
+	char *user;		     /* owned; NULL if unset */
+	char *password;		     /* owned secret; NULL if unset */
+	char *options;		     /* owned; NULL if unset (pg kinds) */
+	int db;			     /* redis logical database, 0-15 */
+	bool required;		     /* counts toward /ready */
+	int64_t interval_ms;	     /* between probes once started */
+	int64_t timeout_ms;	     /* deadline of one attempt */
+	int64_t start_period_ms;     /* failures inside do not count */
+	int64_t start_interval_ms;   /* between probes while starting */
+	int retries;		     /* consecutive failures to fail */
+	int64_t fast_interval_ms;    /* re-check spacing after a failure */
+	int rise;		     /* successes to come back from fail */
+	bool watch;		     /* keep the last good connection */
+	char **depends_on;	     /* owned; NULL-terminated names */
+	size_t *depends_idx;	     /* owned; indexes into config checks */
+	size_t ndepends;	     /* entries in depends_on/depends_idx */
+	int line;		     /* line of the section header */
+};
+
+/* One [group NAME] section. */
+struct group_cfg {
+	char *name;	/* owned */
+	size_t *checks; /* owned; indexes into config checks */
+	size_t nchecks; /* entries in checks */
+	int line;	/* line of the section header */
+};
+
+struct config {
+	char *path;		     /* owned; "(built-in)" for the default */
+	char *listen_host;	     /* owned; numeric address or name */
+	int listen_port;	     /* 1-65535 */
+	enum config_details details; /* who sees error text */
+	struct check_cfg *checks;    /* owned array, in file order */
+	size_t nchecks;
+	struct group_cfg *groups; /* owned array, in file order */
+	size_t ngroups;
+};
+
+/*
+ * Load and validate a configuration. path NULL means: $READYD_CONFIG,
+ * else /etc/readyd/readyd.conf if it exists, else the built-in default.
+ * On failure returns NULL and fills err with one or more lines of
+ * "FILE:LINE: ..." (newline-separated, no final newline).
+ */
+struct config *config_load(const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Load from text in memory; name is used as FILE in messages. */
+struct config *config_load_string(const char *name, const char *text, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+
+/* Free a configuration; NULL does nothing. */
+void config_free(struct config *cfg);
+
+/* The text of the built-in default (identical to config/readyd.conf). */
+const char *config_builtin(void);
+
+/*
+ * Parse a duration ("250ms", "10s", "2m", "1h", bare number = seconds)
+ * into milliseconds. Returns 0, or -1 with err filled.
+ */
+int config_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/*
+ * Expand ${VAR}, ${VAR:-default} and the VAR_FILE convention in in.
+ * On success *out is a new string the caller frees. Returns 0, or -1
+ * with err filled (naming the variable, never a value).
+ */
+int config_expand(const char *in, char **out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Index of the check or group called name, or -1. */
+int config_find_check(const struct config *cfg, const char *name);
+int config_find_group(const struct config *cfg, const char *name);
+
+/* Print the effective configuration as INI, every secret masked. */
+void config_print(const struct config *cfg, FILE *out);
+
+/* The name of a details setting ("local", "all", "none"). */
+const char *config_details_name(enum config_details d);
+
+#endif /* READYD_CONFIG_H */

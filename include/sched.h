@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scheduler: per-check timers, attempt deadlines, the compose-style
+ * state machine, and every write to a check's state.
+ * Owns: struct sched and struct target.
+ */
+#ifndef READYD_SCHED_H
+#define READYD_SCHED_H
+
+#include "probe.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct event_base;
+struct resolver;
+struct config;
+struct check_cfg;
+struct render_check;
+
+enum sched_state { SCHED_STARTING, SCHED_PASS, SCHED_FAIL, SCHED_STATE_COUNT };
+
+enum sched_mode {
+	SCHED_MODE_SERVE, /* probe forever on the configured timings */
+	SCHED_MODE_ONCE,  /* one attempt per check; each failure decides */
+	SCHED_MODE_WAIT,  /* re-probe every fast_interval until pass */
+	SCHED_MODE_COUNT
+};
+
+/* The state of one check; written only by sched.c. */
+struct target {
+	const struct check_cfg *cfg; /* borrowed from config */
+	struct sched *s;	     /* borrowed, the owner */
+	struct probe probe;	     /* the probe of this check */
+	char target[160];	     /* host:port/db, for display */
+	enum sched_state state;	     /* starting, pass, fail */
+	enum probe_status reason;    /* last attempt's outcome */
+	char errstr[PROBE_ERRLEN];   /* last failure's text */
+	int failures;		     /* counted failures in a row */
+	int successes;		     /* successes in a row */
+	int attempts;		     /* finished attempts */
+	double latency_ms;	     /* of the last attempt, or -1 */
+	int64_t started_ms;	     /* monotonic: sched start */
+	int64_t attempt_ms;	     /* monotonic: attempt start */
+	int64_t next_ms;	     /* monotonic: next attempt */
+	time_t last_check;	     /* wall: last attempt's end */
+	time_t since;		     /* wall: last state change */
+	bool enabled;		     /* probed at all */
+	bool in_flight;		     /* an attempt is running */
+	bool resolving;		     /* ...and is in its lookup */
+	struct event *timer;	     /* owned; next attempt */
+	struct event *deadline;	     /* owned; attempt deadline */
+	struct resolve_req *dns;     /* owned by resolve.c; lookup */
+};
+
+/* Called after every finished attempt of check i. */
+typedef void sched_attempt_fn(struct sched *s, size_t i, void *arg);
+
+/*
+ * Create a scheduler for cfg's checks on base. only, when not NULL, has
+ * cfg->nchecks entries and enables just the checks set there. Nothing
+ * runs before sched_start(). Returns NULL with err filled on failure.
+ */
+struct sched *
+sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
+    enum sched_mode mode, const bool *only, char *err, size_t errlen);
+
+/* Run the first attempt of every enabled check now. */
+int sched_start(struct sched *s) __attribute__((warn_unused_result));
+
+/* Cancel every attempt and timer and free s; NULL does nothing. */
+void sched_free(struct sched *s);
+
+/* Ask to be told of every finished attempt. */
+void sched_set_notify(struct sched *s, sched_attempt_fn *fn, void *arg);
+
+size_t sched_count(const struct sched *s);
+const struct target *sched_target(const struct sched *s, size_t i);
+
+/* Whether check i passes now (in ONCE mode: its attempt succeeded). */
+bool sched_target_is_pass(const struct sched *s, size_t i);
+
+/* Whether every enabled check has finished at least one attempt. */
+bool sched_is_settled(const struct sched *s);
+
+/* Milliseconds until check i is probed again (0 if in flight). */
+int64_t sched_next_in_ms(const struct sched *s, size_t i);
+
+/*
+ * Fill out with check i's snapshot; the strings point into s and stay
+ * valid until the next loop iteration. Error text only when details.
+ */
+void sched_view(
+    const struct sched *s, size_t i, bool details, struct render_check *out);
+
+/* The name of a state ("starting", "pass", "fail"). */
+const char *sched_state_name(enum sched_state st);
+
+/* ---- the state machine, exposed for tests (fake clock) ---- */
+
+/*
+ * Record the outcome of one attempt of t at monotonic time now_ms and
+ * wall time wall; updates counters and state (logging a change).
+ */
+void sched_record(struct target *t, enum sched_mode mode, enum probe_status st,
+    const char *errstr, int64_t now_ms, time_t wall);
+
+/* The delay before t's next attempt, given its state after a record. */
+int64_t sched_next_delay(const struct target *t, enum sched_mode mode);
+
+/* Monotonic milliseconds. */
+int64_t sched_now_ms(void);
+
+#endif /* READYD_SCHED_H */

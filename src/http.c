@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTTP server: routes, methods, status codes and limits. Answers come
+ * from the scheduler's memory (DESIGN.md invariant 2).
+ * Owns: struct http_server, the evhttp instance and its listener.
+ */
+#include "http.h"
+
+#include "config.h"
+#include "log.h"
+#include "render.h"
+#include "sched.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#define HTTP_TIMEOUT_S	     5	  /* a request must arrive within */
+#define HTTP_MAX_HEADERS     8192 /* bytes of request headers */
+#define HTTP_MAX_BODY	     1024 /* bytes of request body */
+#define HTTP_ACCEPT_PAUSE_MS 1000 /* listener pause after EMFILE */
+#define HTTP_MAX_EXCLUDES    64
+
+struct http_server {
+	struct event_base *base;	 /* borrowed from main */
+	struct evhttp *http;		 /* owned */
+	struct evconnlistener *listener; /* owned by http */
+	const struct config *cfg;	 /* borrowed from main */
+	struct sched *s;		 /* borrowed from main */
+	bool draining;			 /* /ready says 503 */
+};
+
+/* ---- helpers ---- */
+
+static bool
+http_peer_is_local(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	char *addr = NULL;
+	ev_uint16_t port;
+
+	if (evcon == NULL)
+		return false;
+	evhttp_connection_get_peer(evcon, &addr, &port);
+	if (addr == NULL)
+		return false;
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+	    strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+static void
+http_send(struct evhttp_request *req, int code, const char *reason,
+    const char *ctype, struct evbuffer *body)
+{
+	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
+	char len[32];
+
+	evhttp_add_header(hdr, "Cache-Control", "no-store");
+	if (ctype != NULL)
+		evhttp_add_header(hdr, "Content-Type", ctype);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		/* evhttp would send a HEAD body: state the length, send none */
+		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(body));
+		evhttp_add_header(hdr, "Content-Length", len);
+		evbuffer_drain(body, evbuffer_get_length(body));
+	}
+	evhttp_send_reply(req, code, reason, body);
+}
+
+static void
+http_send_text(
+    struct evhttp_request *req, int code, const char *reason, const char *text)
+{
+	struct evbuffer *body = evbuffer_new();
+
+	if (body == NULL) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	evbuffer_add_printf(body, "%s\n", text);
+	http_send(req, code, reason, "text/plain; charset=utf-8", body);
+	evbuffer_free(body);
+}
+
+/* ---- /ready ---- */
+
+static bool
+http_is_excluded(const char *name, const char *const *excl, size_t nexcl)
+{
+	for (size_t i = 0; i < nexcl; i++)
+		if (strcmp(excl[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void
+http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
+    struct evkeyvalq *query)
+{
+	const struct config *cfg = h->cfg;
+	const char *excl[HTTP_MAX_EXCLUDES];
+	size_t nexcl = 0, n = 0, idx[256], ncand = 0;
+	struct render_check *views;
+	struct render_view v = {.ready = true};
+	struct evbuffer *body;
+	bool verbose = false, details, single = false;
+	int64_t retry_ms = -1;
+	struct evkeyval *kv;
+	int rc;
+
+	TAILQ_FOREACH(kv, query, next)
+	{
+		if (strcmp(kv->key, "verbose") == 0)
+			verbose = true;
+		else if (strcmp(kv->key, "exclude") == 0 &&
+		    nexcl < HTTP_MAX_EXCLUDES)
+			excl[nexcl++] = kv->value;
+	}
+	/* the candidate checks: all, one group's, or one check */
+	if (name == NULL) {
+		for (size_t i = 0; i < cfg->nchecks && ncand < 256; i++)
+			idx[ncand++] = i;
+	} else if ((rc = config_find_group(cfg, name)) >= 0) {
+		const struct group_cfg *g = &cfg->groups[rc];
+
+		for (size_t i = 0; i < g->nchecks && ncand < 256; i++)
+			idx[ncand++] = g->checks[i];
+	} else if ((rc = config_find_check(cfg, name)) >= 0) {
+		idx[ncand++] = (size_t)rc;
+		single = true;
+	} else {
+		http_send_text(
+		    req, HTTP_NOTFOUND, "Not Found", "unknown check or group");
+		return;
+	}
+
+	views = calloc(ncand ? ncand : 1, sizeof(*views));
+	body = evbuffer_new();
+	if (views == NULL || body == NULL) {
+		free(views);
+		if (body != NULL)
+			evbuffer_free(body);
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	details = cfg->details == CONFIG_DETAILS_ALL ||
+	    (cfg->details == CONFIG_DETAILS_LOCAL && http_peer_is_local(req));
+	for (size_t k = 0; k < ncand; k++) {
+		size_t i = idx[k];
+
+		if (http_is_excluded(cfg->checks[i].name, excl, nexcl))
+			continue;
+		sched_view(h->s, i, details, &views[n]);
+		if (!views[n].pass && (views[n].required || single)) {
+			int64_t due = sched_next_in_ms(h->s, i);
+
+			v.ready = false;
+			if (retry_ms < 0 || due < retry_ms)
+				retry_ms = due;
+		}
+		n++;
+	}
+	if (h->draining) {
+		v.ready = false;
+		retry_ms = 1000;
+	}
+	v.checks = views;
+	v.nchecks = n;
+	rc = verbose ? render_text(&v, body) : render_json(&v, body);
+	free(views);
+	if (rc < 0) {
+		evbuffer_free(body);
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	if (!v.ready) {
+		char ra[32];
+
+		/* a whole second at least: when the next verdict can change */
+		snprintf(ra, sizeof(ra), "%lld",
+		    (long long)(retry_ms < 1000 ? 1 : (retry_ms + 999) / 1000));
+		evhttp_add_header(
+		    evhttp_request_get_output_headers(req), "Retry-After", ra);
+	}
+	http_send(req, v.ready ? HTTP_OK : HTTP_SERVUNAVAIL,
+	    v.ready ? "OK" : "Service Unavailable",
+	    verbose ? "text/plain; charset=utf-8" : "application/health+json",
+	    body);
+	evbuffer_free(body);
+}
+
+/* ---- routing ---- */
+
+static void
+http_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct http_server *h = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct evkeyvalq query;
+	const char *rawpath, *rawquery, *name = NULL;
+	char *path;
+
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "GET, HEAD");
+		http_send_text(
+		    req, 405, "Method Not Allowed", "method not allowed");
+		return;
+	}
+	rawpath = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (rawpath == NULL || rawpath[0] == '\0')
+		rawpath = "/";
+	path = evhttp_uridecode(rawpath, 0, NULL);
+	if (path == NULL) {
+		http_send_text(req, HTTP_BADREQUEST, "Bad Request", "bad path");
+		return;
+	}
+	TAILQ_INIT(&query);
+	rawquery = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	if (rawquery != NULL && evhttp_parse_query_str(rawquery, &query) < 0) {
+		evhttp_clear_headers(&query);
+		free(path);
+		http_send_text(
+		    req, HTTP_BADREQUEST, "Bad Request", "bad query string");
+		return;
+	}
+
+	if (strcmp(path, "/live") == 0 || strcmp(path, "/livez") == 0) {
+		http_send_text(req, HTTP_OK, "OK", "ok");
+	} else if (strcmp(path, "/ready") == 0 ||
+	    strcmp(path, "/readyz") == 0) {
+		http_ready(h, req, NULL, &query);
+	} else if (strncmp(path, "/ready/", 7) == 0 ||
+	    strncmp(path, "/readyz/", 8) == 0) {
+		name = strchr(path + 1, '/') + 1;
+		if (*name == '\0' || strchr(name, '/') != NULL)
+			http_send_text(
+			    req, HTTP_NOTFOUND, "Not Found", "not found");
+		else
+			http_ready(h, req, name, &query);
+	} else {
+		http_send_text(req, HTTP_NOTFOUND, "Not Found", "not found");
+	}
+	evhttp_clear_headers(&query);
+	free(path);
+}
+
+/* ---- running out of descriptors ---- */
+
+static void
+http_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(arg);
+}
+
+/*
+ * accept() failed (EMFILE, ENFILE, ENOBUFS...): evhttp would retry at
+ * once, forever, spinning the CPU. Pause the listener and retry shortly.
+ * The callback's argument is evhttp's, not ours: the listener is enough.
+ */
+static void
+http_accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct timeval tv = {
+	    HTTP_ACCEPT_PAUSE_MS / 1000, (HTTP_ACCEPT_PAUSE_MS % 1000) * 1000};
+	int e = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	evconnlistener_disable(lev);
+	log_warn("http: accept: %s; pausing the listener for %dms",
+	    evutil_socket_error_to_string(e), HTTP_ACCEPT_PAUSE_MS);
+	if (event_base_once(evconnlistener_get_base(lev), -1, EV_TIMEOUT,
+		http_resume_cb, lev, &tv) != 0)
+		evconnlistener_enable(lev);
+}
+
+/* ---- lifecycle ---- */
+
+struct http_server *
+http_new(struct event_base *base, const char *host, int port,
+    const struct config *cfg, struct sched *s, char *err, size_t errlen)
+{
+	struct evhttp_bound_socket *bound;
+	struct http_server *h;
+
+	h = calloc(1, sizeof(*h));
+	if (h == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->base = base;
+	h->cfg = cfg;
+	h->s = s;
+	h->http = evhttp_new(base);
+	if (h->http == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out_free;
+	}
+	/* every method reaches us, so that we answer 405, not 501 */
+	evhttp_set_allowed_methods(h->http,
+	    EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+		EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+		EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_timeout(h->http, HTTP_TIMEOUT_S);
+	evhttp_set_max_headers_size(h->http, HTTP_MAX_HEADERS);
+	evhttp_set_max_body_size(h->http, HTTP_MAX_BODY);
+	evhttp_set_gencb(h->http, http_request_cb, h);
+	bound =
+	    evhttp_bind_socket_with_handle(h->http, host, (ev_uint16_t)port);
+	if (bound == NULL) {
+		snprintf(err, errlen, "listen %s:%d: cannot bind: %s", host,
+		    port, strerror(errno));
+		goto out_free;
+	}
+	h->listener = evhttp_bound_socket_get_listener(bound);
+	evconnlistener_set_error_cb(h->listener, http_accept_error_cb);
+	return h;
+
+out_free:
+	http_free(h);
+	return NULL;
+}
+
+void
+http_set_source(
+    struct http_server *h, const struct config *cfg, struct sched *s)
+{
+	h->cfg = cfg;
+	h->s = s;
+}
+
+void
+http_set_draining(struct http_server *h, bool draining)
+{
+	h->draining = draining;
+}
+
+void
+http_free(struct http_server *h)
+{
+	if (h == NULL)
+		return;
+	if (h->http != NULL)
+		evhttp_free(h->http);
+	free(h);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The backend table and the helpers every probe shares.
+ * Owns: probe_table[] and the status names.
+ */
+#include "probe.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The only place that names every backend. */
+static const struct probe_ops *const probe_table[] = {
+    &probe_pg_ops,
+    &probe_pgbouncer_ops,
+    &probe_redis_ops,
+};
+
+#define PROBE_TABLE_LEN (sizeof(probe_table) / sizeof(probe_table[0]))
+
+static const char *const probe_status_names[PROBE_STATUS_COUNT] = {
+    [PROBE_OK] = "ok",
+    [PROBE_REFUSED] = "refused",
+    [PROBE_TIMEOUT] = "timeout",
+    [PROBE_DNS] = "dns",
+    [PROBE_AUTH] = "auth",
+    [PROBE_STARTING] = "starting",
+    [PROBE_SATURATED] = "saturated",
+    [PROBE_BUSY] = "busy",
+    [PROBE_REJECTED] = "rejected",
+    [PROBE_PROTOCOL] = "protocol",
+    [PROBE_IO] = "io",
+    [PROBE_DEPENDENCY] = "dependency",
+    [PROBE_STALE] = "stale",
+};
+
+const char *
+probe_status_name(enum probe_status st)
+{
+	if ((unsigned)st >= PROBE_STATUS_COUNT)
+		return "unknown";
+	return probe_status_names[st];
+}
+
+const struct probe_ops *
+probe_find(const char *kind)
+{
+	for (size_t i = 0; i < PROBE_TABLE_LEN; i++)
+		if (strcmp(probe_table[i]->name, kind) == 0)
+			return probe_table[i];
+	return NULL;
+}
+
+const char *
+probe_kinds(void)
+{
+	static char kinds[128];
+
+	if (kinds[0] == '\0') {
+		size_t len = 0;
+
+		for (size_t i = 0; i < PROBE_TABLE_LEN; i++) {
+			int n = snprintf(kinds + len, sizeof(kinds) - len,
+			    "%s%s", i ? " | " : "", probe_table[i]->name);
+			if (n < 0 || (size_t)n >= sizeof(kinds) - len)
+				break;
+			len += (size_t)n;
+		}
+	}
+	return kinds;
+}
+
+void
+probe_seterr(struct probe *p, const char *fmt, ...)
+{
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	vsnprintf(p->errstr, sizeof(p->errstr), fmt, ap);
+	va_end(ap);
+	len = strlen(p->errstr);
+	while (len > 0 &&
+	    (p->errstr[len - 1] == '\n' || p->errstr[len - 1] == '\r' ||
+		p->errstr[len - 1] == ' '))
+		p->errstr[--len] = '\0';
+	for (char *s = p->errstr; *s != '\0'; s++)
+		if (*s == '\n' || *s == '\r' || *s == '\t')
+			*s = ' ';
+}

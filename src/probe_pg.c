@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PostgreSQL probe: PQconnectStartParams/PQconnectPoll with hostaddr set,
+ * then SELECT 1 with PQsendQuery, all on the event loop.
+ * Owns: struct pg_check, the PGconn and the socket event of an attempt.
+ */
+#include "probe_pg.h"
+
+#include "config.h"
+
+#include <ctype.h>
+#include <event2/event.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum pg_step { PG_STEP_CONNECT, PG_STEP_QUERY, PG_STEP_COUNT };
+
+static const char *const pg_step_names[PG_STEP_COUNT] = {
+    [PG_STEP_CONNECT] = "connect",
+    [PG_STEP_QUERY] = "query",
+};
+
+struct pg_check {
+	struct probe *p;		/* borrowed from sched */
+	PGconn *conn;			/* owned; PQfinish exactly once */
+	struct event *ev;		/* owned; on PQsocket() */
+	enum pg_step step;		/* where the attempt is */
+	bool got_row;			/* SELECT 1 returned its row */
+	probe_pg_classify_fn *classify; /* static, from the kind */
+};
+
+static void pg_event_cb(evutil_socket_t fd, short what, void *arg);
+
+/* ---- classification ---- */
+
+const char *
+probe_pg_sqlstate(const char *msg, char *code)
+{
+	static const char *const sev[] = {"FATAL:  ", "ERROR:  ", "PANIC:  "};
+
+	for (size_t i = 0; i < sizeof(sev) / sizeof(sev[0]); i++) {
+		const char *s = strstr(msg, sev[i]);
+		size_t n;
+
+		if (s == NULL)
+			continue;
+		s += strlen(sev[i]);
+		for (n = 0; n < 5; n++)
+			if (!isupper((unsigned char)s[n]) &&
+			    !isdigit((unsigned char)s[n]))
+				break;
+		if (n == 5 && s[5] == ':') {
+			memcpy(code, s, 5);
+			code[5] = '\0';
+			return code;
+		}
+	}
+	return NULL;
+}
+
+static bool
+pg_contains_any(const char *msg, const char *const *needles)
+{
+	for (; *needles != NULL; needles++)
+		if (strcasestr(msg, *needles) != NULL)
+			return true;
+	return false;
+}
+
+enum probe_status
+probe_pg_classify(
+    const char *msg, const char *sqlstate, char *hint, size_t hintlen)
+{
+	static const char *const refused[] = {"Connection refused", NULL};
+	static const char *const timeout[] = {
+	    "timeout expired", "timed out", NULL};
+	static const char *const dns[] = {
+	    "could not translate host name", NULL};
+	static const char *const protocol[] = {"expected authentication",
+	    "invalid", "unexpected", "protocol", "SSL", "received", NULL};
+
+	if (hintlen > 0)
+		hint[0] = '\0';
+	if (sqlstate != NULL) {
+		if (strcmp(sqlstate, "57P03") == 0)
+			return PROBE_STARTING; /* the database is starting up */
+		if (strncmp(sqlstate, "53", 2) == 0)
+			return PROBE_SATURATED; /* 53300 too many clients */
+		if (strncmp(sqlstate, "28", 2) == 0 ||
+		    strcmp(sqlstate, "42501") == 0)
+			return PROBE_AUTH;
+		if (strcmp(sqlstate, "3D000") == 0 ||
+		    strcmp(sqlstate, "42704") == 0 ||
+		    strcmp(sqlstate, "22023") == 0)
+			return PROBE_REJECTED; /* database, bad options */
+		if (strcmp(sqlstate, "08P01") == 0 &&
+		    strstr(msg, "unsupported startup parameter") != NULL)
+			return PROBE_REJECTED;
+		if (strncmp(sqlstate, "57P", 3) == 0)
+			return PROBE_IO; /* shutting down, crashed */
+		if (strncmp(sqlstate, "08", 2) == 0)
+			return PROBE_PROTOCOL;
+		return PROBE_PROTOCOL;
+	}
+	if (pg_contains_any(msg, refused))
+		return PROBE_REFUSED;
+	if (pg_contains_any(msg, timeout))
+		return PROBE_TIMEOUT;
+	if (pg_contains_any(msg, dns))
+		return PROBE_DNS;
+	if (pg_contains_any(msg, protocol))
+		return PROBE_PROTOCOL;
+	return PROBE_IO;
+}
+
+/* ---- attempt lifecycle ---- */
+
+/* Release everything, then report: the last thing done with p. */
+static void
+pg_finish(struct pg_check *pc, enum probe_status st)
+{
+	struct probe *p = pc->p;
+
+	if (pc->ev != NULL)
+		event_free(pc->ev);
+	PQfinish(pc->conn);
+	p->priv = NULL;
+	free(pc);
+	p->done(p, st);
+}
+
+static void
+pg_fail(struct pg_check *pc, const char *msg, const char *sqlstate)
+{
+	char code[6], hint[160], text[PROBE_ERRLEN];
+	enum probe_status st;
+	char *cut;
+
+	if (sqlstate == NULL)
+		sqlstate = probe_pg_sqlstate(msg, code);
+	st = pc->classify(msg, sqlstate, hint, sizeof(hint));
+	/* verbose mode adds source locations: no use to an operator */
+	snprintf(text, sizeof(text), "%s", msg);
+	if ((cut = strstr(text, "LOCATION:")) != NULL)
+		*cut = '\0';
+	probe_seterr(pc->p, "%s: %s%s", pg_step_names[pc->step], text, hint);
+	pg_finish(pc, st);
+}
+
+static int
+pg_arm(struct pg_check *pc, short what)
+{
+	int fd = PQsocket(pc->conn);
+
+	if (pc->ev != NULL) {
+		event_free(pc->ev);
+		pc->ev = NULL;
+	}
+	if (fd < 0)
+		return -1;
+	pc->ev = event_new(pc->p->base, fd, what, pg_event_cb, pc);
+	if (pc->ev == NULL || event_add(pc->ev, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* Send what libpq buffered; wait for the reply once all is sent. */
+static void
+pg_flush(struct pg_check *pc)
+{
+	int rc = PQflush(pc->conn);
+
+	if (rc < 0) {
+		pg_fail(pc, PQerrorMessage(pc->conn), NULL);
+		return;
+	}
+	if (pg_arm(pc, rc == 1 ? EV_READ | EV_WRITE : EV_READ) < 0)
+		pg_fail(pc, "cannot watch socket", NULL);
+}
+
+static void
+pg_read_result(struct pg_check *pc)
+{
+	PGresult *res;
+
+	if (PQconsumeInput(pc->conn) == 0) {
+		pg_fail(pc, PQerrorMessage(pc->conn), NULL);
+		return;
+	}
+	while (!PQisBusy(pc->conn)) {
+		res = PQgetResult(pc->conn);
+		if (res == NULL) {
+			if (pc->got_row) {
+				pg_finish(pc, PROBE_OK);
+			} else {
+				probe_seterr(pc->p, "query: no row returned");
+				pg_finish(pc, PROBE_PROTOCOL);
+			}
+			return;
+		}
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			if (PQntuples(res) == 1 && PQnfields(res) == 1 &&
+			    strcmp(PQgetvalue(res, 0, 0), "1") == 0)
+				pc->got_row = true;
+			PQclear(res);
+			continue;
+		}
+		{
+			char msg[PROBE_ERRLEN];
+			const char *state;
+
+			snprintf(
+			    msg, sizeof(msg), "%s", PQresultErrorMessage(res));
+			if (msg[0] == '\0')
+				snprintf(msg, sizeof(msg), "unexpected %s",
+				    PQresStatus(PQresultStatus(res)));
+			state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			if (state != NULL) {
+				char code[6];
+
+				snprintf(code, sizeof(code), "%s", state);
+				PQclear(res);
+				pg_fail(pc, msg, code);
+			} else {
+				PQclear(res);
+				pg_fail(pc, msg, NULL);
+			}
+			return;
+		}
+	}
+	if (pg_arm(pc, EV_READ) < 0)
+		pg_fail(pc, "cannot watch socket", NULL);
+}
+
+static void
+pg_connected(struct pg_check *pc)
+{
+	pc->step = PG_STEP_QUERY;
+	if (PQsetnonblocking(pc->conn, 1) != 0 ||
+	    PQsendQuery(pc->conn, "SELECT 1") == 0) {
+		pg_fail(pc, PQerrorMessage(pc->conn), NULL);
+		return;
+	}
+	pg_flush(pc);
+}
+
+static void
+pg_poll(struct pg_check *pc)
+{
+	switch (PQconnectPoll(pc->conn)) {
+	case PGRES_POLLING_OK:
+		pg_connected(pc);
+		return;
+	case PGRES_POLLING_READING:
+		if (pg_arm(pc, EV_READ) < 0)
+			pg_fail(pc, "cannot watch socket", NULL);
+		return;
+	case PGRES_POLLING_WRITING:
+		if (pg_arm(pc, EV_WRITE) < 0)
+			pg_fail(pc, "cannot watch socket", NULL);
+		return;
+	case PGRES_POLLING_FAILED:
+	default:
+		pg_fail(pc, PQerrorMessage(pc->conn), NULL);
+		return;
+	}
+}
+
+static void
+pg_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pg_check *pc = arg;
+
+	(void)fd;
+	if (pc->step == PG_STEP_CONNECT) {
+		pg_poll(pc);
+		return;
+	}
+	if (what & EV_READ) {
+		pg_read_result(pc);
+		return;
+	}
+	pg_flush(pc);
+}
+
+int
+probe_pg_start(struct probe *p, probe_pg_classify_fn *classify)
+{
+	const struct check_cfg *cfg = p->cfg;
+	const char *keys[16], *vals[16];
+	char port[8];
+	struct pg_check *pc;
+	int n = 0;
+
+	pc = calloc(1, sizeof(*pc));
+	if (pc == NULL) {
+		probe_seterr(p, "connect: out of memory");
+		p->status = PROBE_IO;
+		return -1;
+	}
+	pc->p = p;
+	pc->classify = classify;
+	snprintf(port, sizeof(port), "%d", cfg->port);
+	/* host names the server for messages; hostaddr avoids any lookup */
+	keys[n] = "host", vals[n++] = cfg->host;
+	keys[n] = "hostaddr", vals[n++] = p->addr;
+	keys[n] = "port", vals[n++] = port;
+	keys[n] = "dbname", vals[n++] = cfg->dbname;
+	if (cfg->user != NULL)
+		keys[n] = "user", vals[n++] = cfg->user;
+	if (cfg->password != NULL)
+		keys[n] = "password", vals[n++] = cfg->password;
+	if (cfg->options != NULL)
+		keys[n] = "options", vals[n++] = cfg->options;
+	keys[n] = "gssencmode", vals[n++] = "disable";
+	keys[n] = "application_name", vals[n++] = "readyd";
+	keys[n] = NULL, vals[n] = NULL;
+
+	pc->conn = PQconnectStartParams(keys, vals, 0);
+	if (pc->conn == NULL) {
+		probe_seterr(p, "connect: out of memory");
+		p->status = PROBE_IO;
+		free(pc);
+		return -1;
+	}
+	PQsetErrorVerbosity(pc->conn, PQERRORS_VERBOSE);
+	if (PQstatus(pc->conn) == CONNECTION_BAD) {
+		char code[6], hint[160];
+		const char *msg = PQerrorMessage(pc->conn);
+
+		p->status = classify(
+		    msg, probe_pg_sqlstate(msg, code), hint, sizeof(hint));
+		probe_seterr(p, "connect: %s%s", msg, hint);
+		PQfinish(pc->conn);
+		free(pc);
+		return -1;
+	}
+	p->priv = pc;
+	/* before the first poll, act as if PQconnectPoll said WRITING */
+	if (pg_arm(pc, EV_WRITE) < 0) {
+		probe_seterr(p, "connect: cannot watch socket");
+		p->status = PROBE_IO;
+		p->priv = NULL;
+		PQfinish(pc->conn);
+		free(pc);
+		return -1;
+	}
+	return 0;
+}
+
+void
+probe_pg_cancel(struct probe *p)
+{
+	struct pg_check *pc = p->priv;
+
+	if (pc == NULL)
+		return;
+	if (pc->ev != NULL)
+		event_free(pc->ev);
+	PQfinish(pc->conn);
+	free(pc);
+	p->priv = NULL;
+}
+
+int
+probe_pg_validate(const struct check_cfg *cfg, char *err, size_t errlen)
+{
+	if (cfg->dbname == NULL || cfg->dbname[0] == '\0') {
+		snprintf(err, errlen,
+		    "dbname: missing (accepted: a database "
+		    "name of [A-Za-z0-9_])");
+		return -1;
+	}
+	if (cfg->options != NULL && strchr(cfg->options, '\n') != NULL) {
+		snprintf(err, errlen,
+		    "options: contains a newline (accepted: "
+		    "libpq startup options such as "
+		    "-c statement_timeout=0)");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pg_start(struct probe *p)
+{
+	return probe_pg_start(p, probe_pg_classify);
+}
+
+const struct probe_ops probe_pg_ops = {
+    .name = "postgres",
+    .validate = probe_pg_validate,
+    .start = pg_start,
+    .cancel = probe_pg_cancel,
+};

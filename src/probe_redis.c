@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Redis probe: AUTH (when a password is set), SELECT db and PING,
+ * pipelined through hiredis' async API on the event loop, judged in order.
+ * Owns: struct redis_check and the hiredis context of an attempt.
+ */
+#include "probe.h"
+
+#include "config.h"
+
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum redis_step {
+	REDIS_STEP_CONNECT,
+	REDIS_STEP_AUTH,
+	REDIS_STEP_SELECT,
+	REDIS_STEP_PING,
+	REDIS_STEP_COUNT
+};
+
+static const char *const redis_step_names[REDIS_STEP_COUNT] = {
+    [REDIS_STEP_CONNECT] = "connect",
+    [REDIS_STEP_AUTH] = "auth",
+    [REDIS_STEP_SELECT] = "select",
+    [REDIS_STEP_PING] = "ping",
+};
+
+struct redis_check {
+	struct probe *p;	  /* borrowed from sched */
+	redisAsyncContext *ac;	  /* owned until hiredis frees it */
+	enum redis_step steps[3]; /* the commands sent, in order */
+	int nsteps;		  /* entries in steps */
+	int nreplies;		  /* replies (or NULLs) seen so far */
+	enum probe_status st;	  /* first failure, or PROBE_OK */
+	bool cancelled;		  /* sched gave up; free on last reply */
+};
+
+/* ---- classification ---- */
+
+static enum probe_status
+redis_classify_reply(const char *err)
+{
+	static const struct {
+		const char *prefix;
+		enum probe_status st;
+	} rules[] = {
+	    {"LOADING", PROBE_STARTING},
+	    {"MASTERDOWN", PROBE_STARTING},
+	    {"BUSY", PROBE_BUSY},
+	    {"NOAUTH", PROBE_AUTH},
+	    {"WRONGPASS", PROBE_AUTH},
+	    {"NOPERM", PROBE_AUTH},
+	    {"ERR AUTH", PROBE_AUTH},
+	    {"ERR invalid password", PROBE_AUTH},
+	    {"ERR Client sent AUTH", PROBE_AUTH},
+	    {"DENIED", PROBE_REJECTED},
+	    {"ERR DB index is out of range", PROBE_REJECTED},
+	    {"ERR invalid DB index", PROBE_REJECTED},
+	    {"ERR max number of clients", PROBE_SATURATED},
+	};
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (strncmp(err, rules[i].prefix, strlen(rules[i].prefix)) == 0)
+			return rules[i].st;
+	return PROBE_PROTOCOL;
+}
+
+static enum probe_status
+redis_classify_conn(const redisContext *c)
+{
+	switch (c->err) {
+	case REDIS_ERR_PROTOCOL:
+		return PROBE_PROTOCOL;
+	case REDIS_ERR_EOF:
+		return PROBE_IO;
+	case REDIS_ERR_OTHER:
+		/* a spontaneous error reply, e.g. max clients, DENIED */
+		return redis_classify_reply(c->errstr);
+	default:
+		break;
+	}
+	if (strstr(c->errstr, "Connection refused") != NULL)
+		return PROBE_REFUSED;
+	if (strstr(c->errstr, "timed out") != NULL)
+		return PROBE_TIMEOUT;
+	return PROBE_IO;
+}
+
+static void
+redis_set_failure(struct redis_check *rc, enum redis_step step,
+    enum probe_status st, const char *detail)
+{
+	if (rc->st != PROBE_OK)
+		return; /* the first failure wins */
+	rc->st = st;
+	probe_seterr(rc->p, "%s: %s", redis_step_names[step], detail);
+}
+
+/* ---- hiredis callbacks ---- */
+
+static void
+redis_connect_cb(const redisAsyncContext *ac, int status)
+{
+	struct redis_check *rc = ac->data;
+
+	/*
+	 * Never free here (hiredis 0.14 reads ac after we return). On
+	 * failure hiredis frees ac itself and then hands every pending
+	 * reply callback a NULL reply, which finishes the attempt.
+	 */
+	if (status != REDIS_OK && rc != NULL && !rc->cancelled)
+		redis_set_failure(rc, REDIS_STEP_CONNECT,
+		    redis_classify_conn(&ac->c), ac->c.errstr);
+}
+
+/*
+ * One call per command, in order; the last one (PING) always comes, with
+ * reply NULL when the connection failed or was freed, and ends the attempt.
+ */
+static void
+redis_reply_cb(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct redis_check *rc = arg;
+	redisReply *reply = r;
+	enum redis_step step = rc->steps[rc->nreplies++];
+	struct probe *p = rc->p;
+	bool last = rc->nreplies == rc->nsteps;
+	enum probe_status st;
+
+	if (rc->cancelled) {
+		if (last)
+			free(rc);
+		return;
+	}
+	if (reply == NULL) {
+		redis_set_failure(rc, step, redis_classify_conn(&ac->c),
+		    ac->c.errstr[0] ? ac->c.errstr : "connection closed");
+	} else if (reply->type == REDIS_REPLY_ERROR) {
+		redis_set_failure(
+		    rc, step, redis_classify_reply(reply->str), reply->str);
+	} else if (step == REDIS_STEP_PING) {
+		if (reply->type != REDIS_REPLY_STATUS ||
+		    strcmp(reply->str, "PONG") != 0)
+			redis_set_failure(rc, step, PROBE_PROTOCOL,
+			    "unexpected reply to PING");
+	} else if (reply->type != REDIS_REPLY_STATUS ||
+	    strcmp(reply->str, "OK") != 0) {
+		redis_set_failure(rc, step, PROBE_PROTOCOL, "unexpected reply");
+	}
+	if (!last)
+		return;
+	rc->ac = NULL; /* hiredis frees ac after we return */
+	if (reply != NULL)
+		redisAsyncDisconnect(ac); /* deferred until we return */
+	st = rc->st;
+	p->priv = NULL;
+	free(rc);
+	p->done(p, st); /* last: p may be gone */
+}
+
+/* ---- probe_ops ---- */
+
+static int
+redis_start(struct probe *p)
+{
+	const struct check_cfg *cfg = p->cfg;
+	struct redis_check *rc;
+	redisAsyncContext *ac;
+	int ok = REDIS_OK;
+
+	rc = calloc(1, sizeof(*rc));
+	if (rc == NULL) {
+		probe_seterr(p, "connect: out of memory");
+		p->status = PROBE_IO;
+		return -1;
+	}
+	rc->p = p;
+	ac = redisAsyncConnect(p->addr, cfg->port); /* numeric: no lookup */
+	if (ac == NULL) {
+		probe_seterr(p, "connect: out of memory");
+		p->status = PROBE_IO;
+		free(rc);
+		return -1;
+	}
+	if (ac->err) {
+		p->status = redis_classify_conn(&ac->c);
+		probe_seterr(p, "connect: %s", ac->errstr);
+		redisAsyncFree(ac);
+		free(rc);
+		return -1;
+	}
+	ac->data = rc;
+	rc->ac = ac;
+	if (redisLibeventAttach(ac, p->base) != REDIS_OK) {
+		probe_seterr(p, "connect: cannot attach to the event loop");
+		p->status = PROBE_IO;
+		rc->cancelled = true;
+		redisAsyncFree(ac);
+		free(rc);
+		return -1;
+	}
+	redisAsyncSetConnectCallback(ac, redis_connect_cb);
+
+	/* AUTH -> SELECT -> PING, queued now, sent once connected */
+	if (cfg->password != NULL && cfg->password[0] != '\0') {
+		rc->steps[rc->nsteps++] = REDIS_STEP_AUTH;
+		if (cfg->user != NULL && cfg->user[0] != '\0')
+			ok = redisAsyncCommand(ac, redis_reply_cb, rc,
+			    "AUTH %s %s", cfg->user, cfg->password);
+		else
+			ok = redisAsyncCommand(
+			    ac, redis_reply_cb, rc, "AUTH %s", cfg->password);
+	}
+	if (ok == REDIS_OK) {
+		rc->steps[rc->nsteps++] = REDIS_STEP_SELECT;
+		ok = redisAsyncCommand(
+		    ac, redis_reply_cb, rc, "SELECT %d", cfg->db);
+	}
+	if (ok == REDIS_OK) {
+		rc->steps[rc->nsteps++] = REDIS_STEP_PING;
+		ok = redisAsyncCommand(ac, redis_reply_cb, rc, "PING");
+	}
+	if (ok != REDIS_OK) {
+		probe_seterr(p, "connect: cannot queue commands");
+		p->status = PROBE_IO;
+		/* a partly queued pipeline: free runs callbacks as cancelled */
+		rc->cancelled = true;
+		rc->nsteps = rc->nsteps > 0 ? rc->nsteps - 1 : 0;
+		if (rc->nsteps == 0) {
+			redisAsyncFree(ac);
+			free(rc);
+		} else {
+			redisAsyncFree(ac); /* last callback frees rc */
+		}
+		return -1;
+	}
+	p->priv = rc;
+	return 0;
+}
+
+static void
+redis_cancel(struct probe *p)
+{
+	struct redis_check *rc = p->priv;
+
+	if (rc == NULL)
+		return;
+	p->priv = NULL;
+	rc->cancelled = true;
+	/* runs redis_reply_cb(NULL) for each command now; the last frees rc */
+	redisAsyncFree(rc->ac);
+}
+
+static int
+redis_validate(const struct check_cfg *cfg, char *err, size_t errlen)
+{
+	if (cfg->options != NULL) {
+		snprintf(err, errlen,
+		    "options: not used by kind redis "
+		    "(accepted: postgres and pgbouncer "
+		    "checks only)");
+		return -1;
+	}
+	if (cfg->db < 0 || cfg->db > 15) {
+		snprintf(err, errlen,
+		    "db = \"%d\": out of range (accepted: "
+		    "0-15)",
+		    cfg->db);
+		return -1;
+	}
+	return 0;
+}
+
+const struct probe_ops probe_redis_ops = {
+    .name = "redis",
+    .validate = redis_validate,
+    .start = redis_start,
+    .cancel = redis_cancel,
+};

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The application/health+json body, built with jansson.
+ * Owns: nothing; a pure function of its snapshot.
+ */
+#include "render.h"
+
+#include <event2/buffer.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+render_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * A JSON string of s. Server error text may hold invalid UTF-8, which
+ * jansson refuses: replace each bad byte with U+FFFD.
+ */
+static json_t *
+render_json_string(const char *s)
+{
+	json_t *j = json_string(s);
+	size_t len, o = 0;
+	char *clean;
+
+	if (j != NULL)
+		return j;
+	len = strlen(s);
+	clean = malloc(len * 3 + 1);
+	if (clean == NULL)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80    ? 1
+		    : (c >> 5) == 0x6  ? 2
+		    : (c >> 4) == 0xe  ? 3
+		    : (c >> 3) == 0x1e ? 4
+				       : 0;
+		size_t k;
+
+		for (k = 1; n > 1 && k < n && i + k < len; k++)
+			if (((unsigned char)s[i + k] >> 6) != 0x2)
+				break;
+		if (n == 0 || k < n || i + n > len) {
+			memcpy(clean + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(clean + o, s + i, n);
+		o += n;
+		i += n;
+	}
+	clean[o] = '\0';
+	j = json_string(clean);
+	if (j == NULL) /* overlong or surrogate forms: give up on the text */
+		j = json_string("(unprintable error text)");
+	free(clean);
+	return j;
+}
+
+static int
+render_json_set(json_t *obj, const char *key, json_t *val)
+{
+	if (val == NULL)
+		return -1;
+	return json_object_set_new(obj, key, val);
+}
+
+static json_t *
+render_json_check(const struct render_check *c)
+{
+	json_t *o = json_object();
+	char when[32];
+	int rc = 0;
+
+	if (o == NULL)
+		return NULL;
+	rc |= render_json_set(o, "status", json_string(c->status));
+	rc |= render_json_set(o, "kind", json_string(c->kind));
+	rc |= render_json_set(o, "target", render_json_string(c->target));
+	rc |= render_json_set(o, "required", json_boolean(c->required));
+	if (c->reason != NULL)
+		rc |= render_json_set(o, "reason", json_string(c->reason));
+	if (c->output != NULL)
+		rc |=
+		    render_json_set(o, "output", render_json_string(c->output));
+	if (c->latency_ms >= 0)
+		rc |= render_json_set(
+		    o, "latency_ms", json_real(round(c->latency_ms * 10) / 10));
+	rc |= render_json_set(
+	    o, "consecutive_failures", json_integer(c->consecutive_failures));
+	if (c->last_check != 0) {
+		render_time(c->last_check, when, sizeof(when));
+		rc |= render_json_set(o, "last_check", json_string(when));
+	}
+	render_time(c->since, when, sizeof(when));
+	rc |= render_json_set(o, "since", json_string(when));
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+render_json(const struct render_view *v, struct evbuffer *out)
+{
+	json_t *root, *checks;
+	char *text;
+	int rc = 0;
+
+	root = json_object();
+	checks = json_object();
+	if (root == NULL || checks == NULL) {
+		json_decref(root);
+		json_decref(checks);
+		return -1;
+	}
+	rc |= render_json_set(
+	    root, "status", json_string(v->ready ? "pass" : "fail"));
+	rc |= render_json_set(root, "checks", checks);
+	for (size_t i = 0; rc == 0 && i < v->nchecks; i++)
+		rc |= render_json_set(checks, v->checks[i].name,
+		    render_json_check(&v->checks[i]));
+	text = rc == 0 ? json_dumps(root,
+			     JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+				 JSON_REAL_PRECISION(10))
+		       : NULL;
+	json_decref(root);
+	if (text == NULL)
+		return -1;
+	rc = evbuffer_add_printf(out, "%s\n", text) < 0 ? -1 : 0;
+	free(text);
+	return rc;
+}

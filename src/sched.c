@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scheduler: per-check timers, one deadline per attempt covering
+ * lookup, connect, auth and query, and the docker compose state machine.
+ * Owns: struct sched, struct target and every write to target state.
+ */
+#include "sched.h"
+
+#include "config.h"
+#include "log.h"
+#include "render.h"
+#include "resolve.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+struct sched {
+	struct event_base *base;   /* borrowed from main */
+	struct resolver *resolver; /* borrowed from main */
+	const struct config *cfg;  /* borrowed from main */
+	enum sched_mode mode;	   /* serve, once or wait */
+	struct target *targets;	   /* owned array, cfg->nchecks long */
+	size_t ntargets;	   /* entries in targets */
+	sched_attempt_fn *notify;  /* told of finished attempts */
+	void *notify_arg;	   /* for notify */
+};
+
+static const char *const sched_state_names[SCHED_STATE_COUNT] = {
+    [SCHED_STARTING] = "starting",
+    [SCHED_PASS] = "pass",
+    [SCHED_FAIL] = "fail",
+};
+
+static void sched_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void sched_deadline_cb(evutil_socket_t fd, short what, void *arg);
+static void sched_probe_done_cb(struct probe *p, enum probe_status st);
+
+const char *
+sched_state_name(enum sched_state st)
+{
+	if ((unsigned)st >= SCHED_STATE_COUNT)
+		return "unknown";
+	return sched_state_names[st];
+}
+
+int64_t
+sched_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sched_ms_to_tv(int64_t ms, struct timeval *tv)
+{
+	if (ms < 0)
+		ms = 0;
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
+}
+
+/* ---- the state machine ---- */
+
+/* The ONLY way to change a check's state: logs every transition once. */
+static void
+target_set_state(struct target *t, enum sched_state st, time_t wall)
+{
+	if (t->state == st)
+		return;
+	if (st == SCHED_PASS)
+		log_info("check %s: %s -> %s", t->cfg->name,
+		    sched_state_name(t->state), sched_state_name(st));
+	else
+		log_warn("check %s: %s -> %s: %s: %s", t->cfg->name,
+		    sched_state_name(t->state), sched_state_name(st),
+		    probe_status_name(t->reason), t->errstr);
+	t->state = st;
+	t->since = wall;
+}
+
+void
+sched_record(struct target *t, enum sched_mode mode, enum probe_status st,
+    const char *errstr, int64_t now_ms, time_t wall)
+{
+	bool counted;
+
+	t->attempts++;
+	t->last_check = wall;
+	t->reason = st;
+	if (st == PROBE_OK) {
+		t->errstr[0] = '\0';
+		t->failures = 0;
+		t->successes++;
+		if (t->state != SCHED_FAIL || t->successes >= t->cfg->rise ||
+		    mode != SCHED_MODE_SERVE)
+			target_set_state(t, SCHED_PASS, wall);
+		return;
+	}
+	snprintf(t->errstr, sizeof(t->errstr), "%s", errstr ? errstr : "");
+	t->successes = 0;
+	/* compose: failures inside start_period do not count */
+	counted = mode != SCHED_MODE_SERVE || t->state != SCHED_STARTING ||
+	    now_ms - t->started_ms >= t->cfg->start_period_ms;
+	if (!counted)
+		return;
+	t->failures++;
+	if (mode == SCHED_MODE_ONCE || t->failures >= t->cfg->retries)
+		target_set_state(t, SCHED_FAIL, wall);
+}
+
+int64_t
+sched_next_delay(const struct target *t, enum sched_mode mode)
+{
+	if (mode == SCHED_MODE_WAIT)
+		return t->cfg->fast_interval_ms;
+	if (t->state == SCHED_STARTING)
+		return t->cfg->start_interval_ms;
+	return t->cfg->interval_ms;
+}
+
+/* ---- attempts ---- */
+
+static void
+sched_arm(struct target *t, int64_t delay_ms)
+{
+	struct timeval tv;
+
+	sched_ms_to_tv(delay_ms, &tv);
+	t->next_ms = sched_now_ms() + delay_ms;
+	evtimer_add(t->timer, &tv);
+}
+
+/* End the attempt in flight: record, notify, schedule the next. */
+static void
+sched_attempt_end(struct target *t, enum probe_status st, const char *errstr)
+{
+	struct sched *s = t->s;
+	int64_t now = sched_now_ms();
+
+	evtimer_del(t->deadline);
+	t->in_flight = false;
+	t->resolving = false;
+	t->latency_ms = (double)(now - t->attempt_ms);
+	sched_record(t, s->mode, st, errstr, now, time(NULL));
+	if (s->mode != SCHED_MODE_ONCE &&
+	    !(s->mode == SCHED_MODE_WAIT && t->state == SCHED_PASS))
+		sched_arm(t, sched_next_delay(t, s->mode));
+	if (s->notify != NULL)
+		s->notify(s, (size_t)(t - s->targets), s->notify_arg);
+}
+
+static void
+sched_probe_done_cb(struct probe *p, enum probe_status st)
+{
+	struct target *t = p->arg;
+
+	sched_attempt_end(t, st, p->errstr);
+}
+
+static void
+sched_connect(struct target *t)
+{
+	struct probe *p = &t->probe;
+
+	t->resolving = false;
+	p->errstr[0] = '\0';
+	if (p->ops->start(p) < 0)
+		sched_attempt_end(t, p->status, p->errstr);
+}
+
+static void
+sched_resolved_cb(const char *addr, const char *errstr, void *arg)
+{
+	struct target *t = arg;
+	char msg[PROBE_ERRLEN];
+
+	t->dns = NULL;
+	if (addr == NULL) {
+		snprintf(msg, sizeof(msg), "dns: lookup of %s: %s",
+		    t->cfg->host, errstr);
+		sched_attempt_end(t, PROBE_DNS, msg);
+		return;
+	}
+	snprintf(t->probe.addr, sizeof(t->probe.addr), "%s", addr);
+	sched_connect(t);
+}
+
+static void
+sched_attempt_start(struct target *t)
+{
+	struct sched *s = t->s;
+	char err[128], msg[PROBE_ERRLEN];
+	struct timeval tv;
+	int rc;
+
+	if (t->in_flight)
+		return; /* one attempt in flight per check */
+	t->in_flight = true;
+	t->attempt_ms = sched_now_ms();
+	sched_ms_to_tv(t->cfg->timeout_ms, &tv);
+	evtimer_add(t->deadline, &tv);
+	t->resolving = true;
+	rc = resolve_start(s->resolver, t->cfg->host, t->probe.addr,
+	    sched_resolved_cb, t, &t->dns, err, sizeof(err));
+	if (rc == 0)
+		return;
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "dns: lookup of %s: %s",
+		    t->cfg->host, err);
+		sched_attempt_end(t, PROBE_DNS, msg);
+		return;
+	}
+	sched_connect(t);
+}
+
+static void
+sched_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sched_attempt_start(arg);
+}
+
+static void
+sched_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct target *t = arg;
+	char msg[PROBE_ERRLEN];
+
+	(void)fd;
+	(void)what;
+	if (!t->in_flight)
+		return;
+	if (t->resolving) {
+		resolve_cancel(t->dns);
+		t->dns = NULL;
+		snprintf(msg, sizeof(msg),
+		    "dns: lookup of %s: no answer "
+		    "within %lldms",
+		    t->cfg->host, (long long)t->cfg->timeout_ms);
+	} else {
+		t->probe.ops->cancel(&t->probe);
+		snprintf(msg, sizeof(msg),
+		    "no answer from %s port %d within "
+		    "%lldms",
+		    t->probe.addr, t->cfg->port, (long long)t->cfg->timeout_ms);
+	}
+	sched_attempt_end(t, PROBE_TIMEOUT, msg);
+}
+
+/* ---- lifecycle ---- */
+
+struct sched *
+sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
+    enum sched_mode mode, const bool *only, char *err, size_t errlen)
+{
+	struct sched *s;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		goto out_nomem;
+	s->base = base;
+	s->resolver = r;
+	s->cfg = cfg;
+	s->mode = mode;
+	s->ntargets = cfg->nchecks;
+	s->targets =
+	    calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*s->targets));
+	if (s->targets == NULL)
+		goto out_free;
+	for (size_t i = 0; i < cfg->nchecks; i++) {
+		struct target *t = &s->targets[i];
+
+		t->cfg = &cfg->checks[i];
+		t->s = s;
+		t->state = SCHED_STARTING;
+		t->reason = PROBE_OK;
+		t->latency_ms = -1;
+		t->since = time(NULL);
+		t->enabled = only == NULL || only[i];
+		if (t->cfg->dbname != NULL)
+			snprintf(t->target, sizeof(t->target), "%s:%d/%s",
+			    t->cfg->host, t->cfg->port, t->cfg->dbname);
+		else
+			snprintf(t->target, sizeof(t->target), "%s:%d/%d",
+			    t->cfg->host, t->cfg->port, t->cfg->db);
+		t->probe.ops = t->cfg->ops;
+		t->probe.cfg = t->cfg;
+		t->probe.base = base;
+		t->probe.done = sched_probe_done_cb;
+		t->probe.arg = t;
+		t->timer = evtimer_new(base, sched_timer_cb, t);
+		t->deadline = evtimer_new(base, sched_deadline_cb, t);
+		if (t->timer == NULL || t->deadline == NULL)
+			goto out_free;
+	}
+	return s;
+
+out_free:
+	sched_free(s);
+out_nomem:
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+int
+sched_start(struct sched *s)
+{
+	int64_t now = sched_now_ms();
+
+	for (size_t i = 0; i < s->ntargets; i++) {
+		struct target *t = &s->targets[i];
+
+		t->started_ms = now;
+		if (t->enabled)
+			sched_arm(t, 0); /* the first probe runs at start-up */
+	}
+	return 0;
+}
+
+void
+sched_free(struct sched *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; s->targets != NULL && i < s->ntargets; i++) {
+		struct target *t = &s->targets[i];
+
+		if (t->dns != NULL)
+			resolve_cancel(t->dns);
+		if (t->in_flight && !t->resolving && t->probe.ops != NULL)
+			t->probe.ops->cancel(&t->probe);
+		if (t->timer != NULL)
+			event_free(t->timer);
+		if (t->deadline != NULL)
+			event_free(t->deadline);
+	}
+	free(s->targets);
+	free(s);
+}
+
+void
+sched_set_notify(struct sched *s, sched_attempt_fn *fn, void *arg)
+{
+	s->notify = fn;
+	s->notify_arg = arg;
+}
+
+size_t
+sched_count(const struct sched *s)
+{
+	return s->ntargets;
+}
+
+const struct target *
+sched_target(const struct sched *s, size_t i)
+{
+	return &s->targets[i];
+}
+
+bool
+sched_target_is_pass(const struct sched *s, size_t i)
+{
+	return s->targets[i].state == SCHED_PASS;
+}
+
+bool
+sched_is_settled(const struct sched *s)
+{
+	for (size_t i = 0; i < s->ntargets; i++)
+		if (s->targets[i].enabled && s->targets[i].attempts == 0)
+			return false;
+	return true;
+}
+
+int64_t
+sched_next_in_ms(const struct sched *s, size_t i)
+{
+	const struct target *t = &s->targets[i];
+	int64_t d;
+
+	if (t->in_flight)
+		return 0;
+	d = t->next_ms - sched_now_ms();
+	return d > 0 ? d : 0;
+}
+
+void
+sched_view(
+    const struct sched *s, size_t i, bool details, struct render_check *out)
+{
+	const struct target *t = &s->targets[i];
+	bool failed = t->attempts > 0 && t->reason != PROBE_OK;
+
+	memset(out, 0, sizeof(*out));
+	out->name = t->cfg->name;
+	out->kind = t->cfg->ops->name;
+	out->target = t->target;
+	out->required = t->cfg->required;
+	out->status = sched_state_name(t->state);
+	out->pass = t->state == SCHED_PASS;
+	out->reason = failed ? probe_status_name(t->reason) : NULL;
+	out->output = failed && details ? t->errstr : NULL;
+	out->latency_ms = t->latency_ms;
+	out->consecutive_failures = t->failures;
+	out->last_check = t->last_check;
+	out->since = t->since;
+}
