@@ -29,7 +29,7 @@ SAN       ?=
 CPPFLAGS  += -D_GNU_SOURCE -DREADYD_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD)
 ALL_CFLAGS = $(WARNINGS) $(OPT) $(SAN) $(CFLAGS) \
 	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 TEST_LIBS  = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 # Every module but main.c; tests link these.

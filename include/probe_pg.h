@@ -23,6 +23,10 @@ typedef enum probe_status probe_pg_classify_fn(
 enum probe_status probe_pg_classify(
     const char *msg, const char *sqlstate, char *hint, size_t hintlen);
 
+/* The pgbouncer kind's classifier: PgBouncer's texts, then the above. */
+enum probe_status probe_pgbouncer_classify(const char *msg,
+    const char *sqlstate, char *hint, size_t hintlen);
+
 /*
  * Extract the SQLSTATE from a verbose libpq error ("FATAL:  28P01: ...")
  * into code (6 bytes). Returns code, or NULL when msg carries none.

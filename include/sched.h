@@ -43,7 +43,7 @@ struct target {
 	int attempts;		     /* finished attempts */
 	double latency_ms;	     /* of the last attempt, or -1 */
 	int64_t started_ms;	     /* monotonic: sched start */
-	int64_t attempt_ms;	     /* monotonic: attempt start */
+	int64_t attempt_us;	     /* monotonic: attempt start */
 	int64_t next_ms;	     /* monotonic: next attempt */
 	time_t last_check;	     /* wall: last attempt's end */
 	time_t since;		     /* wall: last state change */

@@ -79,6 +79,9 @@ probe_pg_classify(
 	    "timeout expired", "timed out", NULL};
 	static const char *const dns[] = {
 	    "could not translate host name", NULL};
+	static const char *const io[] = {"server closed the connection",
+	    "could not receive", "could not send", "Connection reset",
+	    "Broken pipe", "end of file", NULL};
 	static const char *const protocol[] = {"expected authentication",
 	    "invalid", "unexpected", "protocol", "SSL", "received", NULL};
 
@@ -111,6 +114,8 @@ probe_pg_classify(
 		return PROBE_TIMEOUT;
 	if (pg_contains_any(msg, dns))
 		return PROBE_DNS;
+	if (pg_contains_any(msg, io))
+		return PROBE_IO;
 	if (pg_contains_any(msg, protocol))
 		return PROBE_PROTOCOL;
 	return PROBE_IO;

@@ -13,8 +13,8 @@
  * PgBouncer reports nearly everything as 08P01, so its message text is
  * what tells the cases apart.
  */
-static enum probe_status
-pgbouncer_classify(
+enum probe_status
+probe_pgbouncer_classify(
     const char *msg, const char *sqlstate, char *hint, size_t hintlen)
 {
 	static const struct {
@@ -55,7 +55,7 @@ pgbouncer_classify(
 static int
 pgbouncer_start(struct probe *p)
 {
-	return probe_pg_start(p, pgbouncer_classify);
+	return probe_pg_start(p, probe_pgbouncer_classify);
 }
 
 const struct probe_ops probe_pgbouncer_ops = {

@@ -4,7 +4,7 @@
  * pipelined through hiredis' async API on the event loop, judged in order.
  * Owns: struct redis_check and the hiredis context of an attempt.
  */
-#include "probe.h"
+#include "probe_redis.h"
 
 #include "config.h"
 
@@ -43,8 +43,8 @@ struct redis_check {
 
 /* ---- classification ---- */
 
-static enum probe_status
-redis_classify_reply(const char *err)
+enum probe_status
+probe_redis_classify(const char *err)
 {
 	static const struct {
 		const char *prefix;
@@ -81,7 +81,7 @@ redis_classify_conn(const redisContext *c)
 		return PROBE_IO;
 	case REDIS_ERR_OTHER:
 		/* a spontaneous error reply, e.g. max clients, DENIED */
-		return redis_classify_reply(c->errstr);
+		return probe_redis_classify(c->errstr);
 	default:
 		break;
 	}
@@ -143,7 +143,7 @@ redis_reply_cb(redisAsyncContext *ac, void *r, void *arg)
 		    ac->c.errstr[0] ? ac->c.errstr : "connection closed");
 	} else if (reply->type == REDIS_REPLY_ERROR) {
 		redis_set_failure(
-		    rc, step, redis_classify_reply(reply->str), reply->str);
+		    rc, step, probe_redis_classify(reply->str), reply->str);
 	} else if (step == REDIS_STEP_PING) {
 		if (reply->type != REDIS_REPLY_STATUS ||
 		    strcmp(reply->str, "PONG") != 0)

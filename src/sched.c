@@ -55,6 +55,15 @@ sched_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t
+sched_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void
 sched_ms_to_tv(int64_t ms, struct timeval *tv)
 {
@@ -145,7 +154,7 @@ sched_attempt_end(struct target *t, enum probe_status st, const char *errstr)
 	evtimer_del(t->deadline);
 	t->in_flight = false;
 	t->resolving = false;
-	t->latency_ms = (double)(now - t->attempt_ms);
+	t->latency_ms = (double)(sched_now_us() - t->attempt_us) / 1000.0;
 	sched_record(t, s->mode, st, errstr, now, time(NULL));
 	if (s->mode != SCHED_MODE_ONCE &&
 	    !(s->mode == SCHED_MODE_WAIT && t->state == SCHED_PASS))
@@ -201,7 +210,7 @@ sched_attempt_start(struct target *t)
 	if (t->in_flight)
 		return; /* one attempt in flight per check */
 	t->in_flight = true;
-	t->attempt_ms = sched_now_ms();
+	t->attempt_us = sched_now_us();
 	sched_ms_to_tv(t->cfg->timeout_ms, &tv);
 	evtimer_add(t->deadline, &tv);
 	t->resolving = true;

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A fake probe for scheduler tests: no sockets, outcomes set by the test.
+ * Owns: the fake's counters.
+ */
+#ifndef READYD_FAKE_PROBE_H
+#define READYD_FAKE_PROBE_H
+
+#include "probe.h"
+
+extern const struct probe_ops fake_probe_ops;
+
+/* Outcome of the next attempts; delay_ms < 0 means never answer. */
+void fake_probe_set(enum probe_status st, int delay_ms);
+
+/* Attempts started, cancelled, and the most ever in flight at once. */
+extern int fake_probe_starts;
+extern int fake_probe_cancels;
+extern int fake_probe_in_flight;
+extern int fake_probe_max_in_flight;
+
+void fake_probe_reset(void);
+
+#endif /* READYD_FAKE_PROBE_H */

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Renderer tests: snapshots in, golden JSON and text out.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "render.h"
+
+#include <event2/buffer.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 2026-11-27T05:40:00Z and a minute before */
+#define T1 1795758000
+#define T0 (T1 - 60)
+
+static const struct render_check sample[] = {
+	{
+	    .name = "postgres",
+	    .kind = "postgres",
+	    .target = "postgres:5432/hdms_db",
+	    .required = true,
+	    .status = "pass",
+	    .pass = true,
+	    .latency_ms = 2.345,
+	    .last_check = T1,
+	    .since = T0,
+	},
+	{
+	    .name = "redis-celery",
+	    .kind = "redis",
+	    .target = "redis:6379/2",
+	    .required = true,
+	    .status = "fail",
+	    .reason = "refused",
+	    .output = "connect: Connection refused",
+	    .latency_ms = 0.4,
+	    .consecutive_failures = 3,
+	    .last_check = T1,
+	    .since = T0,
+	},
+	{
+	    .name = "redis-cache",
+	    .kind = "redis",
+	    .target = "redis:6379/0",
+	    .required = false,
+	    .status = "starting",
+	    .latency_ms = -1,
+	    .since = T0,
+	},
+};
+
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static char *
+buffer_string(struct evbuffer *b)
+{
+	size_t n = evbuffer_get_length(b);
+	char *s = calloc(1, n + 1);
+
+	evbuffer_copyout(b, s, n);
+	return s;
+}
+
+static void
+assert_golden(const char *got, const char *path)
+{
+	char *want = read_file(path);
+
+	if (want == NULL)
+		fail_msg("cannot read %s", path);
+	if (strcmp(got, want) != 0)
+		fprintf(stderr, "--- %s\n+++ got\n%s", path, got);
+	assert_string_equal(got, want);
+	free(want);
+}
+
+static void
+test_render_json_golden(void **state)
+{
+	struct render_view v = {sample, 3, false};
+	struct evbuffer *b = evbuffer_new();
+	char *got;
+
+	(void)state;
+	assert_int_equal(render_json(&v, b), 0);
+	got = buffer_string(b);
+	assert_golden(got, "data/render/sample.json");
+	free(got);
+	evbuffer_free(b);
+}
+
+static void
+test_render_text_golden(void **state)
+{
+	struct render_view v = {sample, 3, false};
+	struct evbuffer *b = evbuffer_new();
+	char *got;
+
+	(void)state;
+	assert_int_equal(render_text(&v, b), 0);
+	got = buffer_string(b);
+	assert_golden(got, "data/render/sample.txt");
+	free(got);
+	evbuffer_free(b);
+}
+
+static void
+test_render_text_ready(void **state)
+{
+	struct render_view v = {sample, 1, true};
+	struct evbuffer *b = evbuffer_new();
+	char *got;
+
+	(void)state;
+	assert_int_equal(render_text(&v, b), 0);
+	got = buffer_string(b);
+	assert_string_equal(got, "[+]postgres ok\nready\n");
+	free(got);
+	evbuffer_free(b);
+}
+
+/* Error text from a server can hold anything: the JSON must stay valid. */
+static void
+test_render_json_hostile_output(void **state)
+{
+	struct render_check c = sample[1];
+	struct render_view v = {&c, 1, false};
+	struct evbuffer *b = evbuffer_new();
+	json_t *root, *out;
+	json_error_t jerr;
+	char *got;
+
+	(void)state;
+	c.output = "quote\" back\\slash \x01\x1f ctl \xff\xfe bad \xc3\x28 "
+		   "trunc \xe2\x82";
+	assert_int_equal(render_json(&v, b), 0);
+	got = buffer_string(b);
+	root = json_loads(got, 0, &jerr);
+	assert_non_null(root);
+	out = json_object_get(json_object_get(json_object_get(root, "checks"),
+				  "redis-celery"),
+	    "output");
+	assert_non_null(out);
+	assert_non_null(strstr(json_string_value(out), "quote\" back\\slash"));
+	assert_non_null(strstr(json_string_value(out), "\xef\xbf\xbd"));
+	json_decref(root);
+	free(got);
+	evbuffer_free(b);
+}
+
+static void
+test_render_json_empty(void **state)
+{
+	struct render_view v = {NULL, 0, true};
+	struct evbuffer *b = evbuffer_new();
+	char *got;
+
+	(void)state;
+	assert_int_equal(render_json(&v, b), 0);
+	got = buffer_string(b);
+	assert_string_equal(got, "{\n  \"status\": \"pass\",\n  \"checks\": {}\n}\n");
+	free(got);
+	evbuffer_free(b);
+}
+
+static void
+test_render_time_iso(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	render_time(T1, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-27T05:40:00Z");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render_json_golden),
+		cmocka_unit_test(test_render_text_golden),
+		cmocka_unit_test(test_render_text_ready),
+		cmocka_unit_test(test_render_json_hostile_output),
+		cmocka_unit_test(test_render_json_empty),
+		cmocka_unit_test(test_render_time_iso),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scheduler tests: the compose state machine on a fake clock, and the
+ * loop (deadlines, one attempt in flight) with a fake probe.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "fake_probe.h"
+#include "log.h"
+#include "resolve.h"
+#include "sched.h"
+
+#include <event2/event.h>
+#include <string.h>
+
+static struct check_cfg
+make_cfg(void)
+{
+	struct check_cfg c;
+
+	memset(&c, 0, sizeof(c));
+	c.name = (char *)"fake1";
+	c.ops = &fake_probe_ops;
+	c.host = (char *)"127.0.0.1";
+	c.port = 1;
+	c.required = true;
+	c.interval_ms = 30000;
+	c.timeout_ms = 10000;
+	c.retries = 3;
+	c.start_period_ms = 0;
+	c.start_interval_ms = 5000;
+	c.fast_interval_ms = 1000;
+	c.rise = 1;
+	return c;
+}
+
+static struct target
+make_target(const struct check_cfg *c)
+{
+	struct target t;
+
+	memset(&t, 0, sizeof(t));
+	t.cfg = c;
+	t.state = SCHED_STARTING;
+	t.latency_ms = -1;
+	return t;
+}
+
+static void
+test_sched_one_success_passes(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 100);
+	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.since, 100);
+	assert_int_equal(t.failures, 0);
+}
+
+static void
+test_sched_retries_failures_fail(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 1);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 10, 2);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 20, 3);
+	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.failures, 2);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "late", 30, 4);
+	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.reason, PROBE_TIMEOUT);
+	assert_string_equal(t.errstr, "late");
+	assert_int_equal(t.since, 4);
+}
+
+static void
+test_sched_success_resets_failures(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 1);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 1, 2);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 2, 3);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 3, 4);
+	assert_int_equal(t.failures, 0);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 4, 5);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 5, 6);
+	assert_int_equal(t.state, SCHED_PASS);
+	assert_string_equal(t.errstr, "x");
+}
+
+static void
+test_sched_never_passed_fails_after_retries(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 0, 1);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 5000, 2);
+	assert_int_equal(t.state, SCHED_STARTING);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 10000, 3);
+	assert_int_equal(t.state, SCHED_FAIL);
+}
+
+static void
+test_sched_start_period_failures_do_not_count(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	c.start_period_ms = 60000;
+	for (int i = 0; i < 10; i++)
+		sched_record(&t, SCHED_MODE_SERVE, PROBE_STARTING, "57P03",
+		    i * 5000, i);
+	assert_int_equal(t.state, SCHED_STARTING);
+	assert_int_equal(t.failures, 0);
+	assert_int_equal(t.reason, PROBE_STARTING);
+	/* after the start period they count */
+	for (int i = 0; i < 3; i++)
+		sched_record(&t, SCHED_MODE_SERVE, PROBE_STARTING, "57P03",
+		    60000 + i * 5000, 20 + i);
+	assert_int_equal(t.state, SCHED_FAIL);
+}
+
+static void
+test_sched_start_period_ends_on_success(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	c.start_period_ms = 60000;
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 1000, 1);
+	assert_int_equal(t.state, SCHED_PASS);
+	/* once passed, failures count even inside the start period */
+	for (int i = 0; i < 3; i++)
+		sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 2000 + i, 2);
+	assert_int_equal(t.state, SCHED_FAIL);
+}
+
+static void
+test_sched_delays_follow_state(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 5000);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 1);
+	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 30000);
+	assert_int_equal(sched_next_delay(&t, SCHED_MODE_WAIT), 1000);
+}
+
+static void
+test_sched_once_mode_first_failure_decides(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	c.start_period_ms = 60000;
+	sched_record(&t, SCHED_MODE_ONCE, PROBE_AUTH, "denied", 0, 1);
+	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.reason, PROBE_AUTH);
+}
+
+static void
+test_sched_rise_needs_successes_after_fail(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	c.rise = 2;
+	c.retries = 1;
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 1);
+	assert_int_equal(t.state, SCHED_PASS); /* rise is for coming back */
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 1, 2);
+	assert_int_equal(t.state, SCHED_FAIL);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 2, 3);
+	assert_int_equal(t.state, SCHED_FAIL);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 3, 4);
+	assert_int_equal(t.state, SCHED_PASS);
+}
+
+/* ---- on a real loop with the fake probe ---- */
+
+struct loop_fixture {
+	struct event_base *base;
+	struct resolver *r;
+	struct config cfg;
+	struct check_cfg checks[2];
+	struct sched *s;
+};
+
+static void
+loop_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+static void
+loop_run_ms(struct loop_fixture *f, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	event_base_once(f->base, -1, EV_TIMEOUT, loop_stop_cb, f->base, &tv);
+	event_base_dispatch(f->base);
+}
+
+static int
+loop_setup(void **state)
+{
+	static struct loop_fixture f;
+	char err[128];
+
+	memset(&f, 0, sizeof(f));
+	fake_probe_reset();
+	f.base = event_base_new();
+	f.r = resolve_new(f.base, err, sizeof(err));
+	f.checks[0] = make_cfg();
+	f.checks[1] = make_cfg();
+	f.checks[1].name = (char *)"fake2";
+	for (int i = 0; i < 2; i++) {
+		f.checks[i].timeout_ms = 100;
+		f.checks[i].interval_ms = 50;
+		f.checks[i].start_interval_ms = 50;
+		f.checks[i].retries = 1;
+	}
+	f.cfg.checks = f.checks;
+	f.cfg.nchecks = 2;
+	*state = &f;
+	return f.base != NULL && f.r != NULL ? 0 : -1;
+}
+
+static int
+loop_teardown(void **state)
+{
+	struct loop_fixture *f = *state;
+
+	sched_free(f->s);
+	resolve_free(f->r);
+	event_base_free(f->base);
+	return 0;
+}
+
+static void
+test_sched_loop_first_probe_at_start(void **state)
+{
+	struct loop_fixture *f = *state;
+	char err[128];
+
+	f->s = sched_new(f->base, f->r, &f->cfg, SCHED_MODE_SERVE, NULL, err,
+	    sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 20);
+	assert_int_equal(fake_probe_starts, 2);
+	assert_true(sched_target_is_pass(f->s, 0));
+	assert_true(sched_target_is_pass(f->s, 1));
+	assert_true(sched_is_settled(f->s));
+	assert_int_equal(fake_probe_max_in_flight, 2); /* concurrent */
+}
+
+static void
+test_sched_loop_deadline_cancels_hung_attempt(void **state)
+{
+	struct loop_fixture *f = *state;
+	const struct target *t;
+	char err[128];
+	bool only[2] = {true, false};
+
+	fake_probe_set(PROBE_OK, -1); /* never answers */
+	f->s = sched_new(f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err,
+	    sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 130);
+	t = sched_target(f->s, 0);
+	assert_int_equal(fake_probe_cancels, 1);
+	assert_int_equal(t->state, SCHED_FAIL);
+	assert_int_equal(t->reason, PROBE_TIMEOUT);
+	assert_non_null(strstr(t->errstr, "within 100ms"));
+	/* one attempt in flight per check, never more */
+	assert_int_equal(fake_probe_max_in_flight, 1);
+	assert_int_equal(sched_target(f->s, 1)->attempts, 0);
+}
+
+static void
+test_sched_loop_recovers_and_reschedules(void **state)
+{
+	struct loop_fixture *f = *state;
+	char err[128];
+	bool only[2] = {true, false};
+
+	fake_probe_set(PROBE_REFUSED, 0);
+	f->s = sched_new(f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err,
+	    sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 20);
+	assert_false(sched_target_is_pass(f->s, 0));
+	assert_int_equal(sched_target(f->s, 0)->reason, PROBE_REFUSED);
+	fake_probe_set(PROBE_OK, 0);
+	loop_run_ms(f, 120);
+	assert_true(sched_target_is_pass(f->s, 0));
+	assert_true(fake_probe_starts >= 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sched_one_success_passes),
+		cmocka_unit_test(test_sched_retries_failures_fail),
+		cmocka_unit_test(test_sched_success_resets_failures),
+		cmocka_unit_test(test_sched_never_passed_fails_after_retries),
+		cmocka_unit_test(test_sched_start_period_failures_do_not_count),
+		cmocka_unit_test(test_sched_start_period_ends_on_success),
+		cmocka_unit_test(test_sched_delays_follow_state),
+		cmocka_unit_test(test_sched_once_mode_first_failure_decides),
+		cmocka_unit_test(test_sched_rise_needs_successes_after_fail),
+		cmocka_unit_test_setup_teardown(
+		    test_sched_loop_first_probe_at_start, loop_setup,
+		    loop_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sched_loop_deadline_cancels_hung_attempt, loop_setup,
+		    loop_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sched_loop_recovers_and_reschedules, loop_setup,
+		    loop_teardown),
+	};
+
+	log_set_level(LOG_LEVEL_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
