@@ -16,6 +16,13 @@ struct probe_ops;
 /* Exit status for a configuration error (EX_CONFIG). */
 #define CONFIG_EXIT 78
 
+/*
+ * An err buffer of this size holds every message config_load writes (at
+ * most 20 lines, then a count of the rest). Smaller buffers get the
+ * whole lines that fit.
+ */
+#define CONFIG_ERRLEN 8192
+
 enum config_details {
 	CONFIG_DETAILS_LOCAL,
 	CONFIG_DETAILS_ALL,

@@ -89,10 +89,70 @@ http_send_text(
 	evbuffer_free(body);
 }
 
+/* ---- query strings ---- */
+
+/* What a /ready query may say: flags without "=" are allowed. */
+struct http_query {
+	bool verbose;		       /* ?verbose */
+	char *excl[HTTP_MAX_EXCLUDES]; /* owned; ?exclude=NAME, decoded */
+	size_t nexcl;		       /* entries in excl */
+};
+
+static void
+http_query_free(struct http_query *q)
+{
+	for (size_t i = 0; i < q->nexcl; i++)
+		free(q->excl[i]);
+	q->nexcl = 0;
+}
+
+/* Parse raw ("verbose&exclude=a&exclude=b"); unknown keys are ignored. */
+static int
+http_query_parse(const char *raw, struct http_query *q)
+{
+	char *copy, *tok, *save = NULL;
+	int rc = 0;
+
+	memset(q, 0, sizeof(*q));
+	if (raw == NULL)
+		return 0;
+	copy = strdup(raw);
+	if (copy == NULL)
+		return -1;
+	for (tok = strtok_r(copy, "&", &save); tok != NULL;
+	     tok = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(tok, '=');
+		char *val;
+
+		if (eq != NULL)
+			*eq = '\0';
+		if (strcmp(tok, "verbose") == 0) {
+			q->verbose = true;
+			continue;
+		}
+		if (strcmp(tok, "exclude") != 0 || eq == NULL)
+			continue;
+		if (q->nexcl == HTTP_MAX_EXCLUDES) {
+			rc = -1;
+			break;
+		}
+		val = evhttp_uridecode(eq + 1, 1, NULL);
+		if (val == NULL) {
+			rc = -1;
+			break;
+		}
+		q->excl[q->nexcl++] = val;
+	}
+	free(copy);
+	if (rc < 0)
+		http_query_free(q);
+	return rc;
+}
+
 /* ---- /ready ---- */
 
 static bool
-http_is_excluded(const char *name, const char *const *excl, size_t nexcl)
+http_is_excluded(const char *name, char *const *excl, size_t nexcl)
 {
 	for (size_t i = 0; i < nexcl; i++)
 		if (strcmp(excl[i], name) == 0)
@@ -102,27 +162,17 @@ http_is_excluded(const char *name, const char *const *excl, size_t nexcl)
 
 static void
 http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
-    struct evkeyvalq *query)
+    const struct http_query *q)
 {
 	const struct config *cfg = h->cfg;
-	const char *excl[HTTP_MAX_EXCLUDES];
-	size_t nexcl = 0, n = 0, idx[256], ncand = 0;
+	size_t n = 0, idx[256], ncand = 0;
 	struct render_check *views;
 	struct render_view v = {.ready = true};
 	struct evbuffer *body;
-	bool verbose = false, details, single = false;
+	bool details, single = false;
 	int64_t retry_ms = -1;
-	struct evkeyval *kv;
 	int rc;
 
-	TAILQ_FOREACH(kv, query, next)
-	{
-		if (strcmp(kv->key, "verbose") == 0)
-			verbose = true;
-		else if (strcmp(kv->key, "exclude") == 0 &&
-		    nexcl < HTTP_MAX_EXCLUDES)
-			excl[nexcl++] = kv->value;
-	}
 	/* the candidate checks: all, one group's, or one check */
 	if (name == NULL) {
 		for (size_t i = 0; i < cfg->nchecks && ncand < 256; i++)
@@ -155,7 +205,7 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 	for (size_t k = 0; k < ncand; k++) {
 		size_t i = idx[k];
 
-		if (http_is_excluded(cfg->checks[i].name, excl, nexcl))
+		if (http_is_excluded(cfg->checks[i].name, q->excl, q->nexcl))
 			continue;
 		sched_view(h->s, i, details, &views[n]);
 		if (!views[n].pass && (views[n].required || single)) {
@@ -173,7 +223,7 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 	}
 	v.checks = views;
 	v.nchecks = n;
-	rc = verbose ? render_text(&v, body) : render_json(&v, body);
+	rc = q->verbose ? render_text(&v, body) : render_json(&v, body);
 	free(views);
 	if (rc < 0) {
 		evbuffer_free(body);
@@ -191,7 +241,8 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 	}
 	http_send(req, v.ready ? HTTP_OK : HTTP_SERVUNAVAIL,
 	    v.ready ? "OK" : "Service Unavailable",
-	    verbose ? "text/plain; charset=utf-8" : "application/health+json",
+	    q->verbose ? "text/plain; charset=utf-8"
+		       : "application/health+json",
 	    body);
 	evbuffer_free(body);
 }
@@ -204,8 +255,8 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	struct http_server *h = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	struct evkeyvalq query;
-	const char *rawpath, *rawquery, *name = NULL;
+	struct http_query query;
+	const char *rawpath, *name = NULL;
 	char *path;
 
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
@@ -223,10 +274,8 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		http_send_text(req, HTTP_BADREQUEST, "Bad Request", "bad path");
 		return;
 	}
-	TAILQ_INIT(&query);
-	rawquery = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
-	if (rawquery != NULL && evhttp_parse_query_str(rawquery, &query) < 0) {
-		evhttp_clear_headers(&query);
+	if (http_query_parse(
+		uri != NULL ? evhttp_uri_get_query(uri) : NULL, &query) < 0) {
 		free(path);
 		http_send_text(
 		    req, HTTP_BADREQUEST, "Bad Request", "bad query string");
@@ -249,7 +298,7 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	} else {
 		http_send_text(req, HTTP_NOTFOUND, "Not Found", "not found");
 	}
-	evhttp_clear_headers(&query);
+	http_query_free(&query);
 	free(path);
 }
 

@@ -89,7 +89,10 @@ probe_pg_classify(
 		hint[0] = '\0';
 	if (sqlstate != NULL) {
 		if (strcmp(sqlstate, "57P03") == 0)
-			return PROBE_STARTING; /* the database is starting up */
+			/* cannot connect now: shutting down, or starting up */
+			return strstr(msg, "shutting down") != NULL
+			    ? PROBE_REFUSED
+			    : PROBE_STARTING;
 		if (strncmp(sqlstate, "53", 2) == 0)
 			return PROBE_SATURATED; /* 53300 too many clients */
 		if (strncmp(sqlstate, "28", 2) == 0 ||
@@ -151,7 +154,9 @@ pg_fail(struct pg_check *pc, const char *msg, const char *sqlstate)
 	snprintf(text, sizeof(text), "%s", msg);
 	if ((cut = strstr(text, "LOCATION:")) != NULL)
 		*cut = '\0';
-	probe_seterr(pc->p, "%s: %s%s", pg_step_names[pc->step], text, hint);
+	/* keep the hint whole: cut the server's text instead */
+	probe_seterr(pc->p, "%s: %.*s%s", pg_step_names[pc->step],
+	    (int)(sizeof(text) - strlen(hint) - 16), text, hint);
 	pg_finish(pc, st);
 }
 

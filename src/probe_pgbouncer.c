@@ -28,6 +28,8 @@ probe_pgbouncer_classify(
 	    {"password authentication failed", PROBE_AUTH},
 	    {"auth failed", PROBE_AUTH},
 	    {"no more connections allowed", PROBE_SATURATED},
+	    {"too many clients", PROBE_SATURATED},
+	    {"remaining connection slots", PROBE_SATURATED},
 	    {"server login has been failing", PROBE_REFUSED},
 	    {"pgbouncer cannot connect to server", PROBE_REFUSED},
 	    {"query_wait_timeout", PROBE_TIMEOUT},

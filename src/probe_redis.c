@@ -114,9 +114,14 @@ redis_connect_cb(const redisAsyncContext *ac, int status)
 	 * failure hiredis frees ac itself and then hands every pending
 	 * reply callback a NULL reply, which finishes the attempt.
 	 */
-	if (status != REDIS_OK && rc != NULL && !rc->cancelled)
+	if (status != REDIS_OK && rc != NULL && !rc->cancelled) {
+		char detail[PROBE_ERRLEN];
+
+		snprintf(detail, sizeof(detail), "%s port %d: %s", rc->p->addr,
+		    rc->p->cfg->port, ac->c.errstr);
 		redis_set_failure(rc, REDIS_STEP_CONNECT,
-		    redis_classify_conn(&ac->c), ac->c.errstr);
+		    redis_classify_conn(&ac->c), detail);
+	}
 }
 
 /*

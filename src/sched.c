@@ -190,8 +190,8 @@ sched_resolved_cb(const char *addr, const char *errstr, void *arg)
 
 	t->dns = NULL;
 	if (addr == NULL) {
-		snprintf(msg, sizeof(msg), "dns: lookup of %s: %s",
-		    t->cfg->host, errstr);
+		snprintf(
+		    msg, sizeof(msg), "lookup of %s: %s", t->cfg->host, errstr);
 		sched_attempt_end(t, PROBE_DNS, msg);
 		return;
 	}
@@ -219,8 +219,8 @@ sched_attempt_start(struct target *t)
 	if (rc == 0)
 		return;
 	if (rc < 0) {
-		snprintf(msg, sizeof(msg), "dns: lookup of %s: %s",
-		    t->cfg->host, err);
+		snprintf(
+		    msg, sizeof(msg), "lookup of %s: %s", t->cfg->host, err);
 		sched_attempt_end(t, PROBE_DNS, msg);
 		return;
 	}
@@ -249,7 +249,7 @@ sched_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		resolve_cancel(t->dns);
 		t->dns = NULL;
 		snprintf(msg, sizeof(msg),
-		    "dns: lookup of %s: no answer "
+		    "lookup of %s: no answer "
 		    "within %lldms",
 		    t->cfg->host, (long long)t->cfg->timeout_ms);
 	} else {

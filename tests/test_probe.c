@@ -20,8 +20,8 @@ pg(const char *msg)
 {
 	char code[6], hint[160];
 
-	return probe_pg_classify(msg, probe_pg_sqlstate(msg, code), hint,
-	    sizeof(hint));
+	return probe_pg_classify(
+	    msg, probe_pg_sqlstate(msg, code), hint, sizeof(hint));
 }
 
 static enum probe_status
@@ -29,8 +29,8 @@ bouncer(const char *msg, char *hint, size_t hintlen)
 {
 	char code[6];
 
-	return probe_pgbouncer_classify(msg, probe_pg_sqlstate(msg, code), hint,
-	    hintlen);
+	return probe_pgbouncer_classify(
+	    msg, probe_pg_sqlstate(msg, code), hint, hintlen);
 }
 
 static void
@@ -45,8 +45,8 @@ test_probe_pg_sqlstate_extracted(void **state)
 					      "password authentication failed",
 				code),
 	    "28P01");
-	assert_null(probe_pg_sqlstate("could not connect: Connection refused",
-	    code));
+	assert_null(
+	    probe_pg_sqlstate("could not connect: Connection refused", code));
 	assert_null(probe_pg_sqlstate("FATAL:  short", code));
 }
 
@@ -64,19 +64,22 @@ test_probe_pg_reasons(void **state)
 	    PROBE_STARTING);
 	assert_int_equal(pg("FATAL:  53300: sorry, too many clients already\n"),
 	    PROBE_SATURATED);
+	assert_int_equal(pg("FATAL:  57P03: the database system is shutting "
+			    "down\n"),
+	    PROBE_REFUSED);
 	assert_int_equal(pg("FATAL:  28P01: password authentication failed "
 			    "for user \"app\"\n"),
 	    PROBE_AUTH);
-	assert_int_equal(pg("FATAL:  28000: no pg_hba.conf entry for host\n"),
-	    PROBE_AUTH);
+	assert_int_equal(
+	    pg("FATAL:  28000: no pg_hba.conf entry for host\n"), PROBE_AUTH);
 	assert_int_equal(pg("FATAL:  3D000: database \"nope\" does not "
 			    "exist\n"),
 	    PROBE_REJECTED);
 	assert_int_equal(pg("FATAL:  57P01: terminating connection due to "
 			    "administrator command\n"),
 	    PROBE_IO);
-	assert_int_equal(pg("server closed the connection unexpectedly\n"),
-	    PROBE_IO);
+	assert_int_equal(
+	    pg("server closed the connection unexpectedly\n"), PROBE_IO);
 	assert_int_equal(pg("expected authentication request from server, "
 			    "but received H\n"),
 	    PROBE_PROTOCOL);
@@ -109,6 +112,16 @@ test_probe_pgbouncer_reasons(void **state)
 				 "(max_client_conn)\n",
 			     hint, sizeof(hint)),
 	    PROBE_SATURATED);
+	assert_int_equal(bouncer("FATAL:  08P01: sorry, too many clients "
+				 "already\n",
+			     hint, sizeof(hint)),
+	    PROBE_SATURATED);
+	assert_int_equal(bouncer("FATAL:  08P01: server login has been "
+				 "failing, try again later "
+				 "(server_login_retry)\nserver closed the "
+				 "connection unexpectedly\n",
+			     hint, sizeof(hint)),
+	    PROBE_REFUSED);
 	assert_int_equal(bouncer("connection to server at \"127.0.0.1\", port "
 				 "6432 failed: Connection refused\n",
 			     hint, sizeof(hint)),
@@ -148,8 +161,8 @@ test_probe_redis_reasons(void **state)
 	assert_int_equal(probe_redis_classify("ERR max number of clients "
 					      "reached"),
 	    PROBE_SATURATED);
-	assert_int_equal(probe_redis_classify("ERR unknown command 'PING'"),
-	    PROBE_PROTOCOL);
+	assert_int_equal(
+	    probe_redis_classify("ERR unknown command 'PING'"), PROBE_PROTOCOL);
 }
 
 static void
@@ -183,12 +196,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_probe_pg_sqlstate_extracted),
-		cmocka_unit_test(test_probe_pg_reasons),
-		cmocka_unit_test(test_probe_pgbouncer_reasons),
-		cmocka_unit_test(test_probe_redis_reasons),
-		cmocka_unit_test(test_probe_table_and_names),
-		cmocka_unit_test(test_probe_seterr_one_line),
+	    cmocka_unit_test(test_probe_pg_sqlstate_extracted),
+	    cmocka_unit_test(test_probe_pg_reasons),
+	    cmocka_unit_test(test_probe_pgbouncer_reasons),
+	    cmocka_unit_test(test_probe_redis_reasons),
+	    cmocka_unit_test(test_probe_table_and_names),
+	    cmocka_unit_test(test_probe_seterr_one_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
