@@ -39,6 +39,9 @@ struct probe;
 
 typedef void probe_done_fn(struct probe *p, enum probe_status st);
 
+/* A watched connection closed or broke; p->watch is already NULL. */
+typedef void probe_lost_fn(struct probe *p);
+
 /*
  * validate: check the kind-specific keys of cfg; on failure fill err with
  *     "KEY = \"VALUE\": problem (accepted: ...)" and return -1.
@@ -47,12 +50,19 @@ typedef void probe_done_fn(struct probe *p, enum probe_status st);
  *     and p->status are set; done is never called.
  * cancel: abandon an in-flight attempt. Releases p->priv before
  *     returning; done is not called. A no-op when idle.
+ * unwatch: close the connection a successful attempt kept (p->keep) in
+ *     p->watch; lost is not called. A no-op when there is none.
+ *
+ * When p->keep is set, a successful attempt leaves its connection open and
+ * idle in p->watch, and calls p->lost (from the event loop, once) when the
+ * server closes it or it breaks.
  */
 struct probe_ops {
 	const char *name; /* config "kind" value */
 	int (*validate)(const struct check_cfg *cfg, char *err, size_t errlen);
 	int (*start)(struct probe *p);
 	void (*cancel)(struct probe *p);
+	void (*unwatch)(struct probe *p);
 };
 
 struct probe {
@@ -62,6 +72,9 @@ struct probe {
 	probe_done_fn *done;	     /* set by sched */
 	void *arg;		     /* for done */
 	void *priv;		     /* owned by ops; NULL if idle */
+	void *watch;		     /* owned by ops; kept connection or NULL */
+	probe_lost_fn *lost;	     /* set by sched */
+	bool keep;		     /* keep the connection after a success */
 	char addr[64];		     /* numeric address to connect to */
 	enum probe_status status;    /* set with errstr when start fails */
 	char errstr[PROBE_ERRLEN];   /* last error text, never a secret */

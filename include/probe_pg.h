@@ -24,8 +24,8 @@ enum probe_status probe_pg_classify(
     const char *msg, const char *sqlstate, char *hint, size_t hintlen);
 
 /* The pgbouncer kind's classifier: PgBouncer's texts, then the above. */
-enum probe_status probe_pgbouncer_classify(const char *msg,
-    const char *sqlstate, char *hint, size_t hintlen);
+enum probe_status probe_pgbouncer_classify(
+    const char *msg, const char *sqlstate, char *hint, size_t hintlen);
 
 /*
  * Extract the SQLSTATE from a verbose libpq error ("FATAL:  28P01: ...")
@@ -38,6 +38,9 @@ int probe_pg_start(struct probe *p, probe_pg_classify_fn *classify);
 
 /* probe_ops.cancel for both kinds. */
 void probe_pg_cancel(struct probe *p);
+
+/* probe_ops.unwatch for both kinds. */
+void probe_pg_unwatch(struct probe *p);
 
 /* probe_ops.validate for both kinds. */
 int probe_pg_validate(const struct check_cfg *cfg, char *err, size_t errlen);

@@ -29,30 +29,52 @@ enum sched_mode {
 	SCHED_MODE_COUNT
 };
 
+/* Upper bounds (seconds) of the attempt duration histogram; +Inf follows. */
+#define SCHED_BUCKETS 11
+extern const double sched_bucket_bounds[SCHED_BUCKETS];
+
+/* Counters for /metrics, since start-up. */
+struct sched_stats {
+	uint64_t failures[PROBE_STATUS_COUNT]; /* failed attempts by reason */
+	uint64_t transitions;		       /* changes of shown state */
+	uint64_t buckets[SCHED_BUCKETS + 1];   /* attempts by duration */
+	uint64_t attempts;		       /* finished attempts */
+	double duration_sum;		       /* seconds, all attempts */
+	double last_success;		       /* wall seconds, 0 if never */
+	uint64_t watch_drops;		       /* watched connections lost */
+};
+
 /* The state of one check; written only by sched.c. */
 struct target {
-	const struct check_cfg *cfg; /* borrowed from config */
-	struct sched *s;	     /* borrowed, the owner */
-	struct probe probe;	     /* the probe of this check */
-	char target[160];	     /* host:port/db, for display */
-	enum sched_state state;	     /* starting, pass, fail */
-	enum probe_status reason;    /* last attempt's outcome */
-	char errstr[PROBE_ERRLEN];   /* last failure's text */
-	int failures;		     /* counted failures in a row */
-	int successes;		     /* successes in a row */
-	int attempts;		     /* finished attempts */
-	double latency_ms;	     /* of the last attempt, or -1 */
-	int64_t started_ms;	     /* monotonic: sched start */
-	int64_t attempt_us;	     /* monotonic: attempt start */
-	int64_t next_ms;	     /* monotonic: next attempt */
-	time_t last_check;	     /* wall: last attempt's end */
-	time_t since;		     /* wall: last state change */
-	bool enabled;		     /* probed at all */
-	bool in_flight;		     /* an attempt is running */
-	bool resolving;		     /* ...and is in its lookup */
-	struct event *timer;	     /* owned; next attempt */
-	struct event *deadline;	     /* owned; attempt deadline */
-	struct resolve_req *dns;     /* owned by resolve.c; lookup */
+	const struct check_cfg *cfg;	/* borrowed from config */
+	struct sched *s;		/* borrowed, the owner */
+	struct probe probe;		/* the probe of this check */
+	char target[160];		/* host:port/db, for display */
+	enum sched_state state;		/* starting, pass, fail */
+	enum probe_status reason;	/* last attempt's outcome */
+	char errstr[PROBE_ERRLEN];	/* last failure's text */
+	int failures;			/* counted failures in a row */
+	int successes;			/* successes in a row */
+	int attempts;			/* finished attempts */
+	double latency_ms;		/* of the last attempt, or -1 */
+	int64_t started_ms;		/* monotonic: sched start */
+	int64_t attempt_us;		/* monotonic: attempt start */
+	int64_t next_ms;		/* monotonic: next attempt */
+	time_t last_check;		/* wall: last attempt's end */
+	time_t since;			/* wall: last own state change */
+	int64_t last_end_ms;		/* monotonic: last attempt's end */
+	enum sched_state shown;		/* verdict: own, dependency or stale */
+	enum probe_status shown_reason; /* reason of the verdict */
+	const struct target *cause;   /* the dependency that is down, or NULL */
+	time_t shown_since;	      /* wall: last change of the verdict */
+	char shown_err[PROBE_ERRLEN]; /* text of the verdict */
+	struct sched_stats stats;     /* for /metrics */
+	bool enabled;		      /* probed at all */
+	bool in_flight;		      /* an attempt is running */
+	bool resolving;		      /* ...and is in its lookup */
+	struct event *timer;	      /* owned; next attempt */
+	struct event *deadline;	      /* owned; attempt deadline */
+	struct resolve_req *dns;      /* owned by resolve.c; lookup */
 };
 
 /* Called after every finished attempt of check i. */
@@ -94,6 +116,21 @@ int64_t sched_next_in_ms(const struct sched *s, size_t i);
  */
 void sched_view(
     const struct sched *s, size_t i, bool details, struct render_check *out);
+
+/*
+ * Bring every check's verdict up to date (dependencies, staleness) and
+ * log each change once. Cheap; called before a verdict is read.
+ */
+void sched_refresh(struct sched *s);
+
+/* Whether t's last finished attempt is too old to trust at now_ms. */
+bool sched_target_is_stale(const struct target *t, int64_t now_ms);
+
+/* How long after its last attempt a check's verdict goes stale. */
+int64_t sched_stale_after_ms(const struct check_cfg *c);
+
+/* delay_ms spread by up to +-5% from rnd, a random number. */
+int64_t sched_jitter(int64_t delay_ms, uint32_t rnd);
 
 /* The name of a state ("starting", "pass", "fail"). */
 const char *sched_state_name(enum sched_state st);

@@ -27,6 +27,8 @@
 #define HTTP_MAX_BODY	     1024 /* bytes of request body */
 #define HTTP_ACCEPT_PAUSE_MS 1000 /* listener pause after EMFILE */
 #define HTTP_MAX_EXCLUDES    64
+#define HTTP_BEAT_MS	     1000 /* heartbeat period */
+#define HTTP_LIVE_LAG_MS     5000 /* /live fails when a beat is this late */
 
 struct http_server {
 	struct event_base *base;	 /* borrowed from main */
@@ -35,6 +37,8 @@ struct http_server {
 	const struct config *cfg;	 /* borrowed from main */
 	struct sched *s;		 /* borrowed from main */
 	bool draining;			 /* /ready says 503 */
+	struct event *beat;		 /* owned; the loop heartbeat */
+	int64_t last_beat_ms;		 /* monotonic: its last beat */
 };
 
 /* ---- helpers ---- */
@@ -169,6 +173,8 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 	struct render_check *views;
 	struct render_view v = {.ready = true};
 	struct evbuffer *body;
+
+	sched_refresh(h->s);
 	bool details, single = false;
 	int64_t retry_ms = -1;
 	int rc;
@@ -247,6 +253,40 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 	evbuffer_free(body);
 }
 
+/* ---- /live ---- */
+
+static void
+http_beat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *h = arg;
+
+	(void)fd;
+	(void)what;
+	h->last_beat_ms = sched_now_ms();
+}
+
+/*
+ * 200 while the loop runs. A heartbeat that is late means the loop was
+ * wedged: say so, and let the supervisor restart readyd.
+ */
+static void
+http_live(struct http_server *h, struct evhttp_request *req)
+{
+	int64_t lag = sched_now_ms() - h->last_beat_ms - HTTP_BEAT_MS;
+	char msg[80];
+
+	if (lag > HTTP_LIVE_LAG_MS) {
+		snprintf(msg, sizeof(msg),
+		    "event loop stalled: heartbeat %lldms "
+		    "late",
+		    (long long)lag);
+		http_send_text(
+		    req, HTTP_SERVUNAVAIL, "Service Unavailable", msg);
+		return;
+	}
+	http_send_text(req, HTTP_OK, "OK", "ok");
+}
+
 /* ---- routing ---- */
 
 static void
@@ -283,7 +323,7 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	}
 
 	if (strcmp(path, "/live") == 0 || strcmp(path, "/livez") == 0) {
-		http_send_text(req, HTTP_OK, "OK", "ok");
+		http_live(h, req);
 	} else if (strcmp(path, "/ready") == 0 ||
 	    strcmp(path, "/readyz") == 0) {
 		http_ready(h, req, NULL, &query);
@@ -351,7 +391,8 @@ http_new(struct event_base *base, const char *host, int port,
 	h->cfg = cfg;
 	h->s = s;
 	h->http = evhttp_new(base);
-	if (h->http == NULL) {
+	h->beat = event_new(base, -1, EV_PERSIST, http_beat_cb, h);
+	if (h->http == NULL || h->beat == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
@@ -373,6 +414,16 @@ http_new(struct event_base *base, const char *host, int port,
 	}
 	h->listener = evhttp_bound_socket_get_listener(bound);
 	evconnlistener_set_error_cb(h->listener, http_accept_error_cb);
+	{
+		struct timeval tv = {
+		    HTTP_BEAT_MS / 1000, (HTTP_BEAT_MS % 1000) * 1000};
+
+		h->last_beat_ms = sched_now_ms();
+		if (event_add(h->beat, &tv) != 0) {
+			snprintf(err, errlen, "cannot start the heartbeat");
+			goto out_free;
+		}
+	}
 	return h;
 
 out_free:
@@ -401,5 +452,7 @@ http_free(struct http_server *h)
 		return;
 	if (h->http != NULL)
 		evhttp_free(h->http);
+	if (h->beat != NULL)
+		event_free(h->beat);
 	free(h);
 }

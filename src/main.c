@@ -66,7 +66,7 @@ usage_error(const char *fmt, const char *arg)
 static struct config *
 main_load_config(const char *path)
 {
-	char err[4096];
+	char err[CONFIG_ERRLEN];
 	struct config *cfg = config_load(path, err, sizeof(err));
 
 	if (cfg == NULL) {

@@ -32,7 +32,15 @@ struct pg_check {
 	probe_pg_classify_fn *classify; /* static, from the kind */
 };
 
+/* A connection kept open and idle after a success, to see it drop. */
+struct pg_watch {
+	struct probe *p;  /* borrowed from sched */
+	PGconn *conn;	  /* owned */
+	struct event *ev; /* owned; EV_READ on PQsocket() */
+};
+
 static void pg_event_cb(evutil_socket_t fd, short what, void *arg);
+static void pg_watch_start(struct probe *p, PGconn *conn);
 
 /* ---- classification ---- */
 
@@ -134,7 +142,10 @@ pg_finish(struct pg_check *pc, enum probe_status st)
 
 	if (pc->ev != NULL)
 		event_free(pc->ev);
-	PQfinish(pc->conn);
+	if (st == PROBE_OK && p->keep)
+		pg_watch_start(p, pc->conn); /* takes the connection */
+	else
+		PQfinish(pc->conn);
 	p->priv = NULL;
 	free(pc);
 	p->done(p, st);
@@ -375,6 +386,69 @@ probe_pg_cancel(struct probe *p)
 	p->priv = NULL;
 }
 
+/* ---- the watched connection ---- */
+
+static void
+pg_watch_free(struct pg_watch *w)
+{
+	if (w->ev != NULL)
+		event_free(w->ev);
+	PQfinish(w->conn);
+	free(w);
+}
+
+static void
+pg_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pg_watch *w = arg;
+	struct probe *p = w->p;
+	PGnotify *n;
+
+	(void)fd;
+	(void)what;
+	/* an idle session hears only notices, or its end */
+	if (PQconsumeInput(w->conn) != 0 &&
+	    PQstatus(w->conn) == CONNECTION_OK) {
+		while ((n = PQnotifies(w->conn)) != NULL)
+			PQfreemem(n);
+		return;
+	}
+	p->watch = NULL;
+	pg_watch_free(w);
+	p->lost(p); /* last: p may start a new attempt later */
+}
+
+static void
+pg_watch_start(struct probe *p, PGconn *conn)
+{
+	struct pg_watch *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		PQfinish(conn);
+		return;
+	}
+	w->p = p;
+	w->conn = conn;
+	w->ev = event_new(
+	    p->base, PQsocket(conn), EV_READ | EV_PERSIST, pg_watch_cb, w);
+	if (w->ev == NULL || event_add(w->ev, NULL) != 0) {
+		pg_watch_free(w);
+		return;
+	}
+	p->watch = w;
+}
+
+void
+probe_pg_unwatch(struct probe *p)
+{
+	struct pg_watch *w = p->watch;
+
+	if (w == NULL)
+		return;
+	p->watch = NULL;
+	pg_watch_free(w);
+}
+
 int
 probe_pg_validate(const struct check_cfg *cfg, char *err, size_t errlen)
 {
@@ -405,4 +479,5 @@ const struct probe_ops probe_pg_ops = {
     .validate = probe_pg_validate,
     .start = pg_start,
     .cancel = probe_pg_cancel,
+    .unwatch = probe_pg_unwatch,
 };

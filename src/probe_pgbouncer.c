@@ -65,4 +65,5 @@ const struct probe_ops probe_pgbouncer_ops = {
     .validate = probe_pg_validate,
     .start = pgbouncer_start,
     .cancel = probe_pg_cancel,
+    .unwatch = probe_pg_unwatch,
 };

@@ -41,6 +41,13 @@ struct redis_check {
 	bool cancelled;		  /* sched gave up; free on last reply */
 };
 
+/* A connection kept open and idle after a success, to see it drop. */
+struct redis_watch {
+	struct probe *p;       /* borrowed from sched */
+	redisAsyncContext *ac; /* owned until hiredis frees it */
+	bool releasing;	       /* we are freeing it: not a loss */
+};
+
 /* ---- classification ---- */
 
 enum probe_status
@@ -102,6 +109,59 @@ redis_set_failure(struct redis_check *rc, enum redis_step step,
 	probe_seterr(rc->p, "%s: %s", redis_step_names[step], detail);
 }
 
+/* ---- the watched connection ---- */
+
+static void
+redis_disconnect_cb(const redisAsyncContext *ac, int status)
+{
+	struct redis_watch *w = ac->data;
+	struct probe *p;
+
+	(void)status;
+	if (w == NULL || w->releasing)
+		return; /* redis_unwatch frees w */
+	p = w->p;
+	p->watch = NULL;
+	free(w); /* hiredis frees ac after we return */
+	p->lost(p);
+}
+
+/* Keep ac open and idle after a success; 0 if it is now watched. */
+static int
+redis_watch_start(struct probe *p, redisAsyncContext *ac)
+{
+	struct redis_watch *w;
+
+	if (!p->keep)
+		return -1;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return -1;
+	w->p = p;
+	w->ac = ac;
+	if (redisAsyncSetDisconnectCallback(ac, redis_disconnect_cb) !=
+	    REDIS_OK) {
+		free(w);
+		return -1;
+	}
+	ac->data = w;
+	p->watch = w;
+	return 0;
+}
+
+static void
+redis_unwatch(struct probe *p)
+{
+	struct redis_watch *w = p->watch;
+
+	if (w == NULL)
+		return;
+	p->watch = NULL;
+	w->releasing = true;
+	redisAsyncFree(w->ac); /* runs redis_disconnect_cb, which ignores it */
+	free(w);
+}
+
 /* ---- hiredis callbacks ---- */
 
 static void
@@ -161,9 +221,9 @@ redis_reply_cb(redisAsyncContext *ac, void *r, void *arg)
 	if (!last)
 		return;
 	rc->ac = NULL; /* hiredis frees ac after we return */
-	if (reply != NULL)
-		redisAsyncDisconnect(ac); /* deferred until we return */
 	st = rc->st;
+	if (reply != NULL && !(st == PROBE_OK && redis_watch_start(p, ac) == 0))
+		redisAsyncDisconnect(ac); /* deferred until we return */
 	p->priv = NULL;
 	free(rc);
 	p->done(p, st); /* last: p may be gone */
@@ -287,4 +347,5 @@ const struct probe_ops probe_redis_ops = {
     .validate = redis_validate,
     .start = redis_start,
     .cancel = redis_cancel,
+    .unwatch = redis_unwatch,
 };

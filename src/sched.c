@@ -25,6 +25,7 @@ struct sched {
 	struct target *targets;	   /* owned array, cfg->nchecks long */
 	size_t ntargets;	   /* entries in targets */
 	sched_attempt_fn *notify;  /* told of finished attempts */
+	struct event *tick;	   /* owned; refreshes verdicts */
 	void *notify_arg;	   /* for notify */
 };
 
@@ -73,21 +74,46 @@ sched_ms_to_tv(int64_t ms, struct timeval *tv)
 	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
 }
 
+const double sched_bucket_bounds[SCHED_BUCKETS] = {
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+};
+
 /* ---- the state machine ---- */
 
-/* The ONLY way to change a check's state: logs every transition once. */
+/* Reasons that mean the server is not serving: they make dependents fail. */
+static bool
+sched_reason_is_down(enum probe_status st)
+{
+	switch (st) {
+	case PROBE_REFUSED:
+	case PROBE_TIMEOUT:
+	case PROBE_IO:
+	case PROBE_DNS:
+	case PROBE_STARTING:
+	case PROBE_DEPENDENCY:
+	case PROBE_STALE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A check's own state; the verdict shown is set by sched_refresh(). */
 static void
 target_set_state(struct target *t, enum sched_state st, time_t wall)
 {
 	if (t->state == st)
 		return;
-	if (st == SCHED_PASS)
-		log_info("check %s: %s -> %s", t->cfg->name,
-		    sched_state_name(t->state), sched_state_name(st));
-	else
-		log_warn("check %s: %s -> %s: %s: %s", t->cfg->name,
-		    sched_state_name(t->state), sched_state_name(st),
-		    probe_status_name(t->reason), t->errstr);
 	t->state = st;
 	t->since = wall;
 }
@@ -100,11 +126,13 @@ sched_record(struct target *t, enum sched_mode mode, enum probe_status st,
 
 	t->attempts++;
 	t->last_check = wall;
+	t->last_end_ms = now_ms;
 	t->reason = st;
 	if (st == PROBE_OK) {
 		t->errstr[0] = '\0';
 		t->failures = 0;
 		t->successes++;
+		/* rise: successes needed to come back from fail */
 		if (t->state != SCHED_FAIL || t->successes >= t->cfg->rise ||
 		    mode != SCHED_MODE_SERVE)
 			target_set_state(t, SCHED_PASS, wall);
@@ -129,7 +157,126 @@ sched_next_delay(const struct target *t, enum sched_mode mode)
 		return t->cfg->fast_interval_ms;
 	if (t->state == SCHED_STARTING)
 		return t->cfg->start_interval_ms;
+	/* HAProxy's fastinter/downinter: re-check soon after a failure */
+	if (t->state == SCHED_FAIL || t->reason != PROBE_OK)
+		return t->cfg->fast_interval_ms;
 	return t->cfg->interval_ms;
+}
+
+int64_t
+sched_jitter(int64_t delay_ms, uint32_t rnd)
+{
+	/* +-5%, so that many checks and instances do not probe in step */
+	return delay_ms + delay_ms * ((int64_t)(rnd % 1001) - 500) / 10000;
+}
+
+int64_t
+sched_stale_after_ms(const struct check_cfg *c)
+{
+	int64_t gap = c->interval_ms;
+
+	if (c->start_interval_ms > gap)
+		gap = c->start_interval_ms;
+	if (c->fast_interval_ms > gap)
+		gap = c->fast_interval_ms;
+	/* the margin covers jitter and a busy loop */
+	return gap + c->timeout_ms + 2000 + c->interval_ms / 10;
+}
+
+bool
+sched_target_is_stale(const struct target *t, int64_t now_ms)
+{
+	int64_t ref = t->attempts > 0 ? t->last_end_ms : t->started_ms;
+
+	return now_ms - ref > sched_stale_after_ms(t->cfg);
+}
+
+/*
+ * The verdict on t: stale when its news is too old, failed through a
+ * dependency that is down, else its own state.
+ */
+static void
+sched_verdict(const struct sched *s, const struct target *t, int64_t now,
+    int depth, enum sched_state *st, enum probe_status *why,
+    const struct target **cause)
+{
+	*cause = NULL;
+	if (s->mode == SCHED_MODE_SERVE && sched_target_is_stale(t, now)) {
+		*st = SCHED_FAIL;
+		*why = PROBE_STALE;
+		return;
+	}
+	for (size_t k = 0; depth < 16 && k < t->cfg->ndepends; k++) {
+		const struct target *d = &s->targets[t->cfg->depends_idx[k]];
+		const struct target *dc;
+		enum probe_status dwhy;
+		enum sched_state dst;
+
+		if (!d->enabled)
+			continue;
+		sched_verdict(s, d, now, depth + 1, &dst, &dwhy, &dc);
+		if (dst == SCHED_FAIL && sched_reason_is_down(dwhy)) {
+			*st = SCHED_FAIL;
+			*why = PROBE_DEPENDENCY;
+			*cause = d;
+			return;
+		}
+	}
+	*st = t->state;
+	*why = t->attempts > 0 ? t->reason : PROBE_OK;
+}
+
+/* The ONLY way to change a verdict: logs every change once. */
+static void
+target_set_shown(struct target *t, enum sched_state st, enum probe_status why,
+    const struct target *cause, time_t wall)
+{
+	bool changed = t->shown != st;
+
+	t->shown_reason = why;
+	t->cause = cause;
+	if (why == PROBE_DEPENDENCY && cause != NULL)
+		snprintf(t->shown_err, sizeof(t->shown_err), "%s is down: %s",
+		    cause->cfg->name, probe_status_name(cause->shown_reason));
+	else if (why == PROBE_STALE)
+		snprintf(t->shown_err, sizeof(t->shown_err),
+		    "no finished attempt for over %llds",
+		    (long long)(sched_stale_after_ms(t->cfg) / 1000));
+	else
+		snprintf(t->shown_err, sizeof(t->shown_err), "%s", t->errstr);
+	if (!changed)
+		return;
+	if (st == SCHED_PASS)
+		log_info("check %s: %s -> %s", t->cfg->name,
+		    sched_state_name(t->shown), sched_state_name(st));
+	else
+		log_warn("check %s: %s -> %s: %s: %s", t->cfg->name,
+		    sched_state_name(t->shown), sched_state_name(st),
+		    probe_status_name(why), t->shown_err);
+	t->shown = st;
+	t->shown_since = wall;
+	t->stats.transitions++;
+}
+
+void
+sched_refresh(struct sched *s)
+{
+	int64_t now = sched_now_ms();
+	time_t wall = time(NULL);
+
+	/* dependencies first would need an order; two passes settle chains */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < s->ntargets; i++) {
+			struct target *t = &s->targets[i];
+			const struct target *cause;
+			enum probe_status why;
+			enum sched_state st;
+
+			if (!t->enabled)
+				continue;
+			sched_verdict(s, t, now, 0, &st, &why, &cause);
+			target_set_shown(t, st, why, cause, wall);
+		}
 }
 
 /* ---- attempts ---- */
@@ -144,21 +291,63 @@ sched_arm(struct target *t, int64_t delay_ms)
 	evtimer_add(t->timer, &tv);
 }
 
+/* Probe t now unless an attempt is in flight (one at a time). */
+static void
+sched_probe_now(struct target *t)
+{
+	if (t->in_flight || !t->enabled || t->s->mode == SCHED_MODE_ONCE)
+		return;
+	evtimer_del(t->timer);
+	sched_arm(t, 0);
+}
+
+static void
+sched_count_attempt(struct target *t, enum probe_status st, time_t wall)
+{
+	struct sched_stats *st_ = &t->stats;
+	double secs = t->latency_ms / 1000.0;
+	size_t b = 0;
+
+	while (b < SCHED_BUCKETS && secs > sched_bucket_bounds[b])
+		b++;
+	st_->buckets[b]++;
+	st_->attempts++;
+	st_->duration_sum += secs;
+	if (st == PROBE_OK)
+		st_->last_success = (double)wall;
+	else
+		st_->failures[st]++;
+}
+
 /* End the attempt in flight: record, notify, schedule the next. */
 static void
 sched_attempt_end(struct target *t, enum probe_status st, const char *errstr)
 {
 	struct sched *s = t->s;
-	int64_t now = sched_now_ms();
+	enum sched_state old = t->state;
+	int64_t now = sched_now_ms(), delay;
+	time_t wall = time(NULL);
 
 	evtimer_del(t->deadline);
 	t->in_flight = false;
 	t->resolving = false;
 	t->latency_ms = (double)(sched_now_us() - t->attempt_us) / 1000.0;
-	sched_record(t, s->mode, st, errstr, now, time(NULL));
+	sched_count_attempt(t, st, wall);
+	sched_record(t, s->mode, st, errstr, now, wall);
 	if (s->mode != SCHED_MODE_ONCE &&
-	    !(s->mode == SCHED_MODE_WAIT && t->state == SCHED_PASS))
-		sched_arm(t, sched_next_delay(t, s->mode));
+	    !(s->mode == SCHED_MODE_WAIT && t->state == SCHED_PASS)) {
+		delay = sched_next_delay(t, s->mode);
+		if (delay == t->cfg->interval_ms && t->state == SCHED_PASS)
+			delay = sched_jitter(delay, arc4random());
+		sched_arm(t, delay);
+	}
+	if (t->state != old) /* a dependency changed: re-check dependents */
+		for (size_t i = 0; i < s->ntargets; i++)
+			for (size_t k = 0; k < s->targets[i].cfg->ndepends; k++)
+				if (s->targets[i].cfg->depends_idx[k] ==
+				    (size_t)(t - s->targets))
+					sched_probe_now(&s->targets[i]);
+	sched_refresh(s);
 	if (s->notify != NULL)
 		s->notify(s, (size_t)(t - s->targets), s->notify_arg);
 }
@@ -169,6 +358,18 @@ sched_probe_done_cb(struct probe *p, enum probe_status st)
 	struct target *t = p->arg;
 
 	sched_attempt_end(t, st, p->errstr);
+}
+
+/* The server closed a watched connection: find out why, now. */
+static void
+sched_watch_lost_cb(struct probe *p)
+{
+	struct target *t = p->arg;
+
+	t->stats.watch_drops++;
+	log_info("check %s: connection closed by the server; probing now",
+	    t->cfg->name);
+	sched_probe_now(t);
 }
 
 static void
@@ -209,6 +410,8 @@ sched_attempt_start(struct target *t)
 
 	if (t->in_flight)
 		return; /* one attempt in flight per check */
+	/* a fresh connection replaces the watched one */
+	t->probe.ops->unwatch(&t->probe);
 	t->in_flight = true;
 	t->attempt_us = sched_now_us();
 	sched_ms_to_tv(t->cfg->timeout_ms, &tv);
@@ -249,8 +452,8 @@ sched_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		resolve_cancel(t->dns);
 		t->dns = NULL;
 		snprintf(msg, sizeof(msg),
-		    "lookup of %s: no answer "
-		    "within %lldms",
+		    "lookup of %s: no answer within "
+		    "%lldms",
 		    t->cfg->host, (long long)t->cfg->timeout_ms);
 	} else {
 		t->probe.ops->cancel(&t->probe);
@@ -260,6 +463,15 @@ sched_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		    t->probe.addr, t->cfg->port, (long long)t->cfg->timeout_ms);
 	}
 	sched_attempt_end(t, PROBE_TIMEOUT, msg);
+}
+
+/* Once a second: verdicts go stale even when nothing else happens. */
+static void
+sched_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sched_refresh(arg);
 }
 
 /* ---- lifecycle ---- */
@@ -291,6 +503,8 @@ sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
 		t->reason = PROBE_OK;
 		t->latency_ms = -1;
 		t->since = time(NULL);
+		t->shown = SCHED_STARTING;
+		t->shown_since = t->since;
 		t->enabled = only == NULL || only[i];
 		if (t->cfg->dbname != NULL)
 			snprintf(t->target, sizeof(t->target), "%s:%d/%s",
@@ -302,10 +516,17 @@ sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
 		t->probe.cfg = t->cfg;
 		t->probe.base = base;
 		t->probe.done = sched_probe_done_cb;
+		t->probe.lost = sched_watch_lost_cb;
+		t->probe.keep = t->cfg->watch && mode == SCHED_MODE_SERVE;
 		t->probe.arg = t;
 		t->timer = evtimer_new(base, sched_timer_cb, t);
 		t->deadline = evtimer_new(base, sched_deadline_cb, t);
 		if (t->timer == NULL || t->deadline == NULL)
+			goto out_free;
+	}
+	if (mode == SCHED_MODE_SERVE) {
+		s->tick = event_new(base, -1, EV_PERSIST, sched_tick_cb, s);
+		if (s->tick == NULL)
 			goto out_free;
 	}
 	return s;
@@ -329,6 +550,12 @@ sched_start(struct sched *s)
 		if (t->enabled)
 			sched_arm(t, 0); /* the first probe runs at start-up */
 	}
+	if (s->tick != NULL) {
+		struct timeval tv = {1, 0};
+
+		if (event_add(s->tick, &tv) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -344,11 +571,15 @@ sched_free(struct sched *s)
 			resolve_cancel(t->dns);
 		if (t->in_flight && !t->resolving && t->probe.ops != NULL)
 			t->probe.ops->cancel(&t->probe);
+		if (t->probe.ops != NULL)
+			t->probe.ops->unwatch(&t->probe);
 		if (t->timer != NULL)
 			event_free(t->timer);
 		if (t->deadline != NULL)
 			event_free(t->deadline);
 	}
+	if (s->tick != NULL)
+		event_free(s->tick);
 	free(s->targets);
 	free(s);
 }
@@ -404,19 +635,19 @@ sched_view(
     const struct sched *s, size_t i, bool details, struct render_check *out)
 {
 	const struct target *t = &s->targets[i];
-	bool failed = t->attempts > 0 && t->reason != PROBE_OK;
+	bool failed = t->shown_reason != PROBE_OK;
 
 	memset(out, 0, sizeof(*out));
 	out->name = t->cfg->name;
 	out->kind = t->cfg->ops->name;
 	out->target = t->target;
 	out->required = t->cfg->required;
-	out->status = sched_state_name(t->state);
-	out->pass = t->state == SCHED_PASS;
-	out->reason = failed ? probe_status_name(t->reason) : NULL;
-	out->output = failed && details ? t->errstr : NULL;
+	out->status = sched_state_name(t->shown);
+	out->pass = t->shown == SCHED_PASS;
+	out->reason = failed ? probe_status_name(t->shown_reason) : NULL;
+	out->output = failed && details ? t->shown_err : NULL;
 	out->latency_ms = t->latency_ms;
 	out->consecutive_failures = t->failures;
 	out->last_check = t->last_check;
-	out->since = t->since;
+	out->since = t->shown_since;
 }

@@ -16,10 +16,11 @@ int fake_probe_max_in_flight;
 
 static enum probe_status fake_status = PROBE_OK;
 static int fake_delay_ms;
+static int fake_watch_token; /* what p->watch points at when kept */
 
 struct fake_check {
-	struct probe *p;    /* borrowed */
-	struct event *ev;   /* owned; the answer */
+	struct probe *p;  /* borrowed */
+	struct event *ev; /* owned; the answer */
 	enum probe_status st;
 };
 
@@ -55,6 +56,8 @@ fake_answer_cb(evutil_socket_t fd, short what, void *arg)
 	fake_probe_in_flight--;
 	if (st != PROBE_OK)
 		probe_seterr(p, "fake: %s", probe_status_name(st));
+	else if (p->keep)
+		p->watch = &fake_watch_token;
 	p->done(p, st);
 }
 
@@ -95,6 +98,21 @@ fake_cancel(struct probe *p)
 	fake_probe_in_flight--;
 }
 
+static void
+fake_unwatch(struct probe *p)
+{
+	p->watch = NULL;
+}
+
+void
+fake_probe_lose(struct probe *p)
+{
+	if (p->watch == NULL)
+		return;
+	p->watch = NULL;
+	p->lost(p);
+}
+
 static int
 fake_validate(const struct check_cfg *cfg, char *err, size_t errlen)
 {
@@ -105,8 +123,9 @@ fake_validate(const struct check_cfg *cfg, char *err, size_t errlen)
 }
 
 const struct probe_ops fake_probe_ops = {
-	.name = "fake",
-	.validate = fake_validate,
-	.start = fake_start,
-	.cancel = fake_cancel,
+    .name = "fake",
+    .validate = fake_validate,
+    .start = fake_start,
+    .cancel = fake_cancel,
+    .unwatch = fake_unwatch,
 };

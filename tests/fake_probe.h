@@ -21,4 +21,7 @@ extern int fake_probe_max_in_flight;
 
 void fake_probe_reset(void);
 
+/* Drop the connection a success kept, as a server closing it would. */
+void fake_probe_lose(struct probe *p);
+
 #endif /* READYD_FAKE_PROBE_H */
