@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# run.sh READYD_BIN [TEST...]: integration tests of readyd against real
+# servers. Starts one throwaway stack (tests/stack/stack.sh), runs every
+# tests/integration/t_*.sh (or the TESTs named, e.g. t_pass), restores the
+# stack between test files, stops it at the end, even on failure or Ctrl-C.
+# The last line is "N passed, N failed"; the exit status is non-zero when
+# any assertion failed or none ran.
+#
+# Environment: IT_KEEP=1 keeps the scratch directory (logs, bodies);
+# IT_FILE_TIMEOUT (default 300) bounds each test file in seconds.
+set -uo pipefail
+
+BIN=${1:?usage: run.sh READYD_BIN [TEST...]}
+shift
+HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+STACK=$(cd -- "$HERE/../stack" && pwd)/stack.sh
+
+die() {
+	echo "run.sh: $*" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+[[ -x $BIN ]] || die "$BIN: not an executable (run make first)"
+READYD=$(realpath -- "$BIN")
+for tool in curl jq timeout awk setpriv; do
+	command -v "$tool" >/dev/null 2>&1 || die "missing tool: $tool (make deps; apt-get install jq)"
+done
+
+IT_WORK=$(mktemp -d /tmp/readyd-it.XXXXXX) || die "mktemp failed"
+chmod 755 "$IT_WORK"
+STACK_DIR=$IT_WORK/stack
+IT_RESULTS=$IT_WORK/results
+IT_ARTIFACTS=$IT_WORK/artifacts
+IT_SECRETS=$IT_WORK/secrets
+mkdir -p "$IT_ARTIFACTS" "$IT_WORK/conf"
+: >"$IT_RESULTS"
+: >"$IT_SECRETS"
+: >"$IT_WORK/pids"
+export READYD IT_WORK STACK_DIR IT_RESULTS IT_ARTIFACTS IT_SECRETS
+
+# Kill the readyd processes that test files started and left (by PID,
+# only if it still is a readyd).
+reap_readyd() {
+	local pid exe
+	while read -r pid; do
+		[[ $pid =~ ^[0-9]+$ ]] || continue
+		exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
+		[[ $exe == "$READYD" ]] || continue
+		echo "run.sh: killing leftover readyd $pid" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	done <"$IT_WORK/pids"
+	: >"$IT_WORK/pids"
+}
+
+CLEANED=no
+cleanup() {
+	[[ $CLEANED == yes ]] && return 0
+	CLEANED=yes
+	reap_readyd
+	"$STACK" stop "$STACK_DIR" >&2 || echo "run.sh: stopping the stack failed" >&2
+	if [[ ${IT_KEEP:-0} == 1 ]]; then
+		echo "run.sh: kept $IT_WORK" >&2
+	else
+		rm -rf -- "$IT_WORK"
+	fi
+}
+on_signal() {
+	trap - INT TERM
+	echo "run.sh: interrupted" >&2
+	cleanup
+	echo "$(count ok) passed, $(($(count 'not ok') + 1)) failed"
+	exit 130
+}
+trap cleanup EXIT
+trap on_signal INT TERM
+
+count() { grep -c "^$1 - " "$IT_RESULTS" 2>/dev/null || true; }
+
+if ! "$STACK" start "$STACK_DIR"; then
+	cleanup
+	die "the stack did not start"
+fi
+# shellcheck disable=SC1091
+source "$STACK_DIR/env"
+printf '%s\n' "$POSTGRES_PASSWORD" "$REDIS_PASSWORD" >>"$IT_SECRETS"
+
+tests=()
+if (($#)); then
+	for t in "$@"; do
+		t=${t%.sh}
+		t=${t##*/}
+		[[ -f $HERE/$t.sh ]] || die "no test $t"
+		tests+=("$HERE/$t.sh")
+	done
+else
+	for t in "$HERE"/t_*.sh; do
+		[[ -f $t ]] && tests+=("$t")
+	done
+fi
+
+restore_ok=yes
+for t in "${tests[@]}"; do
+	name=$(basename "$t" .sh)
+	echo "== $name"
+	t0=$SECONDS
+	rc=0
+	timeout -k 10 "${IT_FILE_TIMEOUT:-300}" bash "$t" </dev/null || rc=$?
+	if ((rc == 124 || rc == 137)); then
+		echo "not ok - $name: finished within ${IT_FILE_TIMEOUT:-300} s" | tee -a "$IT_RESULTS"
+	elif ((rc != 0)); then
+		echo "not ok - $name: test file exited with status $rc" | tee -a "$IT_RESULTS"
+	fi
+	echo "== $name: $((SECONDS - t0)) s"
+	reap_readyd
+	# Each file should leave the stack as it found it; make sure.
+	if ! "$STACK" restore "$STACK_DIR"; then
+		echo "not ok - $name: stack restored afterwards" | tee -a "$IT_RESULTS"
+		restore_ok=no
+		break
+	fi
+done
+
+ran=$(($(count ok) + $(count 'not ok')))
+
+# No secret may appear in anything readyd printed, logged or served.
+if [[ $restore_ok == yes ]] && ((ran > 0)); then
+	leaks=
+	while read -r s; do
+		[[ -n $s ]] || continue
+		f=$(grep -rlF -- "$s" "$IT_ARTIFACTS" 2>/dev/null | head -n 5)
+		[[ -n $f ]] && leaks+="${s:0:3}... in: $(echo "$f" | sed "s|$IT_ARTIFACTS/||" | tr '\n' ' ')"$'\n'
+	done <"$IT_SECRETS"
+	nfiles=$(find "$IT_ARTIFACTS" -type f | wc -l)
+	if [[ -z $leaks ]]; then
+		echo "ok - run: no password in any of $nfiles outputs, logs and bodies" | tee -a "$IT_RESULTS"
+	else
+		echo "not ok - run: no password in any of $nfiles outputs, logs and bodies" | tee -a "$IT_RESULTS"
+		printf '%s' "$leaks" | sed 's/^/#   /'
+	fi
+fi
+
+passed=$(count ok)
+failed=$(count 'not ok')
+if ((failed > 0)); then
+	echo
+	echo "Failed:"
+	grep '^not ok - ' "$IT_RESULTS"
+fi
+cleanup
+trap - EXIT INT TERM
+if ((ran == 0)); then
+	echo "run.sh: no test ran" >&2
+	echo "0 passed, 0 failed"
+	exit 1
+fi
+echo "$passed passed, $failed failed"
+((failed == 0))
