@@ -124,8 +124,8 @@ test_sched_start_period_failures_do_not_count(void **state)
 	(void)state;
 	c.start_period_ms = 60000;
 	for (int i = 0; i < 10; i++)
-		sched_record(&t, SCHED_MODE_SERVE, PROBE_STARTING, "57P03",
-		    i * 5000, i);
+		sched_record(
+		    &t, SCHED_MODE_SERVE, PROBE_STARTING, "57P03", i * 5000, i);
 	assert_int_equal(t.state, SCHED_STARTING);
 	assert_int_equal(t.failures, 0);
 	assert_int_equal(t.reason, PROBE_STARTING);
@@ -197,6 +197,79 @@ test_sched_rise_needs_successes_after_fail(void **state)
 	assert_int_equal(t.state, SCHED_PASS);
 }
 
+static void
+test_sched_fast_interval_after_failure(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 1);
+	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 30000);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 1, 2);
+	/* still pass, but re-checked fast until it flips or recovers */
+	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 1000);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 2, 3);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 3, 4);
+	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 1000);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 4, 5);
+	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 30000);
+}
+
+/* fast_interval = interval gives compose's timings exactly */
+static void
+test_sched_compose_exact_timings(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	c.fast_interval_ms = c.interval_ms;
+	c.watch = false;
+	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 5000);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 1);
+	for (int i = 0; i < 3; i++) {
+		sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", i, 2);
+		assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 30000);
+	}
+	assert_int_equal(t.state, SCHED_FAIL);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 9, 3);
+	assert_int_equal(t.state, SCHED_PASS);
+}
+
+static void
+test_sched_jitter_within_five_percent(void **state)
+{
+	(void)state;
+	assert_int_equal(sched_jitter(30000, 0), 28500);
+	assert_int_equal(sched_jitter(30000, 500), 30000);
+	assert_int_equal(sched_jitter(30000, 1000), 31500);
+	for (uint32_t r = 0; r < 5000; r += 7) {
+		int64_t d = sched_jitter(30000, r * 2654435761u);
+
+		assert_in_range(d, 28500, 31500);
+	}
+}
+
+static void
+test_sched_stale_after_interval_timeout_margin(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	/* 30s interval + 10s timeout + 2s + interval/10 */
+	assert_int_equal(sched_stale_after_ms(&c), 45000);
+	t.started_ms = 1000;
+	assert_false(sched_target_is_stale(&t, 46000));
+	assert_true(sched_target_is_stale(&t, 46001)); /* never finished */
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 50000, 1);
+	assert_false(sched_target_is_stale(&t, 95000));
+	assert_true(sched_target_is_stale(&t, 95001));
+}
+
 /* ---- on a real loop with the fake probe ---- */
 
 struct loop_fixture {
@@ -241,6 +314,7 @@ loop_setup(void **state)
 		f.checks[i].timeout_ms = 100;
 		f.checks[i].interval_ms = 50;
 		f.checks[i].start_interval_ms = 50;
+		f.checks[i].fast_interval_ms = 50;
 		f.checks[i].retries = 1;
 	}
 	f.cfg.checks = f.checks;
@@ -266,8 +340,8 @@ test_sched_loop_first_probe_at_start(void **state)
 	struct loop_fixture *f = *state;
 	char err[128];
 
-	f->s = sched_new(f->base, f->r, &f->cfg, SCHED_MODE_SERVE, NULL, err,
-	    sizeof(err));
+	f->s = sched_new(
+	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, NULL, err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
@@ -287,8 +361,8 @@ test_sched_loop_deadline_cancels_hung_attempt(void **state)
 	bool only[2] = {true, false};
 
 	fake_probe_set(PROBE_OK, -1); /* never answers */
-	f->s = sched_new(f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err,
-	    sizeof(err));
+	f->s = sched_new(
+	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 130);
@@ -310,8 +384,8 @@ test_sched_loop_recovers_and_reschedules(void **state)
 	bool only[2] = {true, false};
 
 	fake_probe_set(PROBE_REFUSED, 0);
-	f->s = sched_new(f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err,
-	    sizeof(err));
+	f->s = sched_new(
+	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
@@ -323,28 +397,116 @@ test_sched_loop_recovers_and_reschedules(void **state)
 	assert_true(fake_probe_starts >= 2);
 }
 
+static void
+test_sched_loop_dependency_down_fails_dependent(void **state)
+{
+	struct loop_fixture *f = *state;
+	size_t dep = 0;
+	char err[128];
+
+	f->checks[1].depends_idx = &dep;
+	f->checks[1].ndepends = 1;
+	f->s = sched_new(
+	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, NULL, err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 20);
+	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_PASS);
+	fake_probe_set(PROBE_REFUSED, 0); /* both fail now... */
+	loop_run_ms(f, 80);
+	assert_int_equal(sched_target(f->s, 0)->shown, SCHED_FAIL);
+	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_FAIL);
+	/* ...but the dependent is shown as failing because of check 0 */
+	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_DEPENDENCY);
+	assert_string_equal(
+	    sched_target(f->s, 1)->shown_err, "fake1 is down: refused");
+	/* an auth failure is not "down": it does not propagate */
+	fake_probe_set(PROBE_AUTH, 0);
+	loop_run_ms(f, 80);
+	assert_int_equal(sched_target(f->s, 0)->shown_reason, PROBE_AUTH);
+	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_AUTH);
+	fake_probe_set(PROBE_OK, 0);
+	loop_run_ms(f, 80);
+	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_PASS);
+	f->checks[1].depends_idx = NULL;
+	f->checks[1].ndepends = 0;
+}
+
+static void
+test_sched_loop_watch_lost_probes_at_once(void **state)
+{
+	struct loop_fixture *f = *state;
+	struct target *t;
+	char err[128];
+	bool only[2] = {true, false};
+
+	f->checks[0].watch = true;
+	f->checks[0].interval_ms = 60000; /* only a lost watch explains more */
+	f->s = sched_new(
+	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 20);
+	t = (struct target *)sched_target(f->s, 0);
+	assert_int_equal(fake_probe_starts, 1);
+	assert_non_null(t->probe.watch);
+	fake_probe_lose(&t->probe);
+	loop_run_ms(f, 20);
+	assert_int_equal(fake_probe_starts, 2);
+	assert_int_equal(t->stats.watch_drops, 1);
+	assert_non_null(t->probe.watch); /* the new connection is watched */
+}
+
+static void
+test_sched_loop_counts_for_metrics(void **state)
+{
+	struct loop_fixture *f = *state;
+	const struct target *t;
+	char err[128];
+	bool only[2] = {true, false};
+
+	fake_probe_set(PROBE_TIMEOUT, 0);
+	f->s = sched_new(
+	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 20);
+	fake_probe_set(PROBE_OK, 0);
+	loop_run_ms(f, 80);
+	t = sched_target(f->s, 0);
+	assert_true(t->stats.attempts >= 2);
+	assert_int_equal(t->stats.failures[PROBE_TIMEOUT], 1);
+	assert_true(t->stats.last_success > 0);
+	assert_int_equal(t->stats.transitions, 2); /* fail, then pass */
+	assert_true(t->stats.buckets[0] >= 1);
+}
+
+#define LOOP_TEST(f) \
+	cmocka_unit_test_setup_teardown(f, loop_setup, loop_teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sched_one_success_passes),
-		cmocka_unit_test(test_sched_retries_failures_fail),
-		cmocka_unit_test(test_sched_success_resets_failures),
-		cmocka_unit_test(test_sched_never_passed_fails_after_retries),
-		cmocka_unit_test(test_sched_start_period_failures_do_not_count),
-		cmocka_unit_test(test_sched_start_period_ends_on_success),
-		cmocka_unit_test(test_sched_delays_follow_state),
-		cmocka_unit_test(test_sched_once_mode_first_failure_decides),
-		cmocka_unit_test(test_sched_rise_needs_successes_after_fail),
-		cmocka_unit_test_setup_teardown(
-		    test_sched_loop_first_probe_at_start, loop_setup,
-		    loop_teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_sched_loop_deadline_cancels_hung_attempt, loop_setup,
-		    loop_teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_sched_loop_recovers_and_reschedules, loop_setup,
-		    loop_teardown),
+	    cmocka_unit_test(test_sched_one_success_passes),
+	    cmocka_unit_test(test_sched_retries_failures_fail),
+	    cmocka_unit_test(test_sched_success_resets_failures),
+	    cmocka_unit_test(test_sched_never_passed_fails_after_retries),
+	    cmocka_unit_test(test_sched_start_period_failures_do_not_count),
+	    cmocka_unit_test(test_sched_start_period_ends_on_success),
+	    cmocka_unit_test(test_sched_delays_follow_state),
+	    cmocka_unit_test(test_sched_once_mode_first_failure_decides),
+	    cmocka_unit_test(test_sched_rise_needs_successes_after_fail),
+	    cmocka_unit_test(test_sched_fast_interval_after_failure),
+	    cmocka_unit_test(test_sched_compose_exact_timings),
+	    cmocka_unit_test(test_sched_jitter_within_five_percent),
+	    cmocka_unit_test(test_sched_stale_after_interval_timeout_margin),
+	    LOOP_TEST(test_sched_loop_first_probe_at_start),
+	    LOOP_TEST(test_sched_loop_deadline_cancels_hung_attempt),
+	    LOOP_TEST(test_sched_loop_recovers_and_reschedules),
+	    LOOP_TEST(test_sched_loop_dependency_down_fails_dependent),
+	    LOOP_TEST(test_sched_loop_watch_lost_probes_at_once),
+	    LOOP_TEST(test_sched_loop_counts_for_metrics),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);
