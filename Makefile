@@ -17,7 +17,7 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libpq hiredis libevent libevent_extra inih jansson
+PKGS      := libpq hiredis libevent libevent_extra inih jansson libsystemd
 TEST_PKGS := cmocka
 
 WARNINGS  := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes \
@@ -36,7 +36,7 @@ TEST_LIBS  = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 LIB_SRCS  := src/config.c src/log.c src/probe.c src/probe_pg.c \
 	     src/probe_pgbouncer.c src/probe_redis.c src/resolve.c \
 	     src/sched.c src/http.c src/render_json.c src/render_text.c \
-	     src/client.c
+	     src/render_prom.c src/client.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
 MAIN_OBJ  := $(BUILD)/main.o
 
@@ -126,6 +126,7 @@ fmt-check: deps-build
 
 BUILD_DEBS := gcc make pkg-config libc6-dev libpq-dev libhiredis-dev \
 	      libevent-dev libinih-dev libjansson-dev libcmocka-dev \
+	      libsystemd-dev \
 	      clang-format
 RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
 	      postgresql-client curl procps iproute2 util-linux valgrind

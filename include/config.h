@@ -69,6 +69,7 @@ struct config {
 	char *listen_host;	     /* owned; numeric address or name */
 	int listen_port;	     /* 1-65535 */
 	enum config_details details; /* who sees error text */
+	int64_t drain_ms;	     /* /ready says 503 this long before exit */
 	struct check_cfg *checks;    /* owned array, in file order */
 	size_t nchecks;
 	struct group_cfg *groups; /* owned array, in file order */
@@ -108,6 +109,13 @@ int config_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen)
  */
 int config_expand(const char *in, char **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+
+/*
+ * Parse "ADDR:PORT" or "[IPv6]:PORT"; *host is a new string the caller
+ * frees. Returns 0, or -1 with err filled.
+ */
+int config_parse_listen(const char *s, char **host, int *port, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
 
 /* Index of the check or group called name, or -1. */
 int config_find_check(const struct config *cfg, const char *name);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 struct evbuffer;
+struct sched_stats;
 
 /* One check as a renderer sees it; strings borrowed for the call. */
 struct render_check {
@@ -26,6 +27,7 @@ struct render_check {
 	int consecutive_failures; /* counted failures in a row */
 	time_t last_check;	  /* end of the last attempt; 0 if none */
 	time_t since;		  /* last change of status */
+	const struct sched_stats *stats; /* counters, for /metrics */
 };
 
 /* A verdict over some checks. */
@@ -47,6 +49,29 @@ int render_json(const struct render_view *v, struct evbuffer *out)
  * "[-]redis-celery failed: refused"), then "ready" or "not ready".
  */
 int render_text(const struct render_view *v, struct evbuffer *out)
+    __attribute__((warn_unused_result));
+
+/* One group's verdict, for /metrics. */
+struct render_group {
+	const char *name; /* group name */
+	bool ready;	  /* every required check of it passes */
+};
+
+/* Everything /metrics shows. */
+struct render_metrics {
+	const struct render_check *checks; /* borrowed; with stats set */
+	size_t nchecks;
+	const struct render_group *groups; /* borrowed */
+	size_t ngroups;
+	bool ready;	     /* what /ready would say */
+	const char *version; /* readyd's version */
+};
+
+/*
+ * Append the Prometheus text exposition (version 0.0.4) of m to out.
+ * Label values are escaped; no secret is ever among them.
+ */
+int render_prom(const struct render_metrics *m, struct evbuffer *out)
     __attribute__((warn_unused_result));
 
 /*

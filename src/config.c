@@ -49,6 +49,7 @@ extern const char readyd_builtin_conf[];
 enum config_key_id {
 	CONFIG_KEY_LISTEN,
 	CONFIG_KEY_DETAILS,
+	CONFIG_KEY_DRAIN,
 	CONFIG_KEY_KIND,
 	CONFIG_KEY_HOST,
 	CONFIG_KEY_PORT,
@@ -114,6 +115,9 @@ static const struct config_key config_keys[CONFIG_KEY_COUNT] = {
     [CONFIG_KEY_DETAILS] = {.name = "details",
 	.in = IN_DAEMON,
 	.accepted = "local, all, none"},
+    [CONFIG_KEY_DRAIN] = {.name = "drain",
+	.in = IN_DAEMON,
+	.accepted = "a duration such as 0s, 250ms, 10s, 2m"},
     [CONFIG_KEY_KIND] = {.name = "kind", .in = IN_CHECK},
     [CONFIG_KEY_HOST] = {.name = "host",
 	.in = IN_CHECK,
@@ -1708,6 +1712,15 @@ build_daemon(struct config_parser *ps, struct config *cfg)
 	}
 	if (cfg->listen_host == NULL)
 		cfg->listen_host = dup_or_oom(ps, "0.0.0.0");
+	if (src[CONFIG_KEY_DRAIN].kv != NULL &&
+	    (v = src_expand(ps, &src[CONFIG_KEY_DRAIN])) != NULL) {
+		if (config_parse_duration(v, &cfg->drain_ms, err, sizeof(err)) <
+		    0)
+			report(ps, src[CONFIG_KEY_DRAIN].kv->line,
+			    src[CONFIG_KEY_DRAIN].sec, "drain",
+			    src[CONFIG_KEY_DRAIN].kv->value, v, "%s", err);
+		free(v);
+	}
 	if (src[CONFIG_KEY_DETAILS].kv != NULL &&
 	    (v = src_expand(ps, &src[CONFIG_KEY_DETAILS])) != NULL) {
 		for (i = 0; i < CONFIG_DETAILS_COUNT; i++)
@@ -2441,6 +2454,13 @@ print_duration(FILE *out, const char *key, int64_t ms)
 	fprintf(out, "%s = %s\n", key, buf);
 }
 
+int
+config_parse_listen(
+    const char *s, char **host, int *port, char *err, size_t errlen)
+{
+	return parse_listen(s, host, port, err, errlen);
+}
+
 void
 config_print(const struct config *cfg, FILE *out)
 {
@@ -2459,6 +2479,7 @@ config_print(const struct config *cfg, FILE *out)
 		fprintf(out, "listen = %s:%d\n", cfg->listen_host,
 		    cfg->listen_port);
 	fprintf(out, "details = %s\n", config_details_name(cfg->details));
+	print_duration(out, "drain", cfg->drain_ms);
 	for (i = 0; i < cfg->nchecks; i++) {
 		c = &cfg->checks[i];
 		fprintf(out, "\n[check %s]\n", c->name);

@@ -253,6 +253,61 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 	evbuffer_free(body);
 }
 
+/* ---- /metrics ---- */
+
+static void
+http_metrics(struct http_server *h, struct evhttp_request *req)
+{
+	const struct config *cfg = h->cfg;
+	struct render_metrics m = {
+	    .ready = !h->draining, .version = READYD_VERSION};
+	struct render_check *views;
+	struct render_group *groups;
+	struct evbuffer *body;
+
+	sched_refresh(h->s);
+	views = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*views));
+	groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*groups));
+	body = evbuffer_new();
+	if (views == NULL || groups == NULL || body == NULL)
+		goto out_error;
+	for (size_t i = 0; i < cfg->nchecks; i++) {
+		sched_view(h->s, i, false, &views[i]);
+		if (views[i].required && !views[i].pass)
+			m.ready = false;
+	}
+	for (size_t g = 0; g < cfg->ngroups; g++) {
+		groups[g].name = cfg->groups[g].name;
+		groups[g].ready = !h->draining;
+		for (size_t k = 0; k < cfg->groups[g].nchecks; k++) {
+			const struct render_check *c =
+			    &views[cfg->groups[g].checks[k]];
+
+			if (c->required && !c->pass)
+				groups[g].ready = false;
+		}
+	}
+	m.checks = views;
+	m.nchecks = cfg->nchecks;
+	m.groups = groups;
+	m.ngroups = cfg->ngroups;
+	if (render_prom(&m, body) < 0)
+		goto out_error;
+	http_send(req, HTTP_OK, "OK",
+	    "text/plain; version=0.0.4; charset=utf-8", body);
+	evbuffer_free(body);
+	free(views);
+	free(groups);
+	return;
+
+out_error:
+	if (body != NULL)
+		evbuffer_free(body);
+	free(views);
+	free(groups);
+	evhttp_send_error(req, HTTP_INTERNAL, NULL);
+}
+
 /* ---- /live ---- */
 
 static void
@@ -324,6 +379,8 @@ http_request_cb(struct evhttp_request *req, void *arg)
 
 	if (strcmp(path, "/live") == 0 || strcmp(path, "/livez") == 0) {
 		http_live(h, req);
+	} else if (strcmp(path, "/metrics") == 0) {
+		http_metrics(h, req);
 	} else if (strcmp(path, "/ready") == 0 ||
 	    strcmp(path, "/readyz") == 0) {
 		http_ready(h, req, NULL, &query);

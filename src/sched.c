@@ -650,4 +650,5 @@ sched_view(
 	out->consecutive_failures = t->failures;
 	out->last_check = t->last_check;
 	out->since = t->shown_since;
+	out->stats = &t->stats;
 }

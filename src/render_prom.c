@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The /metrics body in the Prometheus text exposition format 0.0.4.
+ * Owns: nothing; a pure function of its snapshot.
+ */
+#include "render.h"
+
+#include "probe.h"
+#include "sched.h"
+
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Append s as a label value: backslash, quote and newline escaped. */
+static void
+prom_label(struct evbuffer *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			evbuffer_add_printf(out, "\\%c", *s);
+		else if (*s == '\n')
+			evbuffer_add(out, "\\n", 2);
+		else
+			evbuffer_add(out, s, 1);
+	}
+}
+
+/* {check="NAME",kind="KIND" and a closing brace unless more follow */
+static void
+prom_check_labels(struct evbuffer *out, const struct render_check *c, bool more)
+{
+	evbuffer_add_printf(out, "{check=\"");
+	prom_label(out, c->name);
+	evbuffer_add_printf(out, "\",kind=\"%s\"%s", c->kind, more ? "," : "}");
+}
+
+static void
+prom_head(
+    struct evbuffer *out, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(
+	    out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+prom_checks(const struct render_metrics *m, struct evbuffer *out)
+{
+	static const char *const states[] = {"starting", "pass", "fail"};
+
+	prom_head(out, "readyd_check_up", "gauge",
+	    "1 when the check passes (after dependencies and staleness).");
+	for (size_t i = 0; i < m->nchecks; i++) {
+		const struct render_check *c = &m->checks[i];
+
+		evbuffer_add_printf(out, "readyd_check_up");
+		prom_check_labels(out, c, true);
+		evbuffer_add_printf(out, "required=\"%s\"} %d\n",
+		    c->required ? "true" : "false", c->pass ? 1 : 0);
+	}
+	prom_head(out, "readyd_check_state", "gauge",
+	    "The check's state: 1 for the current one of starting, pass, "
+	    "fail.");
+	for (size_t i = 0; i < m->nchecks; i++)
+		for (size_t k = 0; k < 3; k++) {
+			const struct render_check *c = &m->checks[i];
+
+			evbuffer_add_printf(out, "readyd_check_state");
+			prom_check_labels(out, c, true);
+			evbuffer_add_printf(out, "state=\"%s\"} %d\n",
+			    states[k], strcmp(c->status, states[k]) == 0);
+		}
+}
+
+static void
+prom_durations(const struct render_metrics *m, struct evbuffer *out)
+{
+	prom_head(out, "readyd_check_duration_seconds", "histogram",
+	    "Duration of probe attempts: lookup, connect, login and query.");
+	for (size_t i = 0; i < m->nchecks; i++) {
+		const struct render_check *c = &m->checks[i];
+		const struct sched_stats *st = c->stats;
+		uint64_t cum = 0;
+
+		for (size_t b = 0; b <= SCHED_BUCKETS; b++) {
+			char le[32];
+
+			cum += st->buckets[b];
+			if (b < SCHED_BUCKETS)
+				snprintf(le, sizeof(le), "%g",
+				    sched_bucket_bounds[b]);
+			else
+				snprintf(le, sizeof(le), "+Inf");
+			evbuffer_add_printf(
+			    out, "readyd_check_duration_seconds_bucket");
+			prom_check_labels(out, c, true);
+			evbuffer_add_printf(out, "le=\"%s\"} %llu\n", le,
+			    (unsigned long long)cum);
+		}
+		evbuffer_add_printf(out, "readyd_check_duration_seconds_sum");
+		prom_check_labels(out, c, false);
+		evbuffer_add_printf(out, " %.6f\n", st->duration_sum);
+		evbuffer_add_printf(out, "readyd_check_duration_seconds_count");
+		prom_check_labels(out, c, false);
+		evbuffer_add_printf(
+		    out, " %llu\n", (unsigned long long)st->attempts);
+	}
+}
+
+static void
+prom_counters(const struct render_metrics *m, struct evbuffer *out)
+{
+	prom_head(out, "readyd_check_failures_total", "counter",
+	    "Failed probe attempts by reason.");
+	for (size_t i = 0; i < m->nchecks; i++)
+		for (int r = PROBE_OK + 1; r < PROBE_DEPENDENCY; r++) {
+			evbuffer_add_printf(out, "readyd_check_failures_total");
+			prom_check_labels(out, &m->checks[i], true);
+			evbuffer_add_printf(out, "reason=\"%s\"} %llu\n",
+			    probe_status_name(r),
+			    (unsigned long long)m->checks[i]
+				.stats->failures[r]);
+		}
+	prom_head(out, "readyd_check_transitions_total", "counter",
+	    "Changes of the check's state.");
+	for (size_t i = 0; i < m->nchecks; i++) {
+		evbuffer_add_printf(out, "readyd_check_transitions_total");
+		prom_check_labels(out, &m->checks[i], false);
+		evbuffer_add_printf(out, " %llu\n",
+		    (unsigned long long)m->checks[i].stats->transitions);
+	}
+	prom_head(out, "readyd_check_watch_drops_total", "counter",
+	    "Watched connections the server closed (each triggers a probe).");
+	for (size_t i = 0; i < m->nchecks; i++) {
+		evbuffer_add_printf(out, "readyd_check_watch_drops_total");
+		prom_check_labels(out, &m->checks[i], false);
+		evbuffer_add_printf(out, " %llu\n",
+		    (unsigned long long)m->checks[i].stats->watch_drops);
+	}
+	prom_head(out, "readyd_check_last_success_timestamp_seconds", "gauge",
+	    "Unix time of the last successful attempt; 0 if none yet.");
+	for (size_t i = 0; i < m->nchecks; i++) {
+		evbuffer_add_printf(
+		    out, "readyd_check_last_success_timestamp_seconds");
+		prom_check_labels(out, &m->checks[i], false);
+		evbuffer_add_printf(
+		    out, " %.0f\n", m->checks[i].stats->last_success);
+	}
+}
+
+int
+render_prom(const struct render_metrics *m, struct evbuffer *out)
+{
+	prom_head(
+	    out, "readyd_build_info", "gauge", "readyd's version; always 1.");
+	evbuffer_add_printf(out, "readyd_build_info{version=\"");
+	prom_label(out, m->version);
+	evbuffer_add_printf(out, "\"} 1\n");
+	prom_head(
+	    out, "readyd_ready_all", "gauge", "1 when /ready answers 200.");
+	evbuffer_add_printf(out, "readyd_ready_all %d\n", m->ready ? 1 : 0);
+	prom_head(
+	    out, "readyd_ready", "gauge", "1 when /ready/GROUP answers 200.");
+	for (size_t i = 0; i < m->ngroups; i++) {
+		evbuffer_add_printf(out, "readyd_ready{group=\"");
+		prom_label(out, m->groups[i].name);
+		evbuffer_add_printf(out, "\"} %d\n", m->groups[i].ready);
+	}
+	prom_checks(m, out);
+	prom_durations(m, out);
+	prom_counters(m, out);
+	return 0;
+}
