@@ -22,7 +22,6 @@ die() {
 }
 
 [[ -x $BIN ]] || die "$BIN: not an executable (run make first)"
-READYD=$(realpath -- "$BIN")
 for tool in curl jq timeout awk setpriv; do
 	command -v "$tool" >/dev/null 2>&1 || die "missing tool: $tool (make deps; apt-get install jq)"
 done
@@ -33,7 +32,10 @@ STACK_DIR=$IT_WORK/stack
 IT_RESULTS=$IT_WORK/results
 IT_ARTIFACTS=$IT_WORK/artifacts
 IT_SECRETS=$IT_WORK/secrets
-mkdir -p "$IT_ARTIFACTS" "$IT_WORK/conf"
+mkdir -p "$IT_ARTIFACTS" "$IT_WORK/conf" "$IT_WORK/bin"
+# A private copy: a rebuild during the run must not change the binary.
+cp -- "$BIN" "$IT_WORK/bin/readyd" || { rm -rf -- "$IT_WORK"; die "cannot copy $BIN"; }
+READYD=$IT_WORK/bin/readyd
 : >"$IT_RESULTS"
 : >"$IT_SECRETS"
 : >"$IT_WORK/pids"

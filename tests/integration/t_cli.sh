@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# The command line: readyd check / once / wait / config, exit codes and
+# output shapes (DESIGN.md "Command line").
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname -- "$0")/lib.sh"
+
+on_exit "$STACK restore $STACK_DIR >>$T_ART/stack.log 2>&1"
+
+good=$T_CONF/good.conf
+write_std_config "$good"
+bad=$T_CONF/bad.conf
+bad_pw=$(new_secret wrongcli)
+write_std_config "$bad"
+cat >>"$bad" <<EOF
+
+[check redis-bad]
+kind = redis
+host = \${REDIS_HOST}
+port = \${REDIS_PORT}
+password = $bad_pw
+db = 0
+
+[group good-group]
+checks = postgres redis-cache
+EOF
+
+# one_line NAME: stdout+stderr of the last run_cmd are one short line.
+one_line() {
+	local all n
+	all=$(cat "$T_ART/$1.out" "$T_ART/$1.err")
+	n=$(grep -c . <<<"$all")
+	check "[[ $n == 1 && \${#all} -le 200 ]]" "$1: prints one short line ($n lines, ${#all} chars)" "$all"
+}
+
+# ---------------------------------------------------------------- check
+start_readyd "$good" || exit 1
+wait_all_pass 15
+
+run_cmd check-ready "$READYD" check --url "$READYD_URL/ready" --timeout 2s
+assert_eq "$RC" 0 "check --url /ready (ready): exit 0"
+one_line check-ready
+run_cmd check-live "$READYD" check --url "$READYD_URL/live" --timeout 2s
+assert_eq "$RC" 0 "check --url /live: exit 0"
+run_cmd check-group "$READYD" check --url "$READYD_URL/ready/file-service" --timeout 2s
+assert_eq "$RC" 0 "check --url /ready/file-service: exit 0"
+run_cmd check-404 "$READYD" check --url "$READYD_URL/ready/no-such" --timeout 2s
+assert_eq "$RC" 1 "check --url /ready/no-such (404): exit 1"
+one_line check-404
+
+port=$(free_port)
+t0=$(now)
+run_cmd check-nothing "$READYD" check --url "http://127.0.0.1:$port/ready" --timeout 2s
+assert_eq "$RC" 1 "check: nothing listens: exit 1"
+one_line check-nothing
+check "fle $(elapsed "$t0") 3" "check: nothing listens: answers within the timeout"
+
+# A server that accepts but never answers: the timeout holds.
+stack freeze "$STACK_DIR" pgbouncer
+t0=$(now)
+run_cmd check-hang "$READYD" check --url "http://127.0.0.1:$DB_PORT/ready" --timeout 1s
+e=$(elapsed "$t0")
+stack thaw "$STACK_DIR" pgbouncer
+assert_eq "$RC" 1 "check: silent server: exit 1"
+one_line check-hang
+check "fle 0.8 $e && fle $e 3" "check --timeout 1s: gives up after about 1 s (took $e s)"
+
+run_cmd check-usage "$READYD" check --timeout not-a-duration --url "$READYD_URL/ready"
+assert_eq "$RC" 1 "check with a bad argument: exit 1 (check exits only 0 or 1)"
+run_cmd check-usage2 "$READYD" check --no-such-flag
+assert_eq "$RC" 1 "check with an unknown flag: exit 1 (check exits only 0 or 1)"
+
+stop_readyd
+
+start_readyd "$bad" || exit 1
+wait_check redis-bad fail auth 15
+run_cmd check-notready "$READYD" check --url "$READYD_URL/ready" --timeout 2s
+assert_eq "$RC" 1 "check --url /ready (not ready, 503): exit 1"
+one_line check-notready
+run_cmd check-goodgroup "$READYD" check --url "$READYD_URL/ready/good-group" --timeout 2s
+assert_eq "$RC" 0 "check --url /ready/good-group: exit 0"
+stop_readyd
+
+# ---------------------------------------------------------------- once
+run_cmd once-good "$READYD" once -c "$good"
+assert_eq "$RC" 0 "once (all pass): exit 0"
+for c in "${STD_CHECKS[@]}"; do
+	check "grep -q -- '$c' <<<\"\$OUT\"" "once: output names $c" "$OUT"
+done
+run_cmd once-good-json "$READYD" once -c "$good" --json
+assert_eq "$RC" 0 "once --json (all pass): exit 0"
+assert_eq "$(jq -r .status <<<"$OUT" 2>/dev/null)" pass "once --json: status pass"
+assert_eq "$(jq -r '[.checks[] | .status] | unique | join(",")' <<<"$OUT" 2>/dev/null)" pass \
+	"once --json: every check pass"
+assert_eq "$(jq -r '.checks | length' <<<"$OUT" 2>/dev/null)" 5 "once --json: five checks"
+
+run_cmd once-bad "$READYD" once -c "$bad"
+assert_eq "$RC" 1 "once (one fails): exit 1"
+check "grep -q 'redis-bad' <<<\"\$OUT\$ERR\"" "once: names the failing check" "$OUT" "$ERR"
+run_cmd once-bad-json "$READYD" once -c "$bad" --json
+assert_eq "$RC" 1 "once --json (one fails): exit 1"
+assert_eq "$(jq -r .status <<<"$OUT" 2>/dev/null)" fail "once --json: status fail"
+assert_eq "$(jq -r '.checks["redis-bad"].reason' <<<"$OUT" 2>/dev/null)" auth \
+	"once --json: redis-bad reason auth"
+run_cmd once-names "$READYD" once -c "$bad" postgres redis-cache
+assert_eq "$RC" 0 "once NAME NAME (passing checks only): exit 0"
+run_cmd once-names-json "$READYD" once -c "$bad" --json postgres
+assert_eq "$(jq -r '.checks | keys | join(" ")' <<<"$OUT" 2>/dev/null)" postgres \
+	"once --json postgres: only that check"
+run_cmd once-group "$READYD" once -c "$bad" good-group
+assert_eq "$RC" 0 "once GROUP (passing group): exit 0"
+run_cmd once-badname "$READYD" once -c "$bad" redis-bad
+assert_eq "$RC" 1 "once NAME (failing check): exit 1"
+run_cmd once-unknown "$READYD" once -c "$good" no-such-check
+check "[[ $RC == 64 || $RC == 78 ]]" "once with an unknown NAME: usage/config error (got $RC)" "$ERR"
+assert_contains "$ERR" no-such-check "once with an unknown NAME: the error names it"
+
+# ---------------------------------------------------------------- wait
+t0=$(now)
+run_cmd wait-good "$READYD" wait -c "$good" --timeout 10s
+assert_eq "$RC" 0 "wait (all pass): exit 0"
+check "fle $(elapsed "$t0") 3" "wait (all pass): returns at once"
+t0=$(now)
+run_cmd wait-bad "$READYD" wait -c "$bad" --timeout 2s
+e=$(elapsed "$t0")
+assert_eq "$RC" 1 "wait (one never passes) --timeout 2s: exit 1"
+check "fle 1.8 $e && fle $e 5" "wait --timeout 2s: gives up after about 2 s (took $e s)"
+run_cmd wait-names "$READYD" wait -c "$bad" --timeout 5s postgres good-group
+assert_eq "$RC" 0 "wait NAME GROUP (passing): exit 0"
+
+# wait for a server that comes up later (compose depends_on).
+stack stop "$STACK_DIR" redis
+"$READYD" wait -c "$good" --timeout 20s redis-cache >"$T_ART/wait-late.out" 2>&1 </dev/null &
+wpid=$!
+t0=$(now)
+sleep 2
+check "kill -0 $wpid 2>/dev/null" "wait: still waiting while redis is down"
+stack start-server "$STACK_DIR" redis
+rc=0
+for ((i = 0; i < 150; i++)); do
+	kill -0 "$wpid" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$wpid" 2>/dev/null; then
+	kill -TERM "$wpid"
+	rc=timeout
+fi
+wait "$wpid" || rc=$?
+e=$(elapsed "$t0")
+assert_eq "$rc" 0 "wait: exit 0 once redis came up (after $e s)"
+
+# ---------------------------------------------------------------- config
+run_cmd config-good "$READYD" config -c "$good"
+assert_eq "$RC" 0 "config (valid): exit 0"
+assert_contains "$OUT" "$REDIS_PORT" "config: prints the effective values (\${REDIS_PORT} expanded)"
+assert_contains "$OUT" "password" "config: lists the password keys"
+assert_not_contains "$OUT$ERR" "$POSTGRES_PASSWORD" "config: the PostgreSQL password is masked"
+assert_not_contains "$OUT$ERR" "$REDIS_PASSWORD" "config: the Redis password is masked"
+run_cmd config-bad-pw "$READYD" config -c "$bad"
+assert_eq "$RC" 0 "config (valid, literal password): exit 0"
+assert_not_contains "$OUT$ERR" "$bad_pw" "config: a literal password is masked"
+
+# bad_config NAME LINE_CONTENT EXPECT...: a config whose last line is bad;
+# config exits 78 naming FILE:LINE and each EXPECT.
+bad_config() {
+	local name=$1 line=$2 f n e
+	shift 2
+	f=$T_CONF/$name.conf
+	write_std_config "$f"
+	printf '\n%s\n' "$line" >>"$f"
+	n=$(wc -l <"$f")
+	run_cmd "config-$name" "$READYD" config -c "$f"
+	assert_eq "$RC" 78 "config $name: exit 78"
+	assert_contains "$ERR" "$f:$n" "config $name: the error names $(basename "$f"):$n"
+	for e in "$@"; do
+		assert_contains "$ERR" "$e" "config $name: the error mentions '$e'"
+	done
+}
+bad_config port $'[check pg2]\nkind = postgres\nhost = 127.0.0.1\ndbname = x\nuser = u\npassword = p\nport = 99999' port 99999
+bad_config redisdb $'[check r2]\nkind = redis\nhost = 127.0.0.1\nport = 6379\ndb = 16' db 16
+bad_config typo $'[check r3]\nkind = redis\nhost = 127.0.0.1\nport = 6379\nhots = x' hots "did you mean"
+bad_config unsetvar $'[check r4]\nkind = redis\nhost = ${READYD_IT_SURELY_UNSET}' READYD_IT_SURELY_UNSET
+bad_config timing $'[check r5]\nkind = redis\nhost = 127.0.0.1\nport = 6379\ninterval = 1s\ntimeout = 5s' timeout
+bad_config group $'[group g2]\nchecks = postgres no-such-check' no-such-check
+bad_config dbname $'[check pg3]\nkind = postgres\nhost = 127.0.0.1\nport = 5432\nuser = u\npassword = p\ndbname = bad-name!' dbname
+
+run_cmd config-missing "$READYD" config -c "$T_CONF/does-not-exist.conf"
+check "[[ $RC != 0 ]]" "config of a missing file: fails (got $RC)" "$ERR"
+assert_contains "$ERR" does-not-exist.conf "config of a missing file: names it"
+
+f=$T_CONF/typo.conf
+run_cmd serve-badconf "$READYD" serve -c "$f" --listen "127.0.0.1:$(free_port)"
+assert_eq "$RC" 78 "serve with an invalid config: exit 78"
+run_cmd once-badconf "$READYD" once -c "$f"
+assert_eq "$RC" 78 "once with an invalid config: exit 78"
+
+# ---------------------------------------------------------------- usage
+run_cmd usage-cmd "$READYD" frobnicate
+assert_eq "$RC" 64 "unknown subcommand: exit 64"
+run_cmd usage-flag "$READYD" once --no-such-flag -c "$good"
+assert_eq "$RC" 64 "unknown flag: exit 64"
+run_cmd version "$READYD" --version
+assert_eq "$RC" 0 "--version: exit 0"
+assert_match "$OUT" '^readyd [0-9]+\.[0-9]+' "--version: prints 'readyd X.Y...'"
+run_cmd help "$READYD" --help
+assert_eq "$RC" 0 "--help: exit 0"
+assert_contains "$OUT$ERR" "readyd check" "--help: lists the subcommands"

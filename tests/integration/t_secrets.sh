@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Secrets never leave the process: a run with failures of every kind
+# (wrong passwords given literally, through password_file and VAR_FILE;
+# refused; rejected), every output readyd produces is kept and searched
+# for every password the tests used. Also: details = none hides the error
+# text, argv holds no secret.
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname -- "$0")/lib.sh"
+
+on_exit "$STACK restore $STACK_DIR >>$T_ART/stack.log 2>&1"
+
+pw_lit=$(new_secret litpw)
+pw_file=$(new_secret filepw)
+pw_env=$(new_secret envpw)
+pw_redis=$(new_secret redispw)
+pw_typo=$(new_secret typopw)
+printf '%s\n' "$pw_file" >"$T_CONF/pw-file"
+printf '%s\n' "$pw_env" >"$T_CONF/pw-env"
+export READYD_IT_PGPW_FILE=$T_CONF/pw-env
+unset READYD_IT_PGPW
+closed=$(free_port)
+
+conf=$T_CONF/secrets.conf
+write_std_config "$conf"
+cat >>"$conf" <<EOF
+
+[check pg-lit]
+kind = postgres
+host = \${POSTGRES_HOST}
+port = \${POSTGRES_PORT}
+dbname = \${POSTGRES_DB}
+user = \${POSTGRES_USER}
+password = $pw_lit
+
+[check pg-file]
+kind = postgres
+host = \${POSTGRES_HOST}
+port = \${POSTGRES_PORT}
+dbname = \${POSTGRES_DB}
+user = \${POSTGRES_USER}
+password_file = $T_CONF/pw-file
+
+[check pgb-env]
+kind = pgbouncer
+host = \${DB_HOST}
+port = \${DB_PORT}
+dbname = \${DB_NAME}
+user = \${DB_USER}
+password = \${READYD_IT_PGPW}
+options = -c statement_timeout=0
+
+[check pgb-nodb]
+kind = pgbouncer
+host = \${DB_HOST}
+port = \${DB_PORT}
+dbname = nodb
+user = \${DB_USER}
+password = \${DB_PASSWORD}
+options = -c statement_timeout=0
+
+[check redis-wrong]
+kind = redis
+host = \${REDIS_HOST}
+port = \${REDIS_PORT}
+password = $pw_redis
+db = 3
+
+[check pg-closed]
+kind = postgres
+host = 127.0.0.1
+port = $closed
+dbname = \${POSTGRES_DB}
+user = \${POSTGRES_USER}
+password = \${POSTGRES_PASSWORD}
+
+[check redis-closed]
+kind = redis
+host = 127.0.0.1
+port = $closed
+password = \${REDIS_PASSWORD}
+db = 0
+EOF
+failing=(pg-lit pg-file pgb-env pgb-nodb redis-wrong pg-closed redis-closed)
+
+start_readyd "$conf" || exit 1
+for c in pg-lit pg-file pgb-env redis-wrong; do wait_check "$c" fail auth 15; done
+wait_check pgb-nodb fail rejected 15
+wait_check pg-closed fail refused 15
+wait_check redis-closed fail refused 15
+wait_check postgres pass "" 5
+
+# argv holds nothing secret (the environment does, by design).
+cmdline=$(tr '\0' ' ' <"/proc/$READYD_PID/cmdline")
+echo "$cmdline" >"$T_ART/cmdline.txt"
+check "! grep -qF -f '$IT_SECRETS' '$T_ART/cmdline.txt'" "argv of readyd serve holds no password"
+
+# Every page, every way.
+for p in /ready /readyz /ready?verbose /ready/file-service /ready/file-service?verbose \
+	/metrics /live /livez /nope /ready/nope; do
+	http_body "$READYD_URL$p" >/dev/null
+done
+for c in "${STD_CHECKS[@]}" "${failing[@]}"; do
+	http_body "$READYD_URL/ready/$c" >/dev/null
+	http_body "$READYD_URL/ready/$c?verbose" >/dev/null
+done
+http_req -X POST "$READYD_URL/ready"
+http_req -I "$READYD_URL/ready"
+sleep 2 # a few more failed attempts in the log
+stop_readyd
+
+run_cmd once "$READYD" once -c "$conf"
+run_cmd once-json "$READYD" once -c "$conf" --json
+run_cmd wait "$READYD" wait -c "$conf" --timeout 1s
+run_cmd config "$READYD" config -c "$conf"
+assert_eq "$RC" 0 "config of the secrets config: exit 0"
+assert_eq "$(grep -c 'password' <<<"$OUT")" "$(grep -c 'password' "$conf")" \
+	"config prints a (masked) line for every password key"
+
+# Config errors in a section holding a password, and in the key itself.
+bad=$T_CONF/bad.conf
+write_std_config "$bad"
+printf '\n[check x]\nkind = postgres\nhost = 127.0.0.1\ndbname = d\nuser = u\npassword = %s\nport = 0\n' \
+	"$pw_lit" >>"$bad"
+run_cmd config-bad-port "$READYD" config -c "$bad"
+assert_eq "$RC" 78 "config error next to a password: exit 78"
+write_std_config "$bad"
+printf '\n[check x]\nkind = postgres\nhost = 127.0.0.1\nport = 1\ndbname = d\nuser = u\npasswrod = %s\n' \
+	"$pw_typo" >>"$bad"
+run_cmd config-typo "$READYD" config -c "$bad"
+assert_eq "$RC" 78 "config with a misspelled password key: exit 78"
+run_cmd serve-typo "$READYD" serve -c "$bad" --listen "127.0.0.1:$(free_port)"
+assert_eq "$RC" 78 "serve with a misspelled password key: exit 78"
+
+# details = none: no error text at all, even for loopback clients.
+none=$T_CONF/none.conf
+sed 's/^details = local$/details = none/' "$conf" >"$none"
+check "grep -qx 'details = none' '$none'" "details = none config written"
+start_readyd "$none" || exit 1
+wait_check redis-wrong fail auth 15
+j=$(check_json redis-wrong)
+assert_eq "$(jq -r '.output // "absent"' <<<"$j")" absent "details = none: no output field" "$j"
+http_req "$READYD_URL/ready?verbose"
+check "grep -qxF '[-]redis-wrong failed: auth' <<<\"\$HTTP_BODY\"" \
+	"details = none: ?verbose line is just the reason" "$HTTP_BODY"
+check "! grep -q 'WRONGPASS' <<<\"\$HTTP_BODY\"" "details = none: ?verbose has no error text"
+stop_readyd
+
+# Now search everything produced so far, by this and the earlier tests.
+n=$(find "$IT_ARTIFACTS" -type f | wc -l)
+while read -r s; do
+	[[ -n $s ]] || continue
+	hits=$(grep -rlF -- "$s" "$IT_ARTIFACTS" 2>/dev/null | sed "s|$IT_ARTIFACTS/||" | head -n 5)
+	check "[[ -z '$hits' ]]" "password ${s:0:6}... appears in none of $n outputs" "found in: $hits"
+done <"$IT_SECRETS"
