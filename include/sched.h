@@ -132,6 +132,13 @@ int64_t sched_stale_after_ms(const struct check_cfg *c);
 /* delay_ms spread by up to +-5% from rnd, a random number. */
 int64_t sched_jitter(int64_t delay_ms, uint32_t rnd);
 
+/*
+ * Take over the state of old's checks that probe the same server the same
+ * way (kind, host, port, database, credentials, options) as s's checks of
+ * the same name; call before sched_start(s). Returns how many were kept.
+ */
+size_t sched_adopt(struct sched *s, const struct sched *old);
+
 /* The name of a state ("starting", "pass", "fail"). */
 const char *sched_state_name(enum sched_state st);
 

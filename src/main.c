@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 
 #define EXIT_READY     0
 #define EXIT_NOT_READY 1
@@ -52,6 +53,11 @@ struct main_ctx {
 	bool *only;		   /* owned; selected checks or NULL */
 	bool *named;		   /* owned; checks named on argv */
 	int result;		   /* exit status of the command */
+	const char *path;	   /* borrowed from argv; NULL = default */
+	struct event *watchdog;	   /* owned; WATCHDOG=1 under systemd */
+	struct event *drain;	   /* owned; ends the drain */
+	bool stopping;		   /* a stop signal came */
+	char status[160];	   /* last STATUS= sent to systemd */
 };
 
 static int
@@ -64,7 +70,7 @@ usage_error(const char *fmt, const char *arg)
 }
 
 static struct config *
-main_load_config(const char *path)
+main_load_config_as(const char *path, bool as_log)
 {
 	char err[CONFIG_ERRLEN];
 	struct config *cfg = config_load(path, err, sizeof(err));
@@ -74,38 +80,30 @@ main_load_config(const char *path)
 
 		for (line = strtok_r(err, "\n", &save); line != NULL;
 		     line = strtok_r(NULL, "\n", &save))
-			fprintf(stderr, "readyd: %s\n", line);
+			if (as_log)
+				log_error("%s", line);
+			else
+				fprintf(stderr, "readyd: %s\n", line);
 	}
 	return cfg;
+}
+
+static struct config *
+main_load_config(const char *path)
+{
+	return main_load_config_as(path, false);
 }
 
 /* Split "ADDR:PORT" ("[v6]:PORT" too) into host (hostlen) and port. */
 static int
 main_parse_listen(const char *s, char *host, size_t hostlen, int *port)
 {
-	const char *colon;
-	char *end;
-	long p;
+	char err[128], *h = NULL;
 
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (close == NULL || close[1] != ':')
-			return -1;
-		snprintf(host, hostlen, "%.*s", (int)(close - s - 1), s + 1);
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL || colon == s)
-			return -1;
-		snprintf(host, hostlen, "%.*s", (int)(colon - s), s);
-	}
-	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || end == colon + 1 || p < 1 ||
-	    p > 65535)
+	if (config_parse_listen(s, &h, port, err, sizeof(err)) < 0)
 		return -1;
-	*port = (int)p;
+	snprintf(host, hostlen, "%s", h);
+	free(h);
 	return 0;
 }
 
@@ -157,24 +155,181 @@ main_is_ready(const struct main_ctx *m)
 
 /* ---- signals ---- */
 
+/* ---- systemd ---- */
+
+/* Tell systemd (when it started us) a one-line summary, on change. */
+static void
+main_update_status(struct main_ctx *m)
+{
+	char status[sizeof(m->status)];
+	size_t pass = 0, n = 0, len;
+	int w;
+
+	if (m->stopping)
+		return;
+	for (size_t i = 0; i < m->cfg->nchecks; i++) {
+		struct render_check v;
+
+		sched_view(m->s, i, false, &v);
+		n++;
+		pass += v.pass;
+	}
+	w = snprintf(status, sizeof(status), "%zu/%zu checks pass", pass, n);
+	len = w > 0 ? (size_t)w : 0;
+	for (size_t i = 0; i < m->cfg->nchecks && len < sizeof(status); i++) {
+		struct render_check v;
+
+		sched_view(m->s, i, false, &v);
+		if (v.pass)
+			continue;
+		w = snprintf(status + len, sizeof(status) - len, "%s%s%s%s",
+		    len && status[len - 1] == 's' ? "; not passing: " : ", ",
+		    v.name, v.reason ? "=" : "", v.reason ? v.reason : "");
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	if (strcmp(status, m->status) == 0)
+		return;
+	snprintf(m->status, sizeof(m->status), "%s", status);
+	sd_notifyf(0, "STATUS=%s", m->status);
+}
+
+static void
+main_attempt_cb(struct sched *s, size_t i, void *arg)
+{
+	(void)s;
+	(void)i;
+	main_update_status(arg);
+}
+
+/* From a timer on the loop: a wedged loop starves the watchdog. */
+static void
+main_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static int
+main_start_watchdog(struct main_ctx *m)
+{
+	uint64_t usec = 0;
+	struct timeval tv;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return 0;
+	usec /= 2;
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	m->watchdog = event_new(m->base, -1, EV_PERSIST, main_watchdog_cb, m);
+	if (m->watchdog == NULL || event_add(m->watchdog, &tv) != 0)
+		return -1;
+	sd_notify(0, "WATCHDOG=1");
+	return 0;
+}
+
+/* ---- signals: stop, drain, reload ---- */
+
+static void
+main_drained_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct main_ctx *m = arg;
+
+	(void)fd;
+	(void)what;
+	log_info("drain over: exiting");
+	event_base_loopexit(m->base, NULL);
+}
+
+/*
+ * SIGTERM or SIGINT. With [daemon] drain, /ready answers 503 at once while
+ * /live stays 200 for that long, so that load balancers stop sending
+ * before readyd goes; a second signal ends the drain early.
+ */
 static void
 main_stop_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct main_ctx *m = arg;
+	struct timeval tv;
 
 	(void)what;
-	log_info("signal %d: shutting down", (int)sig);
-	event_base_loopexit(m->base, NULL);
+	if (m->stopping || m->http == NULL || m->cfg->drain_ms <= 0) {
+		log_info("signal %d: shutting down", (int)sig);
+		sd_notify(0, "STOPPING=1");
+		event_base_loopexit(m->base, NULL);
+		return;
+	}
+	m->stopping = true;
+	sd_notify(0, "STOPPING=1\nSTATUS=draining");
+	http_set_draining(m->http, true);
+	log_info("signal %d: draining for %lldms: /ready answers 503", (int)sig,
+	    (long long)m->cfg->drain_ms);
+	tv.tv_sec = (time_t)(m->cfg->drain_ms / 1000);
+	tv.tv_usec = (suseconds_t)(m->cfg->drain_ms % 1000) * 1000;
+	m->drain = evtimer_new(m->base, main_drained_cb, m);
+	if (m->drain == NULL || evtimer_add(m->drain, &tv) != 0)
+		event_base_loopexit(m->base, NULL);
 }
 
+/*
+ * SIGHUP: read the configuration again. A valid one replaces the old one
+ * between loop iterations (checks that still probe the same server keep
+ * their state); an invalid one is rejected and the old one keeps running.
+ */
 static void
 main_hup_cb(evutil_socket_t sig, short what, void *arg)
 {
+	struct main_ctx *m = arg;
+	struct config *cfg;
+	struct sched *s;
+	char err[256];
+	size_t kept;
+
 	(void)sig;
 	(void)what;
-	(void)arg;
-	log_warn("SIGHUP: configuration reload is not supported yet; "
-		 "restart readyd to apply a new configuration");
+	if (m->stopping || m->http == NULL)
+		return;
+	log_info(
+	    "SIGHUP: reloading %s", m->path ? m->path : "the configuration");
+	cfg = main_load_config_as(m->path, true);
+	if (cfg == NULL) {
+		log_error("reload: configuration rejected; still running the "
+			  "old one");
+		return;
+	}
+	if (strcmp(cfg->listen_host, m->cfg->listen_host) != 0 ||
+	    cfg->listen_port != m->cfg->listen_port)
+		log_warn("reload: a new listen address needs a restart; still "
+			 "listening on %s:%d",
+		    m->cfg->listen_host, m->cfg->listen_port);
+	s = sched_new(m->base, m->resolver, cfg, SCHED_MODE_SERVE, NULL, err,
+	    sizeof(err));
+	if (s == NULL) {
+		log_error(
+		    "reload: %s; still running the old configuration", err);
+		config_free(cfg);
+		return;
+	}
+	kept = sched_adopt(s, m->s);
+	if (sched_start(s) < 0) {
+		log_error("reload: cannot start the scheduler; still running "
+			  "the old configuration");
+		sched_free(s);
+		config_free(cfg);
+		return;
+	}
+	sched_set_notify(s, main_attempt_cb, m);
+	http_set_source(m->http, cfg, s);
+	sched_free(m->s);
+	config_free(m->cfg);
+	m->s = s;
+	m->cfg = cfg;
+	log_info("reload: %zu checks (%zu kept their state), %zu groups",
+	    cfg->nchecks, kept, cfg->ngroups);
+	main_update_status(m);
 }
 
 /* ---- set-up and tear-down shared by the commands ---- */
@@ -214,6 +369,10 @@ main_setup(struct main_ctx *m, enum sched_mode mode)
 static void
 main_teardown(struct main_ctx *m)
 {
+	if (m->watchdog != NULL)
+		event_free(m->watchdog);
+	if (m->drain != NULL)
+		event_free(m->drain);
 	http_free(m->http);
 	sched_free(m->s); /* cancels probes and lookups */
 	resolve_free(m->resolver);
@@ -281,6 +440,9 @@ cmd_serve(int argc, char **argv)
 		return usage_error("--listen %s: expected ADDR:PORT with a "
 				   "port of 1-65535",
 		    listen);
+	if (getenv("JOURNAL_STREAM") != NULL)
+		log_set_timestamps(false); /* the journal stamps lines */
+	m.path = path;
 	m.cfg = main_load_config(path);
 	if (m.cfg == NULL)
 		return CONFIG_EXIT;
@@ -299,7 +461,8 @@ cmd_serve(int argc, char **argv)
 		m.result = EXIT_NOT_READY;
 		goto out;
 	}
-	if (sched_start(m.s) < 0) {
+	sched_set_notify(m.s, main_attempt_cb, &m);
+	if (sched_start(m.s) < 0 || main_start_watchdog(&m) < 0) {
 		log_error("cannot start the scheduler");
 		m.result = EXIT_NOT_READY;
 		goto out;
@@ -308,6 +471,9 @@ cmd_serve(int argc, char **argv)
 		 "config %s",
 	    READYD_VERSION, host, port, m.cfg->nchecks, m.cfg->ngroups,
 	    m.cfg->path);
+	/* the socket is bound: systemd may start what depends on us */
+	sd_notifyf(0, "READY=1\nSTATUS=listening on %s:%d, %zu checks starting",
+	    host, port, m.cfg->nchecks);
 	event_base_dispatch(m.base);
 	log_info("stopped");
 	m.result = EXIT_READY;

@@ -584,6 +584,64 @@ sched_free(struct sched *s)
 	free(s);
 }
 
+static bool
+sched_same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Whether a and b probe the same server the same way. */
+static bool
+sched_same_probe(const struct check_cfg *a, const struct check_cfg *b)
+{
+	return a->ops == b->ops && a->port == b->port && a->db == b->db &&
+	    sched_same_str(a->host, b->host) &&
+	    sched_same_str(a->dbname, b->dbname) &&
+	    sched_same_str(a->user, b->user) &&
+	    sched_same_str(a->password, b->password) &&
+	    sched_same_str(a->options, b->options);
+}
+
+size_t
+sched_adopt(struct sched *s, const struct sched *old)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->ntargets; i++) {
+		struct target *t = &s->targets[i];
+
+		for (size_t k = 0; k < old->ntargets; k++) {
+			const struct target *o = &old->targets[k];
+
+			if (strcmp(t->cfg->name, o->cfg->name) != 0)
+				continue;
+			if (!sched_same_probe(t->cfg, o->cfg) || !o->enabled)
+				break; /* changed: it starts afresh */
+			t->state = o->state;
+			t->reason = o->reason;
+			memcpy(t->errstr, o->errstr, sizeof(t->errstr));
+			t->failures = o->failures;
+			t->successes = o->successes;
+			t->attempts = o->attempts;
+			t->latency_ms = o->latency_ms;
+			t->last_check = o->last_check;
+			t->since = o->since;
+			t->last_end_ms = o->last_end_ms;
+			t->shown = o->shown;
+			t->shown_reason = o->shown_reason;
+			t->shown_since = o->shown_since;
+			memcpy(
+			    t->shown_err, o->shown_err, sizeof(t->shown_err));
+			t->stats = o->stats;
+			kept++;
+			break;
+		}
+	}
+	return kept;
+}
+
 void
 sched_set_notify(struct sched *s, sched_attempt_fn *fn, void *arg)
 {
