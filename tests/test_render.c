@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "render.h"
+#include "sched.h"
 
 #include <event2/buffer.h>
 #include <jansson.h>
@@ -21,39 +22,39 @@
 #define T0 (T1 - 60)
 
 static const struct render_check sample[] = {
-	{
-	    .name = "postgres",
-	    .kind = "postgres",
-	    .target = "postgres:5432/hdms_db",
-	    .required = true,
-	    .status = "pass",
-	    .pass = true,
-	    .latency_ms = 2.345,
-	    .last_check = T1,
-	    .since = T0,
-	},
-	{
-	    .name = "redis-celery",
-	    .kind = "redis",
-	    .target = "redis:6379/2",
-	    .required = true,
-	    .status = "fail",
-	    .reason = "refused",
-	    .output = "connect: Connection refused",
-	    .latency_ms = 0.4,
-	    .consecutive_failures = 3,
-	    .last_check = T1,
-	    .since = T0,
-	},
-	{
-	    .name = "redis-cache",
-	    .kind = "redis",
-	    .target = "redis:6379/0",
-	    .required = false,
-	    .status = "starting",
-	    .latency_ms = -1,
-	    .since = T0,
-	},
+    {
+	.name = "postgres",
+	.kind = "postgres",
+	.target = "postgres:5432/hdms_db",
+	.required = true,
+	.status = "pass",
+	.pass = true,
+	.latency_ms = 2.345,
+	.last_check = T1,
+	.since = T0,
+    },
+    {
+	.name = "redis-celery",
+	.kind = "redis",
+	.target = "redis:6379/2",
+	.required = true,
+	.status = "fail",
+	.reason = "refused",
+	.output = "connect: Connection refused",
+	.latency_ms = 0.4,
+	.consecutive_failures = 3,
+	.last_check = T1,
+	.since = T0,
+    },
+    {
+	.name = "redis-cache",
+	.kind = "redis",
+	.target = "redis:6379/0",
+	.required = false,
+	.status = "starting",
+	.latency_ms = -1,
+	.since = T0,
+    },
 };
 
 static char *
@@ -163,8 +164,8 @@ test_render_json_hostile_output(void **state)
 	got = buffer_string(b);
 	root = json_loads(got, 0, &jerr);
 	assert_non_null(root);
-	out = json_object_get(json_object_get(json_object_get(root, "checks"),
-				  "redis-celery"),
+	out = json_object_get(
+	    json_object_get(json_object_get(root, "checks"), "redis-celery"),
 	    "output");
 	assert_non_null(out);
 	assert_non_null(strstr(json_string_value(out), "quote\" back\\slash"));
@@ -184,7 +185,41 @@ test_render_json_empty(void **state)
 	(void)state;
 	assert_int_equal(render_json(&v, b), 0);
 	got = buffer_string(b);
-	assert_string_equal(got, "{\n  \"status\": \"pass\",\n  \"checks\": {}\n}\n");
+	assert_string_equal(
+	    got, "{\n  \"status\": \"pass\",\n  \"checks\": {}\n}\n");
+	free(got);
+	evbuffer_free(b);
+}
+
+static void
+test_render_prom_golden(void **state)
+{
+	struct sched_stats st[3];
+	struct render_check c[3];
+	struct render_group g[2] = {
+	    {"file-service", false}, {"user-\"odd\\group", true}};
+	struct render_metrics m = {c, 3, g, 2, false, "0.1.0"};
+	struct evbuffer *b = evbuffer_new();
+	char *got;
+
+	(void)state;
+	memset(st, 0, sizeof(st));
+	memcpy(c, sample, sizeof(c));
+	for (int i = 0; i < 3; i++)
+		c[i].stats = &st[i];
+	st[0].buckets[2] = 3;
+	st[0].buckets[SCHED_BUCKETS] = 1;
+	st[0].attempts = 4;
+	st[0].duration_sum = 12.5;
+	st[0].last_success = T1;
+	st[0].transitions = 1;
+	st[1].failures[PROBE_REFUSED] = 3;
+	st[1].failures[PROBE_TIMEOUT] = 1;
+	st[1].transitions = 2;
+	st[1].watch_drops = 1;
+	assert_int_equal(render_prom(&m, b), 0);
+	got = buffer_string(b);
+	assert_golden(got, "data/render/sample.prom");
 	free(got);
 	evbuffer_free(b);
 }
@@ -203,12 +238,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_render_json_golden),
-		cmocka_unit_test(test_render_text_golden),
-		cmocka_unit_test(test_render_text_ready),
-		cmocka_unit_test(test_render_json_hostile_output),
-		cmocka_unit_test(test_render_json_empty),
-		cmocka_unit_test(test_render_time_iso),
+	    cmocka_unit_test(test_render_json_golden),
+	    cmocka_unit_test(test_render_text_golden),
+	    cmocka_unit_test(test_render_text_ready),
+	    cmocka_unit_test(test_render_json_hostile_output),
+	    cmocka_unit_test(test_render_json_empty),
+	    cmocka_unit_test(test_render_time_iso),
+	    cmocka_unit_test(test_render_prom_golden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
