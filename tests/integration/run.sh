@@ -40,6 +40,9 @@ READYD=$IT_WORK/bin/readyd
 : >"$IT_SECRETS"
 : >"$IT_WORK/pids"
 export READYD IT_WORK STACK_DIR IT_RESULTS IT_ARTIFACTS IT_SECRETS
+# A sanitizer report must not pass for "exit 1, not ready".
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:exitcode=87
 
 # Kill the readyd processes that test files started and left (by PID,
 # only if it still is a readyd).
@@ -142,9 +145,32 @@ if [[ $restore_ok == yes ]] && ((ran > 0)); then
 	fi
 fi
 
+if ((ran > 0)); then
+	f=$(grep -rlE 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:|SUMMARY: (Address|Undefined)' \
+		"$IT_ARTIFACTS" 2>/dev/null | head -n 5)
+	if [[ -z $f ]]; then
+		echo "ok - run: no sanitizer report in any output" | tee -a "$IT_RESULTS"
+	else
+		echo "not ok - run: no sanitizer report in any output" | tee -a "$IT_RESULTS"
+		for x in $f; do
+			echo "#   $x:"
+			grep -E -A 12 'ERROR: |runtime error:' "$x" | head -n 40 | sed 's/^/#     /'
+		done
+	fi
+fi
+
 passed=$(count ok)
 failed=$(count 'not ok')
 if ((failed > 0)); then
+	# The scratch directory goes away: show the logs of the failed files.
+	# shellcheck disable=SC2013 # test names are single words
+	for t in $(grep '^not ok - ' "$IT_RESULTS" | sed 's/^not ok - \([^:]*\):.*/\1/' | sort -u); do
+		for log in "$IT_ARTIFACTS/$t"/readyd-*.log; do
+			[[ -f $log ]] || continue
+			echo "---- last lines of $t/$(basename "$log")"
+			tail -n 25 "$log"
+		done
+	done
 	echo
 	echo "Failed:"
 	grep '^not ok - ' "$IT_RESULTS"
