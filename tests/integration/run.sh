@@ -70,11 +70,20 @@ cleanup() {
 		rm -rf -- "$IT_WORK"
 	fi
 }
+TPID=
 on_signal() {
 	trap - INT TERM
 	echo "run.sh: interrupted" >&2
+	if [[ -n $TPID ]]; then
+		# timeout passes the signal on to the test file, which cleans up.
+		kill -TERM "$TPID" 2>/dev/null
+		wait "$TPID" 2>/dev/null
+	fi
+	local p f
+	p=$(count ok)
+	f=$(($(count 'not ok') + 1))
 	cleanup
-	echo "$(count ok) passed, $(($(count 'not ok') + 1)) failed"
+	echo "$p passed, $f failed"
 	exit 130
 }
 trap cleanup EXIT
@@ -110,7 +119,12 @@ for t in "${tests[@]}"; do
 	echo "== $name"
 	t0=$SECONDS
 	rc=0
-	timeout -k 10 "${IT_FILE_TIMEOUT:-300}" bash "$t" </dev/null || rc=$?
+	# In the background so that a signal to run.sh reaches on_signal at
+	# once (timeout puts the test in its own process group).
+	timeout -k 10 "${IT_FILE_TIMEOUT:-300}" bash "$t" </dev/null &
+	TPID=$!
+	wait "$TPID" || rc=$?
+	TPID=
 	if ((rc == 124 || rc == 137)); then
 		echo "not ok - $name: finished within ${IT_FILE_TIMEOUT:-300} s" | tee -a "$IT_RESULTS"
 	elif ((rc != 0)); then

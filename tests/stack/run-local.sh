@@ -14,7 +14,16 @@ BIN=${1:?usage: run-local.sh READYD_BIN}
 BIN=$(realpath -- "$BIN")
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd -- "$HERE/../.." && pwd)
-STACK_DIR=${READYD_STACK_DIR:-$ROOT/build/stack}
+STACK_DIR=${READYD_STACK_DIR:-}
+if [[ -z $STACK_DIR ]]; then
+	STACK_DIR=$ROOT/build/stack
+	# PostgreSQL runs as user postgres: it must reach the directory, and
+	# the unix socket path must stay short. Else use /tmp.
+	if ((${#STACK_DIR} >= 80)) || ! setpriv --reuid=postgres --regid=postgres \
+		--init-groups -- test -x "$ROOT" 2>/dev/null; then
+		STACK_DIR=/tmp/readyd-stack-$(id -u)
+	fi
+fi
 STACK=$HERE/stack.sh
 
 port_in_use() {
