@@ -181,11 +181,19 @@ bad_config typo $'[check r3]\nkind = redis\nhost = 127.0.0.1\nport = 6379\nhots 
 bad_config unsetvar $'[check r4]\nkind = redis\nhost = ${READYD_IT_SURELY_UNSET}' READYD_IT_SURELY_UNSET
 bad_config timing $'[check r5]\nkind = redis\nhost = 127.0.0.1\nport = 6379\ninterval = 1s\ntimeout = 5s' timeout
 bad_config group $'[group g2]\nchecks = postgres no-such-check' no-such-check
+bad_config section '[chek x]' chek
 bad_config dbname $'[check pg3]\nkind = postgres\nhost = 127.0.0.1\nport = 5432\nuser = u\npassword = p\ndbname = bad-name!' dbname
 
 run_cmd config-missing "$READYD" config -c "$T_CONF/does-not-exist.conf"
 check "[[ $RC != 0 ]]" "config of a missing file: fails (got $RC)" "$ERR"
 assert_contains "$ERR" does-not-exist.conf "config of a missing file: names it"
+
+# $READYD_CONFIG when there is no -c.
+run_cmd config-env env READYD_CONFIG="$good" "$READYD" config
+assert_eq "$RC" 0 "READYD_CONFIG=good readyd config: exit 0"
+assert_contains "$OUT" "$DB_PORT" "READYD_CONFIG=good readyd config: that file's values"
+run_cmd config-env-bad env READYD_CONFIG="$T_CONF/typo.conf" "$READYD" config
+assert_eq "$RC" 78 "READYD_CONFIG=invalid readyd config: exit 78"
 
 f=$T_CONF/typo.conf
 run_cmd serve-badconf "$READYD" serve -c "$f" --listen "127.0.0.1:$(free_port)"
