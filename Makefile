@@ -43,7 +43,8 @@ MAIN_OBJ  := $(BUILD)/main.o
 UNIT_TESTS := test_config test_sched test_render test_probe
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all run test unit integration test-asan bench install clean \
+.PHONY: all run test unit integration packaging test-asan bench install \
+	clean \
 	fmt fmt-check deps deps-build
 
 all: $(BUILD)/readyd
@@ -82,9 +83,15 @@ unit: deps-build $(UNIT_BINS)
 integration: deps $(BUILD)/readyd
 	tests/integration/run.sh $(BUILD)/readyd
 
+# The shipped files: compose, Dockerfile libraries, Kubernetes, systemd
+# hardening, Prometheus rules, man page, make install.
+packaging: deps $(BUILD)/readyd
+	tests/packaging/run.sh $(BUILD)/readyd
+
 test: deps
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) packaging
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: deps
@@ -129,7 +136,9 @@ BUILD_DEBS := gcc make pkg-config libc6-dev libpq-dev libhiredis-dev \
 	      libsystemd-dev \
 	      clang-format
 RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
-	      postgresql-client curl procps iproute2 util-linux valgrind
+	      postgresql-client curl procps iproute2 util-linux valgrind jq \
+	      python3 python3-yaml docker-compose prometheus systemd man-db \
+	      groff-base
 
 deps-build:
 	@tests/stack/deps.sh $(BUILD_DEBS)
