@@ -905,7 +905,9 @@ static int expand_into(struct sbuf *b, const char *s, size_t len, int depth,
 /*
  * Append the value of ${name} or ${name:-def}: VAR, else VAR_FILE, else
  * the default (only with ":-"). The value of VAR is used when set, even
- * empty, for ${VAR}; ${VAR:-...} treats empty as unset, as the shell does.
+ * empty, for ${VAR}; ${VAR:-...} treats empty as unset, as the shell does,
+ * and so does a VAR_FILE beside an empty VAR, as the postgres and redis
+ * images do (a compose file listing VAR with no value leaves it empty).
  */
 static int
 expand_var(struct sbuf *b, const char *name, size_t nlen, const char *def,
@@ -925,7 +927,8 @@ expand_var(struct sbuf *b, const char *name, size_t nlen, const char *def,
 	var[nlen] = '\0';
 	snprintf(fvar, sizeof(fvar), "%s_FILE", var);
 	val = getenv(var);
-	if (val != NULL && (def == NULL || *val != '\0')) {
+	if (val != NULL &&
+	    (*val != '\0' || (def == NULL && getenv(fvar) == NULL))) {
 		sbuf_puts(b, val);
 		return 0;
 	}

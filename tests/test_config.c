@@ -339,6 +339,11 @@ test_config_expand_file(void **state)
 	out = expand_ok("${RT_VAR:-dflt}");
 	assert_string_equal(out, "from-file\n");
 	free(out);
+	/* An empty VAR beside VAR_FILE counts as unset, as in the images. */
+	setenv("RT_VAR", "", 1);
+	out = expand_ok("${RT_VAR}");
+	assert_string_equal(out, "from-file\n");
+	free(out);
 	/* VAR wins over VAR_FILE. */
 	setenv("RT_VAR", "direct", 1);
 	out = expand_ok("${RT_VAR}");
