@@ -126,6 +126,25 @@ if [[ $HTTP_STATUS == 200 ]]; then
 	assert_contains "$HTTP_BODY" 'redis-celery' "/metrics: mentions the checks"
 fi
 
+# ---- an HTTP request never does I/O to a backend
+redis_conns() {
+	REDISCLI_AUTH=$REDIS_PASSWORD redis-cli --no-auth-warning -h 127.0.0.1 \
+		-p "$REDIS_PORT" info stats | tr -d '\r' |
+		awk -F: '$1 == "total_connections_received" { print $2 }'
+}
+before=$(redis_conns)
+t0=$(now)
+for ((i = 0; i < 100; i++)); do
+	curl -s -o /dev/null --max-time 5 "$READYD_URL/ready" \
+		"$READYD_URL/ready/file-service?verbose" "$READYD_URL/ready/redis-celery"
+done
+secs=$(elapsed "$t0")
+after=$(redis_conns)
+# Probes alone: 3 Redis checks, one attempt a second each (+ slack).
+limit=$(awk -v s="$secs" 'BEGIN { printf "%d", 3 * (s + 2) + 3 }')
+check "[[ -n '$before' && -n '$after' ]] && (( after - before <= limit ))" \
+	"300 HTTP requests in ${secs}s: Redis saw $((after - before)) new connections (<= $limit, probes only)"
+
 # ---- the checks keep passing (interval 1 s): no flapping
 sleep 2.5
 j=$(ready_json)
