@@ -484,6 +484,26 @@ out:
 
 /* ---- once and wait ---- */
 
+/*
+ * Load the configuration, select the checks NAMES (argv) name, and start
+ * probing them. Returns -1 when probing runs, else the exit status (the
+ * caller still calls main_teardown).
+ */
+static int
+main_start_probing(struct main_ctx *m, const char *path, int argc,
+    char **argv, enum sched_mode mode)
+{
+	m->cfg = main_load_config(path);
+	if (m->cfg == NULL)
+		return CONFIG_EXIT;
+	if (main_select(m, argc, argv) < 0)
+		return EXIT_USAGE;
+	log_set_level(LOG_LEVEL_ERROR); /* the result is the output */
+	if (main_setup(m, mode) < 0 || sched_start(m->s) < 0)
+		return EXIT_NOT_READY;
+	return -1;
+}
+
 static void
 main_print_result(const struct main_ctx *m, FILE *out)
 {
@@ -568,20 +588,10 @@ cmd_once(int argc, char **argv)
 			return usage_error("once: bad option", "");
 		}
 	}
-	m.cfg = main_load_config(path);
-	if (m.cfg == NULL)
-		return CONFIG_EXIT;
-	if (main_select(&m, argc - optind, argv + optind) < 0) {
-		config_free(m.cfg);
-		free(m.only);
-		free(m.named);
-		return EXIT_USAGE;
-	}
-	log_set_level(LOG_LEVEL_ERROR); /* the result is the output */
-	if (main_setup(&m, SCHED_MODE_ONCE) < 0 || sched_start(m.s) < 0) {
-		m.result = EXIT_NOT_READY;
+	m.result = main_start_probing(&m, path, argc - optind, argv + optind,
+	    SCHED_MODE_ONCE);
+	if (m.result >= 0)
 		goto out;
-	}
 	sched_set_notify(m.s, main_once_cb, &m);
 	event_base_dispatch(m.base);
 	if (!sched_is_settled(m.s)) {
@@ -650,20 +660,10 @@ cmd_wait(int argc, char **argv)
 			return usage_error("wait: bad option", "");
 		}
 	}
-	m.cfg = main_load_config(path);
-	if (m.cfg == NULL)
-		return CONFIG_EXIT;
-	if (main_select(&m, argc - optind, argv + optind) < 0) {
-		config_free(m.cfg);
-		free(m.only);
-		free(m.named);
-		return EXIT_USAGE;
-	}
-	log_set_level(LOG_LEVEL_ERROR);
-	if (main_setup(&m, SCHED_MODE_WAIT) < 0 || sched_start(m.s) < 0) {
-		m.result = EXIT_NOT_READY;
+	m.result = main_start_probing(&m, path, argc - optind, argv + optind,
+	    SCHED_MODE_WAIT);
+	if (m.result >= 0)
 		goto out;
-	}
 	sched_set_notify(m.s, main_wait_cb, &m);
 	timer = evtimer_new(m.base, main_wait_timeout_cb, &m);
 	if (timer == NULL) {

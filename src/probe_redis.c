@@ -294,15 +294,16 @@ redis_start(struct probe *p)
 	if (ok != REDIS_OK) {
 		probe_seterr(p, "connect: cannot queue commands");
 		p->status = PROBE_IO;
-		/* a partly queued pipeline: free runs callbacks as cancelled */
+		/*
+		 * The last command was not queued: the free below runs the
+		 * callbacks of those that were, as cancelled, and the last
+		 * of them frees rc; with none queued, we free it.
+		 */
 		rc->cancelled = true;
-		rc->nsteps = rc->nsteps > 0 ? rc->nsteps - 1 : 0;
-		if (rc->nsteps == 0) {
-			redisAsyncFree(ac);
+		rc->nsteps--;
+		redisAsyncFree(ac);
+		if (rc->nsteps == 0)
 			free(rc);
-		} else {
-			redisAsyncFree(ac); /* last callback frees rc */
-		}
 		return -1;
 	}
 	p->priv = rc;
