@@ -183,16 +183,19 @@ clean_stale() {
 
 used_ports() {
 	if command -v ss >/dev/null 2>&1; then
-		ss -Htan 2>/dev/null | awk '{print $4}' | sed 's/.*://'
+		ss -Htan 2>/dev/null | awk '{ sub(/.*:/, "", $4); print $4 }'
+		return 0
 	fi
-	local f line p
-	for f in /proc/net/tcp /proc/net/tcp6; do
-		[[ -r $f ]] || continue
-		while read -r _ line _; do
-			p=${line##*:}
-			if [[ $p =~ ^[0-9A-Fa-f]{4}$ ]]; then echo $((16#$p)); fi
-		done <"$f"
-	done
+	# /proc/net/tcp: local_address is HEXIP:HEXPORT (awk reads in blocks;
+	# bash's read goes byte by byte on /proc files).
+	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '
+		function hex(h,   i, n) {
+			n = 0
+			for (i = 1; i <= length(h); i++)
+				n = n * 16 + index("0123456789ABCDEF", toupper(substr(h, i, 1))) - 1
+			return n
+		}
+		NR > 0 && $2 ~ /:[0-9A-Fa-f]+$/ { sub(/.*:/, "", $2); print hex($2) }'
 	return 0
 }
 
