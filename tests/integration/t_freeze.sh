@@ -62,7 +62,7 @@ for srv in postgres pgbouncer redis; do
 	done
 
 	# Still failing a few timeouts later: no attempt piles up or hangs.
-	sleep 2.5
+	sleep 3.5
 	for c in "${down[@]}"; do
 		j=$(check_json "$c")
 		check "[[ \$(jq -r .status <<<'$j') == fail && \$(jq -r .consecutive_failures <<<'$j') -ge 3 ]]" \
