@@ -54,8 +54,9 @@ typedef void probe_lost_fn(struct probe *p);
  *     p->watch; lost is not called. A no-op when there is none.
  *
  * When p->keep is set, a successful attempt leaves its connection open and
- * idle in p->watch, and calls p->lost (from the event loop, once) when the
- * server closes it or it breaks.
+ * idle in p->watch, replacing (closing) the one kept before, and calls
+ * p->lost (from the event loop, once) when the server closes it or it
+ * breaks. A failed attempt leaves the kept connection alone.
  */
 struct probe_ops {
 	const char *name; /* config "kind" value */

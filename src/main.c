@@ -490,8 +490,8 @@ out:
  * caller still calls main_teardown).
  */
 static int
-main_start_probing(struct main_ctx *m, const char *path, int argc,
-    char **argv, enum sched_mode mode)
+main_start_probing(struct main_ctx *m, const char *path, int argc, char **argv,
+    enum sched_mode mode)
 {
 	m->cfg = main_load_config(path);
 	if (m->cfg == NULL)
@@ -588,8 +588,8 @@ cmd_once(int argc, char **argv)
 			return usage_error("once: bad option", "");
 		}
 	}
-	m.result = main_start_probing(&m, path, argc - optind, argv + optind,
-	    SCHED_MODE_ONCE);
+	m.result = main_start_probing(
+	    &m, path, argc - optind, argv + optind, SCHED_MODE_ONCE);
 	if (m.result >= 0)
 		goto out;
 	sched_set_notify(m.s, main_once_cb, &m);
@@ -660,8 +660,8 @@ cmd_wait(int argc, char **argv)
 			return usage_error("wait: bad option", "");
 		}
 	}
-	m.result = main_start_probing(&m, path, argc - optind, argv + optind,
-	    SCHED_MODE_WAIT);
+	m.result = main_start_probing(
+	    &m, path, argc - optind, argv + optind, SCHED_MODE_WAIT);
 	if (m.result >= 0)
 		goto out;
 	sched_set_notify(m.s, main_wait_cb, &m);

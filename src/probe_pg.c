@@ -142,9 +142,10 @@ pg_finish(struct pg_check *pc, enum probe_status st)
 
 	if (pc->ev != NULL)
 		event_free(pc->ev);
-	if (st == PROBE_OK && p->keep)
+	if (st == PROBE_OK && p->keep) {
+		probe_pg_unwatch(p);	     /* the fresh one replaces it */
 		pg_watch_start(p, pc->conn); /* takes the connection */
-	else
+	} else
 		PQfinish(pc->conn);
 	p->priv = NULL;
 	free(pc);

@@ -26,9 +26,9 @@ enum redis_step {
 
 static const char *const redis_step_names[REDIS_STEP_COUNT] = {
     [REDIS_STEP_CONNECT] = "connect",
-    [REDIS_STEP_AUTH] = "auth",
-    [REDIS_STEP_SELECT] = "select",
-    [REDIS_STEP_PING] = "ping",
+    [REDIS_STEP_AUTH] = "AUTH",
+    [REDIS_STEP_SELECT] = "SELECT",
+    [REDIS_STEP_PING] = "PING",
 };
 
 struct redis_check {
@@ -111,6 +111,8 @@ redis_set_failure(struct redis_check *rc, enum redis_step step,
 
 /* ---- the watched connection ---- */
 
+static void redis_unwatch(struct probe *p);
+
 static void
 redis_disconnect_cb(const redisAsyncContext *ac, int status)
 {
@@ -134,6 +136,7 @@ redis_watch_start(struct probe *p, redisAsyncContext *ac)
 
 	if (!p->keep)
 		return -1;
+	redis_unwatch(p); /* the fresh connection replaces it */
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return -1;

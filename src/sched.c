@@ -410,8 +410,11 @@ sched_attempt_start(struct target *t)
 
 	if (t->in_flight)
 		return; /* one attempt in flight per check */
-	/* a fresh connection replaces the watched one */
-	t->probe.ops->unwatch(&t->probe);
+	/*
+	 * The watched connection stays open until this attempt succeeds and
+	 * replaces it: dropping it first would free the very slot the fresh
+	 * login needs, and a full pool would go unnoticed.
+	 */
 	t->in_flight = true;
 	t->attempt_us = sched_now_us();
 	sched_ms_to_tv(t->cfg->timeout_ms, &tv);

@@ -439,6 +439,7 @@ test_sched_loop_watch_lost_probes_at_once(void **state)
 	struct target *t;
 	char err[128];
 	bool only[2] = {true, false};
+	int starts;
 
 	f->checks[0].watch = true;
 	f->checks[0].interval_ms = 60000; /* only a lost watch explains more */
@@ -455,6 +456,19 @@ test_sched_loop_watch_lost_probes_at_once(void **state)
 	assert_int_equal(fake_probe_starts, 2);
 	assert_int_equal(t->stats.watch_drops, 1);
 	assert_non_null(t->probe.watch); /* the new connection is watched */
+	/*
+	 * A failing attempt leaves the watched connection alone: dropping it
+	 * first would free the slot a full pool needs to refuse the probe.
+	 */
+	fake_probe_set(PROBE_SATURATED, 0);
+	fake_probe_lose(&t->probe);
+	loop_run_ms(f, 20);
+	assert_int_equal(t->reason, PROBE_SATURATED);
+	t->probe.watch = &t->probe; /* a stand-in for the kept connection */
+	starts = fake_probe_starts;
+	loop_run_ms(f, 120); /* fast re-checks, all failing */
+	assert_true(fake_probe_starts > starts);
+	assert_ptr_equal(t->probe.watch, &t->probe);
 }
 
 static void
