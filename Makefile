@@ -5,6 +5,7 @@
 #                   loopback and run readyd against them in the foreground
 #   make test       unit tests (cmocka) and integration tests (real servers)
 #   make test-asan  the same suite built with ASan/UBSan
+#   make test-valgrind  readyd under valgrind through faults (in make test)
 #   make bench      benchmarks
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make fmt-check  clang-format check;  make fmt  reformat
@@ -43,7 +44,8 @@ MAIN_OBJ  := $(BUILD)/main.o
 UNIT_TESTS := test_config test_sched test_render test_probe
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all run test unit integration packaging test-asan bench install \
+.PHONY: all run test unit integration packaging test-asan test-valgrind \
+	bench install \
 	clean \
 	fmt fmt-check deps deps-build
 
@@ -88,10 +90,15 @@ integration: deps $(BUILD)/readyd
 packaging: deps $(BUILD)/readyd
 	tests/packaging/run.sh $(BUILD)/readyd
 
+# readyd under valgrind through faults, a reload and shutdown.
+test-valgrind: deps $(BUILD)/readyd
+	tests/valgrind/run.sh $(BUILD)/readyd
+
 test: deps
 	$(MAKE) unit
 	$(MAKE) integration
 	$(MAKE) packaging
+	$(MAKE) test-valgrind
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: deps
