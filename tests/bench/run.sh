@@ -15,7 +15,10 @@
 #      restart/thaw -> /ready 200 (stable for BENCH_STABLE s), polling
 #      /ready every 50 ms; for postgres also fault -> /ready/user-service
 #      503; for SIGSTOP also readyd's first hung attempt -> /ready 503. Each
-#      row is printed next to docker compose's own semantics;
+#      row is printed next to docker compose's own semantics. For postgres,
+#      the PgBouncer path is also checked for real after the restart (psql
+#      through PgBouncer every 250 ms, as the services connect) to see when
+#      it really serves and how long /ready said 200 while it did not;
 #   4. readyd's peak RSS (VmHWM) and VmRSS at the end of the run.
 # The table goes to stdout (progress to stderr); the raw samples, the poll
 # trace and readyd's log go to a results directory whose path is printed.
@@ -38,6 +41,9 @@
 #                             at a uniformly random point of the 30 s cycle
 #   BENCH_HOLD=2              seconds a fault is held after /ready said 503
 #   BENCH_STABLE=3            /ready must stay 200 this long to count as back
+#   BENCH_STABLE_PG=20        the same for the postgres cases: PgBouncer may
+#                             refuse logins for server_login_retry (15 s)
+#                             after PostgreSQL is back
 #   BENCH_CAP=180             cap (s) of every wait; a miss is recorded
 #   BENCH_OUT=DIR             results directory (default: a new
 #                             /tmp/readyd-bench-results.XXXXXX)
@@ -70,6 +76,7 @@ DELAY_MAX=$(int_env BENCH_DELAY_MAX 5) || exit 64
 FREEZE_DELAY_MAX=$(int_env BENCH_FREEZE_DELAY_MAX 30) || exit 64
 HOLD=$(int_env BENCH_HOLD 2) || exit 64
 STABLE=$(int_env BENCH_STABLE 3) || exit 64
+STABLE_PG=$(int_env BENCH_STABLE_PG 20) || exit 64
 CAP=$(int_env BENCH_CAP 180) || exit 64
 ((TRIALS >= 1)) || usage_die "BENCH_TRIALS must be at least 1"
 ((CAP >= 10)) || usage_die "BENCH_CAP must be at least 10"
@@ -510,20 +517,20 @@ trace_first_not() {
 		'NF == 3 && $1 > a && $1 <= b && $f != c { print $1, $f; exit }'
 }
 
-# stable_200 SINCE_US DEADLINE_US: the first /ready 200 at or after SINCE
-# that stays 200 for STABLE s; sets STABLE_T and FLAPS (503s seen after a
-# 200 meanwhile, with FLAP_NOTE). Returns 1 on timeout.
+# stable_200 SINCE_US DEADLINE_US WINDOW_S: the first /ready 200 at or
+# after SINCE that stays 200 for WINDOW_S; sets STABLE_T and FLAPS (503s
+# seen after a 200 meanwhile, with FLAP_NOTE). Returns 1 on timeout.
 stable_200() {
-	local since=$1 deadline=$2 cand bad
+	local since=$1 deadline=$2 win=$3 cand bad
 	FLAPS=0
 	FLAP_NOTE=
 	while :; do
 		trace_wait 2 200 "$since" $(((deadline - since) / 1000000)) || return 1
 		cand=$TW
-		while ((${EPOCHREALTIME/./} < cand + STABLE * 1000000 + 100000)); do
+		while ((${EPOCHREALTIME/./} < cand + win * 1000000 + 100000)); do
 			nap 0.1
 		done
-		bad=$(trace_first_not 2 200 "$cand" $((cand + STABLE * 1000000)))
+		bad=$(trace_first_not 2 200 "$cand" $((cand + win * 1000000)))
 		if [[ -z $bad ]]; then
 			STABLE_T=$cand
 			return 0
@@ -533,6 +540,49 @@ stable_200() {
 		since=${bad%% *}
 		((since < deadline)) || return 1
 	done
+}
+
+# The truth prober (postgres cases, after the restart): every 250 ms, a
+# login and SELECT 1 through PgBouncer with the services' options, as
+# "t_us ok|fail" lines in FILE. Stops on its stop file, when this script is
+# gone, or after CAP s.
+truth_prober() {
+	local file=$1 t end r el
+	end=$((${EPOCHREALTIME/./} + CAP * 1000000))
+	while [[ ! -e $W/truth.stop ]] && kill -0 "$MAIN_PID" 2>/dev/null; do
+		t=${EPOCHREALTIME/./}
+		((t > end)) && break
+		r=fail
+		if [[ $(PGPASSWORD=$DB_PASSWORD PGCONNECT_TIMEOUT=2 \
+			PGOPTIONS='-c statement_timeout=0' timeout 3 psql -X -w -At \
+			-h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$DB_NAME" \
+			-c 'select 1' 2>/dev/null </dev/null) == 1 ]]; then
+			r=ok
+		fi
+		echo "$t $r" >>"$file"
+		el=$((${EPOCHREALTIME/./} - t))
+		((el < 250000)) && nap "$(printf '0.%06d' $((250000 - el)))"
+	done
+}
+
+# truth_metrics FILE TO_US: "OK_AT FALSE_US FIRST_FALSE" where OK_AT is the
+# first psql success after which none failed up to TO ("none" if the last
+# failed), FALSE_US the time /ready answered 200 while the latest psql
+# through PgBouncer had failed, FIRST_FALSE the first such sample ("-").
+truth_metrics() {
+	tail -c +"$TRACE_OFF" "$TRACE" | awk -v to="$2" '
+		FNR == NR { if ($1 <= to) { n++; tt[n] = $1; ts[n] = $2 }; next }
+		NF == 3 && n > 0 && $1 >= tt[1] && $1 <= to {
+			while (j < n && tt[j + 1] <= $1) j++
+			if (pf) { d = $1 - pt; f += (d > 200000 ? 200000 : d) }
+			pf = ($2 == 200 && ts[j] == "fail"); pt = $1
+			if (pf && first == "") first = $1
+		}
+		END {
+			ok = "none"
+			for (i = n; i >= 1 && ts[i] == "ok"; i--) ok = tt[i]
+			printf "%s %d %s\n", ok, f, (first == "" ? "-" : first)
+		}' "$1" -
 }
 
 check_poller() {
@@ -581,7 +631,7 @@ observe() { # CASE TRIAL WHAT: exact observations for a miss
 # trial CASE N
 trial() {
 	local case=$1 n=$2 srv=${1%%:*} fault=${1##*:} t0 delay maxd t_fault t_done
-	local t503 tgrp hang hangv note rec serv cmd
+	local t503 tgrp hang hangv note rec serv cmd win rc to ok_at false_us first_false
 	local cap_us=$((CAP * 1000000))
 
 	# 1. all ready
@@ -688,7 +738,44 @@ trial() {
 	}
 	serv=${EPOCHREALTIME/./}
 	sample detection "$case" "$n" recovery_command "$(us2s $((serv - T_REC)))" s "stack.sh $cmd $srv (returns once it serves)"
-	if stable_200 "$T_REC" $((T_REC + cap_us)); then
+	win=$STABLE
+	TRUTH_PID=
+	if [[ $srv == postgres ]]; then
+		win=$STABLE_PG
+		rm -f "$W/truth.stop"
+		: >"$W/truth"
+		truth_prober "$W/truth" &
+		TRUTH_PID=$!
+		PIDS[$TRUTH_PID]=1
+	fi
+	stable_200 "$T_REC" $((T_REC + cap_us)) "$win"
+	rc=$?
+	if [[ -n $TRUTH_PID ]]; then
+		touch "$W/truth.stop"
+		stop_pid "$TRUTH_PID" 5
+		if ((rc == 0)); then
+			to=$((STABLE_T + win * 1000000))
+		else
+			to=${EPOCHREALTIME/./}
+		fi
+		read -r ok_at false_us first_false <<<"$(truth_metrics "$W/truth" "$to")"
+		if [[ $ok_at == none ]]; then
+			add "$case" truth_ok T
+			sample detection "$case" "$n" serving_to_pgbouncer_path_ok none s "psql through PgBouncer still failing at the end of the window"
+		else
+			add "$case" truth_ok "$(us2s $((ok_at - serv)))"
+			sample detection "$case" "$n" serving_to_pgbouncer_path_ok "$(us2s $((ok_at - serv)))" s "psql through PgBouncer, every 250 ms"
+		fi
+		add "$case" false200 "$(us2s "$false_us")"
+		sample detection "$case" "$n" ready_200_while_pgbouncer_path_failed "$(us2s "$false_us")" s \
+			"$([[ $first_false != - ]] && echo "first at +$(us2s $((first_false - serv))) s after serving")"
+		if ((false_us > 0)); then
+			local okd=never
+			[[ $ok_at != none ]] && okd="+$(us2s $((ok_at - serv))) s"
+			echo "$case trial $n: /ready answered 200 for $(us2s "$false_us") s in all while a login + SELECT 1 through PgBouncer failed (first at +$(us2s $((first_false - serv))) s after PostgreSQL served again; psql OK for good at $okd)" >>"$OBS"
+		fi
+	fi
+	if ((rc == 0)); then
 		rec=$((STABLE_T - T_REC))
 		add "$case" recover "$(us2s "$rec")"
 		sample detection "$case" "$n" recovery_to_ready_200 "$(us2s "$rec")" s "${FLAP_NOTE:+flaps: $FLAP_NOTE}"
@@ -755,10 +842,10 @@ fmt() { # VALUE: 2 decimals, or as is
 	[[ $1 =~ ^-?[0-9.]+$ ]] && awk -v v="$1" 'BEGIN { printf "%.2f", v }' || echo "$1"
 }
 
-# summary VALUES: "n median worst" of seconds, "T" counting as a miss;
-# worst is ">CAP" when any trial missed.
+# summary VALUES [MISS]: "n median worst" of seconds, "T" counting as a
+# miss; worst is MISS (default ">CAP") when any trial missed.
 summary() {
-	local vals=$1 f=$W/sum.txt misses=0 v s s_n s_med s_max
+	local vals=$1 miss=${2:->$CAP} f=$W/sum.txt misses=0 v s s_n s_med s_max
 	: >"$f"
 	for v in $vals; do
 		if [[ $v == T ]]; then misses=$((misses + 1)); else echo "$v" >>"$f"; fi
@@ -766,7 +853,7 @@ summary() {
 	read -r s_n s_med _ s_max _ <<<"$(stats "$f")"
 	s=$((s_n + misses))
 	if ((misses)); then
-		echo "$s $s_med >$CAP ($misses missed)"
+		echo "$s $s_med $miss ($misses missed)"
 	else
 		echo "$s $s_med $s_max"
 	fi
@@ -810,7 +897,7 @@ det_row() {
 	echo "- readyd: $("$READYD" --version 2>/dev/null | head -n 1), built-in configuration ($CONF_SUMMARY)"
 	echo "- stack: $("$STACK_PG_BIN/postgres" --version 2>/dev/null), $(pgbouncer --version 2>/dev/null | head -n 1), $(redis-server --version 2>/dev/null | awk '{ print $1, $2, $3 }'); loopback"
 	echo "- machine: $(uname -sr), $(nproc) CPUs; $(date -u +%FT%TZ)"
-	echo "- trials per case: $TRIALS; /ready polled every 50 ms; random wait before a fault: 0–$DELAY_MAX s (kill, stop), 0–$FREEZE_DELAY_MAX s (SIGSTOP); fault held $HOLD s after the 503; \"back\" = /ready 200 for $STABLE s"
+	echo "- trials per case: $TRIALS; /ready polled every 50 ms; random wait before a fault: 0–$DELAY_MAX s (kill, stop), 0–$FREEZE_DELAY_MAX s (SIGSTOP); fault held $HOLD s after the 503; \"back\" = /ready 200 for $STABLE s ($STABLE_PG s in the postgres cases)"
 	echo "- wall time: $(us2s $((T_END - T_START))) s"
 	echo
 	echo "### Start-up (launch → first /ready 200)"
@@ -872,7 +959,7 @@ det_row() {
 		echo "¹ compose has no dependencies: user-service's PgBouncer check sees PostgreSQL's loss only through PgBouncer,"
 		echo "whose query waits for the server (PITFALLS: up to query_wait_timeout), i.e. each attempt hangs until the timeout."
 		echo
-		echo "### Recovery: restart / thaw → /ready 200 (stable $STABLE s)"
+		echo "### Recovery: restart / thaw → /ready 200 (stable $STABLE s; postgres: $STABLE_PG s)"
 		echo
 		echo "Compose: the next probe, up to one interval: 0–30 s. \"serving\" = stack.sh start-server returned"
 		echo "(its own client logged in); \"restart\" = the server was launched."
@@ -899,9 +986,39 @@ det_row() {
 		done
 		echo
 		echo "The ratio and the goal use \"from serving\" for restarts, \"from thaw\" for SIGSTOP."
-		echo "After PostgreSQL was down, PgBouncer refuses logins (\"server login has been failing\") for up to"
-		echo "server_login_retry (15 s) once PostgreSQL is back; the postgres rows include that wait."
 		echo
+		pg_rows=0
+		for case in "${CASES[@]}"; do
+			[[ $case == postgres:* ]] && pg_rows=1
+		done
+		if ((pg_rows)); then
+			echo "### The PgBouncer path after PostgreSQL is back"
+			echo
+			echo "After PostgreSQL was down, PgBouncer may refuse logins (\"server login has been failing\") for up to"
+			echo "server_login_retry (15 s) once PostgreSQL is back. A login + SELECT 1 through PgBouncer (psql, the services'"
+			echo "options) every 250 ms from the moment PostgreSQL serves again shows when the path really serves, and how long"
+			echo "/ready said 200 meanwhile. Seconds from PostgreSQL serving again (stack.sh start-server returned / thaw)."
+			echo
+			echo "| case | n | psql through PgBouncer OK for good: median s | worst s | /ready 200 for good: median s | worst s | /ready 200 while that psql failed: median s | worst s | flaps |"
+			echo "|---|---|---|---|---|---|---|---|---|"
+			for case in "${CASES[@]}"; do
+				[[ $case == postgres:* ]] || continue
+				fault=${case##*:}
+				read -r n tmed tworst <<<"$(summary "${RES["$case truth_ok"]:-}" "not in the window")"
+				if [[ $fault == sigstop ]]; then
+					read -r _ rmed rworst <<<"$(summary "${RES["$case recover"]:-}")"
+				else
+					read -r _ rmed rworst <<<"$(summary "${RES["$case serving"]:-}")"
+				fi
+				read -r _ fmed fworst <<<"$(summary "${RES["$case false200"]:-}")"
+				fl=$(awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }' <<<"${RES["$case flaps"]:-0}")
+				printf '| postgres %s → %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(fault_label "$fault")" \
+					"$([[ $fault == sigstop ]] && echo thaw || echo restart)" "$n" \
+					"$(fmt "$tmed")" "$(fmt "$tworst")" "$(fmt "$rmed")" "$(fmt "$rworst")" \
+					"$(fmt "$fmed")" "$(fmt "$fworst")" "$fl"
+			done
+			echo
+		fi
 	fi
 	if [[ -s $OBS ]]; then
 		echo "### Observations"
