@@ -46,14 +46,32 @@ options = -c statement_timeout=0
 EOF
 }
 
-# pool COLUMN: a column of PgBouncer's SHOW POOLS for the application's
-# database and user (admin console; the stack's admin_users is DB_USER).
+# show_pools: PgBouncer's SHOW POOLS (CSV) from its admin console, as the
+# application user (DB_USER) or else as the first admin_users entry of the
+# stack's pgbouncer.ini with POSTGRES_PASSWORD (the stack's conventions).
+show_pools() {
+	local u pw out admin
+	admin=$(awk '/^[[:space:]]*admin_users[[:space:]]*=/ {
+		sub(/^[^=]*=[[:space:]]*/, ""); split($0, a, /[[:space:],]+/); print a[1]; exit }' \
+		"$STACK_DIR/pgbouncer.ini" 2>/dev/null)
+	for u in "$DB_USER" ${admin:+"$admin"}; do
+		pw=$DB_PASSWORD
+		[[ $u == "$DB_USER" ]] || pw=$POSTGRES_PASSWORD
+		if out=$(PGPASSWORD=$pw PGCONNECT_TIMEOUT=5 timeout 10 psql -X -w -q --csv \
+			-h "$DB_HOST" -p "$DB_PORT" -U "$u" -d pgbouncer -c 'SHOW POOLS' \
+			2>>"$T_ART/psql.err"); then
+			echo "$out"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# pool COLUMN: a column of SHOW POOLS for the application's database/user.
 pool() {
-	PGPASSWORD=$DB_PASSWORD PGCONNECT_TIMEOUT=5 psql -X -q --csv -h "$DB_HOST" -p "$DB_PORT" \
-		-U "$DB_USER" -d pgbouncer -c 'SHOW POOLS' 2>>"$T_ART/psql.err" |
-		awk -F, -v col="$1" -v db="$DB_NAME" -v u="$DB_USER" '
-			NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i; next }
-			$1 == db && $2 == u && k { print $k; exit }'
+	show_pools | awk -F, -v col="$1" -v db="$DB_NAME" -v u="$DB_USER" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i; next }
+		$1 == db && $2 == u && k { print $k; exit }'
 }
 
 # drops CHECK: readyd_check_watch_drops_total of CHECK (empty if absent).
