@@ -52,7 +52,7 @@ export LC_ALL=C # EPOCHREALTIME with a '.'
 
 BIN=${1:-}
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
-STACK=$(cd -- "$HERE/../stack" && pwd)/stack.sh
+REPO=$(cd -- "$HERE/../.." && pwd)
 
 usage_die() {
 	echo "run.sh: $*" >&2
@@ -139,6 +139,24 @@ cp -- "$BIN" "$W/bin/readyd" || {
 	exit 1
 }
 READYD=$W/bin/readyd
+# The same for the stack: a snapshot of tests/stack and the config/ it
+# reads, laid out as in the repository, so that an edit of stack.sh during
+# the run cannot mix two versions on one stack.
+mkdir -p "$W/tree/tests"
+if ! cp -a -- "$REPO/tests/stack" "$W/tree/tests/" || ! cp -a -- "$REPO/config" "$W/tree/"; then
+	rm -rf -- "$W"
+	echo "run.sh: cannot copy tests/stack and config" >&2
+	exit 1
+fi
+STACK=$W/tree/tests/stack/stack.sh
+STACK_VERSION="tests/stack and config/ as found at the start"
+if command -v git >/dev/null 2>&1 && git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
+	if git -C "$REPO" diff --quiet HEAD -- tests/stack config 2>/dev/null; then
+		STACK_VERSION+=" (= commit $(git -C "$REPO" rev-parse --short HEAD))"
+	else
+		STACK_VERSION+=" (with uncommitted changes on top of $(git -C "$REPO" rev-parse --short HEAD))"
+	fi
+fi
 
 # nap SECS: sleep without a fork (read with a timeout on a silent fifo).
 mkfifo "$W/nap"
@@ -315,6 +333,11 @@ PGB_DEPS=$(awk '/^\[check pgbouncer\]/ { f = 1; next } /^\[/ { f = 0 }
 	f && $1 == "depends_on" { sub(/^[^=]*= */, ""); print }' <<<"$CONFIG_TXT")
 CONF_SUMMARY+="pgbouncer depends_on ${PGB_DEPS:-(none)}"
 say "config (built-in): $CONF_SUMMARY"
+# PgBouncer's server_login_retry as the stack runs it: it bounds how long
+# PgBouncer refuses logins after PostgreSQL is back.
+PGB_RETRY=$(awk -F= '/^[ \t]*server_login_retry[ \t]*=/ { gsub(/[ \t]/, "", $2); v = $2 }
+	END { print (v == "" ? "15 (default)" : v) }' "$STACK_DIR/pgbouncer.ini" 2>/dev/null)
+say "stack: $STACK_VERSION; PgBouncer server_login_retry = $PGB_RETRY"
 
 # ================================================================ start-up
 
@@ -895,7 +918,7 @@ det_row() {
 	echo "## readyd detection benchmark"
 	echo
 	echo "- readyd: $("$READYD" --version 2>/dev/null | head -n 1), built-in configuration ($CONF_SUMMARY)"
-	echo "- stack: $("$STACK_PG_BIN/postgres" --version 2>/dev/null), $(pgbouncer --version 2>/dev/null | head -n 1), $(redis-server --version 2>/dev/null | awk '{ print $1, $2, $3 }'); loopback"
+	echo "- stack: $("$STACK_PG_BIN/postgres" --version 2>/dev/null), $(pgbouncer --version 2>/dev/null | head -n 1) (server_login_retry = $PGB_RETRY), $(redis-server --version 2>/dev/null | awk '{ print $1, $2, $3 }'); loopback; $STACK_VERSION"
 	echo "- machine: $(uname -sr), $(nproc) CPUs; $(date -u +%FT%TZ)"
 	echo "- trials per case: $TRIALS; /ready polled every 50 ms; random wait before a fault: 0–$DELAY_MAX s (kill, stop), 0–$FREEZE_DELAY_MAX s (SIGSTOP); fault held $HOLD s after the 503; \"back\" = /ready 200 for $STABLE s ($STABLE_PG s in the postgres cases)"
 	echo "- wall time: $(us2s $((T_END - T_START))) s"
@@ -985,7 +1008,8 @@ det_row() {
 				"$(ratio 30 "$gw")" "$fl" "≤ 3 s: $(goal_mark "$gw" 3)"
 		done
 		echo
-		echo "The ratio and the goal use \"from serving\" for restarts, \"from thaw\" for SIGSTOP."
+		echo "The ratio and the goal use \"from serving\" for restarts, \"from thaw\" for SIGSTOP. For the postgres rows,"
+		echo "/ready's 200 may come before the PgBouncer path really serves: see the next table."
 		echo
 		pg_rows=0
 		for case in "${CASES[@]}"; do
@@ -995,7 +1019,7 @@ det_row() {
 			echo "### The PgBouncer path after PostgreSQL is back"
 			echo
 			echo "After PostgreSQL was down, PgBouncer may refuse logins (\"server login has been failing\") for up to"
-			echo "server_login_retry (15 s) once PostgreSQL is back. A login + SELECT 1 through PgBouncer (psql, the services'"
+			echo "server_login_retry ($PGB_RETRY s here) once PostgreSQL is back. A login + SELECT 1 through PgBouncer (psql, the services'"
 			echo "options) every 250 ms from the moment PostgreSQL serves again shows when the path really serves, and how long"
 			echo "/ready said 200 meanwhile. Seconds from PostgreSQL serving again (stack.sh start-server returned / thaw)."
 			echo
