@@ -23,6 +23,11 @@
 # and STACK_* for scripts. DIR must be new, empty or a previous stack.
 # Servers run in their own session with stdio on log files in DIR and no
 # inherited descriptors; PostgreSQL and PgBouncer run as user postgres.
+# PgBouncer and Redis run from config/pgbouncer.ini and config/redis.conf
+# as shipped, with only listen address, ports, paths and the test variants
+# above rewritten (a setting the rewrite expects but does not find fails
+# `start`). The admin console takes the first shipped admin_users with
+# POSTGRES_PASSWORD, and DB_USER. STACK_CONFIG_DIR overrides config/.
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-}
@@ -36,6 +41,8 @@ APP_USER=app
 APP_DB=hdms_db
 WAIT_SECS=${STACK_WAIT_SECS:-30}
 SERVERS=(postgres pgbouncer redis)
+# The shipped configuration PgBouncer and Redis run from.
+SHIPPED_DIR=${STACK_CONFIG_DIR:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)/config}
 
 die() {
 	echo "stack.sh: $*" >&2
@@ -219,20 +226,171 @@ free_port() {
 	die "no free port found"
 }
 
+# ---------------------------------------------------------------- shipped files
+
+# PgBouncer and Redis run from the shipped config/pgbouncer.ini and
+# config/redis.conf, with only what a loopback test machine needs
+# rewritten (see write_pgbouncer_conf, write_redis_conf), so the tests run
+# what ships.
+shipped_file() {
+	local f=$SHIPPED_DIR/$1
+	[[ -r $f ]] || die "$f: missing (the shipped configuration the stack runs)"
+	echo "$f"
+}
+
+# The awk part of conf_get and conf_rewrite. STYLE ini ("key = value" in
+# [sections], PgBouncer; keys are "section.key") or redis ("key value");
+# SPECS are KEY (get) or KEY VALUE pairs (rewrite). Lines starting with ;
+# or # are comments. Every KEY must be set on exactly one line, else it
+# names the KEYs and exits 1.
+# shellcheck disable=SC2016 # awk, not shell
+CONF_AWK='
+function key_of(line,   k) {
+	if (line ~ /^[ \t]*([;#]|$)/)
+		return ""
+	if (style == "ini") {
+		if (line ~ /^[ \t]*\[/) {
+			sect = line
+			sub(/^[ \t]*\[[ \t]*/, "", sect)
+			sub(/[ \t]*\].*$/, "", sect)
+			return ""
+		}
+		if (line !~ /=/)
+			return ""
+		k = line
+		sub(/^[ \t]+/, "", k)
+		sub(/[ \t]*=.*$/, "", k)
+		return sect "." k
+	}
+	k = line
+	sub(/^[ \t]+/, "", k)
+	sub(/[ \t].*$/, "", k)
+	return tolower(k)
+}
+function value_of(line) {
+	if (style == "ini")
+		sub(/^[^=]*=[ \t]*/, "", line)
+	else
+		sub(/^[ \t]*[^ \t]+[ \t]*/, "", line)
+	sub(/[ \t\r]+$/, "", line)
+	return line
+}
+BEGIN {
+	n = 0
+	step = (mode == "get") ? 1 : 2
+	for (i = 2; i < ARGC; i += step) {
+		n++
+		key[n] = ARGV[i]
+		want[ARGV[i]] = 1
+		if (mode != "get")
+			repl[ARGV[i]] = ARGV[i + 1]
+		seen[ARGV[i]] = 0
+	}
+	for (i = 2; i < ARGC; i++)
+		delete ARGV[i]
+	ARGC = 2
+	sect = ""
+}
+{
+	k = key_of($0)
+	if (k == "" || !(k in want)) {
+		if (mode != "get")
+			print
+		next
+	}
+	seen[k]++
+	if (mode == "get") {
+		got[k] = value_of($0)
+		next
+	}
+	name = k
+	sub(/^[^.]*\./, "", name) # the section is not part of the line
+	print name (style == "ini" ? " = " : " ") repl[k]
+}
+END {
+	bad = 0
+	for (i = 1; i <= n; i++) {
+		if (seen[key[i]] != 1) {
+			what = key[i]
+			if (style == "ini") {
+				s = what
+				sub(/\..*$/, "", s)
+				sub(/^[^.]*\./, "", what)
+				what = "\"" what " = ...\" line in [" s "]"
+			} else
+				what = "\"" what " ...\" line"
+			printf "stack.sh: %s: expected exactly one %s, found %d\n",
+				src, what, seen[key[i]] > "/dev/stderr"
+			bad = 1
+		}
+	}
+	if (bad)
+		exit 1
+	if (mode == "get")
+		for (i = 1; i <= n; i++)
+			print got[key[i]]
+}'
+
+# conf_get STYLE FILE KEY: the value of KEY (set exactly once) in FILE.
+conf_get() {
+	local style=$1 src=$2 out
+	shift 2
+	out=$(awk -v mode=get -v style="$style" -v src="$src" "$CONF_AWK" \
+		"$src" "$@") || die "$src: a setting the stack relies on is missing or repeated"
+	echo "$out"
+}
+
+# conf_rewrite STYLE SRC DST KEY VALUE...: DST is SRC with the value of
+# each KEY replaced and every other line verbatim. A KEY not set exactly
+# once in SRC fails loudly: a renamed or removed setting breaks the stack
+# rather than letting the tests silently diverge from what ships.
+conf_rewrite() {
+	local style=$1 src=$2 dst=$3
+	shift 3
+	awk -v mode=rewrite -v style="$style" -v src="$src" "$CONF_AWK" \
+		"$src" "$@" >"$dst.tmp" || {
+		rm -f "$dst.tmp"
+		die "$src: cannot rewrite it for the test stack (see above)"
+	}
+	mv "$dst.tmp" "$dst"
+}
+
+# The shipped value of Redis' `databases` (what `restore` returns to).
+shipped_redis_databases() {
+	local n
+	n=$(conf_get redis "$(shipped_file redis.conf)" databases)
+	[[ $n =~ ^[0-9]+$ ]] || die "config/redis.conf: databases '$n' is not a number"
+	echo "$n"
+}
+
+# The PgBouncer admin console user: the first of the shipped admin_users.
+pgb_admin_user() {
+	local u
+	u=$(conf_get ini "$(shipped_file pgbouncer.ini)" pgbouncer.admin_users)
+	u=${u%%,*}
+	u=${u//[[:space:]]/}
+	[[ -n $u ]] || die "config/pgbouncer.ini: admin_users is empty"
+	echo "$u"
+}
+
 # ---------------------------------------------------------------- config
 
 load_env() {
 	[[ -f $DIR/env ]] || die "$DIR: no stack here (no env file)"
 	# shellcheck disable=SC1091
 	source "$DIR/env"
+	PGB_ADMIN=
 	# shellcheck disable=SC1091
 	source "$DIR/run/state"
+	# (a stack started before the state recorded it: the application user)
+	PGB_ADMIN=${PGB_ADMIN:-$APP_USER}
 }
 
 save_state() {
 	{
 		echo "PGB_MODE=$PGB_MODE"
 		echo "REDIS_DATABASES=$REDIS_DATABASES"
+		printf 'PGB_ADMIN=%q\n' "$PGB_ADMIN" # admin console user
 	} >"$DIR/run/state"
 }
 
@@ -280,54 +438,104 @@ log_line_prefix = '%m [%p] %q%u@%d '
 EOF
 }
 
+# PgBouncer: config/pgbouncer.ini with only the loopback test machine's
+# differences rewritten:
+#   [databases] APP_DB   host= and port= of this stack's PostgreSQL
+#                        (dbname= and anything else on the line as shipped)
+#   listen_addr          127.0.0.1 (shipped: *, every interface)
+#   listen_port          a free port (shipped: 6432)
+#   auth_file            DIR/userlist.txt (shipped: /etc/pgbouncer/...)
+#   admin_users          the shipped list plus the application user, whose
+#                        credentials (DB_USER/DB_PASSWORD in DIR/env) tests
+#                        use on the admin console (SHOW POOLS)
+#   ignore_startup_parameters   only in pgbouncer-strict mode: the shipped
+#                        list without `options` (a deliberate test variant)
+# Everything else is as shipped: pool_mode, default_pool_size,
+# max_client_conn, auth_type, server_login_retry, the startup parameters,
+# unix_socket_dir (empty: TCP only) and logfile/pidfile (empty: log to
+# stderr, which goes to DIR/pgbouncer.log; no pid file, the stack tracks
+# the PID itself). The auth_file holds the application user and, as
+# docker/pgbouncer/entrypoint.sh writes it by default, the first shipped
+# admin user with POSTGRES_PASSWORD; the stack's own "serving" check logs
+# in to the admin console as that user.
 write_pgbouncer_conf() {
-	local ignore=extra_float_digits,options
-	[[ $PGB_MODE == strict ]] && ignore=extra_float_digits
-	printf '"%s" "%s"\n' "$APP_USER" "$POSTGRES_PASSWORD" >"$DIR/userlist.txt"
-	cat >"$DIR/pgbouncer.ini.tmp" <<EOF
-; generated by tests/stack/stack.sh
-[databases]
-$APP_DB = host=127.0.0.1 port=$POSTGRES_PORT dbname=$APP_DB
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $DB_PORT
-unix_socket_dir =
-auth_type = scram-sha-256
-auth_file = $DIR/userlist.txt
-admin_users = $APP_USER
-pool_mode = transaction
-default_pool_size = 25
-max_client_conn = 100
-ignore_startup_parameters = $ignore
-logfile = $DIR/pgbouncer.log
-pidfile = $DIR/pgbouncer.pid
-EOF
-	mv "$DIR/pgbouncer.ini.tmp" "$DIR/pgbouncer.ini"
-	chown "$PG_USER:" "$DIR/userlist.txt" "$DIR/pgbouncer.ini"
+	local src db ignore item found=no admin admins
+	local -a items kept args
+	src=$(shipped_file pgbouncer.ini)
+	db=$(conf_get ini "$src" "databases.$APP_DB")
+	[[ $db =~ (^|[[:space:]])host=[^[:space:]]+ && $db =~ (^|[[:space:]])port=[^[:space:]]+ ]] ||
+		die "$src: [databases] $APP_DB = $db: expected host=... port=..."
+	db=$(sed -E -e "s/(^|[[:space:]])host=[^[:space:]]+/\1host=127.0.0.1/" \
+		-e "s/(^|[[:space:]])port=[^[:space:]]+/\1port=$POSTGRES_PORT/" <<<"$db")
+	args=(
+		"databases.$APP_DB" "$db"
+		pgbouncer.listen_addr 127.0.0.1
+		pgbouncer.listen_port "$DB_PORT"
+		pgbouncer.auth_file "$DIR/userlist.txt"
+	)
+	if [[ $PGB_MODE == strict ]]; then
+		ignore=$(conf_get ini "$src" pgbouncer.ignore_startup_parameters)
+		IFS=, read -ra items <<<"$ignore"
+		kept=()
+		for item in "${items[@]}"; do
+			item=${item//[[:space:]]/}
+			if [[ $item == options ]]; then
+				found=yes
+			elif [[ -n $item ]]; then
+				kept+=("$item")
+			fi
+		done
+		[[ $found == yes ]] ||
+			die "$src: ignore_startup_parameters = $ignore: no 'options' for pgbouncer-strict to remove"
+		args+=(pgbouncer.ignore_startup_parameters "$(IFS=,; echo "${kept[*]}")")
+	fi
+	admin=$(pgb_admin_user)
+	PGB_ADMIN=$admin
+	save_state
+	admins=$(conf_get ini "$src" pgbouncer.admin_users)
+	if [[ ,${admins//[[:space:]]/}, != *",$APP_USER,"* ]]; then
+		args+=(pgbouncer.admin_users "$admins,$APP_USER")
+	fi
+	{
+		printf '"%s" "%s"\n' "$APP_USER" "$POSTGRES_PASSWORD"
+		if [[ $admin != "$APP_USER" ]]; then
+			printf '"%s" "%s"\n' "$admin" "$POSTGRES_PASSWORD"
+		fi
+	} >"$DIR/userlist.txt"
 	chmod 600 "$DIR/userlist.txt"
+	conf_rewrite ini "$src" "$DIR/pgbouncer.ini" "${args[@]}"
+	chown "$PG_USER:" "$DIR/userlist.txt" "$DIR/pgbouncer.ini"
 }
 
+# Redis: config/redis.conf with only the loopback test machine's
+# differences rewritten:
+#   bind       127.0.0.1 (shipped: every interface)
+#   port       a free port (shipped: 6379)
+#   dir        DIR (shipped: /data, the container volume)
+#   databases  the shipped value, or N after `redis-databases N` (a
+#              deliberate test variant)
+#   requirepass  appended when the stack has a Redis password (production
+#              feeds it on stdin; the shipped file must not set it)
+# Everything else is as shipped, persistence included (the save directives
+# and the AOF cost next to nothing on an empty data set); daemonize no,
+# pidfile "" and logfile "" (stdout, which goes to DIR/redis.log) already
+# suit a supervised process.
 write_redis_conf() {
-	cat >"$DIR/redis.conf.tmp" <<EOF
-# generated by tests/stack/stack.sh
-bind 127.0.0.1
-port $REDIS_PORT
-protected-mode yes
-daemonize no
-databases $REDIS_DATABASES
-save ""
-appendonly no
-dir $DIR
-dbfilename redis-dump.rdb
-pidfile $DIR/redis.pid
-logfile ""
-EOF
-	if [[ -n $REDIS_PASSWORD ]]; then
-		echo "requirepass $REDIS_PASSWORD" >>"$DIR/redis.conf.tmp"
+	local src dst=$DIR/redis.conf
+	src=$(shipped_file redis.conf)
+	if grep -qiE '^[[:space:]]*requirepass([[:space:]]|$)' "$src"; then
+		die "$src: sets requirepass (the password comes from the environment)"
 	fi
-	chmod 600 "$DIR/redis.conf.tmp"
-	mv "$DIR/redis.conf.tmp" "$DIR/redis.conf"
+	conf_rewrite redis "$src" "$dst.new" \
+		bind 127.0.0.1 \
+		port "$REDIS_PORT" \
+		dir "\"$DIR\"" \
+		databases "$REDIS_DATABASES"
+	if [[ -n $REDIS_PASSWORD ]]; then
+		printf 'requirepass "%s"\n' "$REDIS_PASSWORD" >>"$dst.new"
+	fi
+	chmod 600 "$dst.new"
+	mv "$dst.new" "$dst"
 }
 
 gen_password() {
@@ -362,7 +570,7 @@ serving_once() {
 	pgbouncer)
 		# The admin console answers without PostgreSQL.
 		PGPASSWORD=$POSTGRES_PASSWORD PGCONNECT_TIMEOUT=3 timeout 5 \
-			psql -X -w -At -h 127.0.0.1 -p "$DB_PORT" -U "$APP_USER" \
+			psql -X -w -At -h 127.0.0.1 -p "$DB_PORT" -U "$PGB_ADMIN" \
 			-d pgbouncer -c 'SHOW VERSION' >/dev/null 2>&1
 		;;
 	pgbouncer-db)
@@ -425,7 +633,7 @@ launch() {
 	pgbouncer)
 		spawn "$DIR/pgbouncer.log" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
 			HOME="$DIR" setpriv --reuid="$PG_USER" --regid="$PG_USER" \
-			--init-groups -- pgbouncer -q "$DIR/pgbouncer.ini"
+			--init-groups -- pgbouncer "$DIR/pgbouncer.ini"
 		;;
 	redis)
 		spawn "$DIR/redis.log" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
@@ -666,14 +874,20 @@ cmd_start() {
 		test -w "$DIR" ||
 		die "$DIR: user $PG_USER cannot write here (a parent directory not searchable?)"
 
-	trap 'note "start failed; stopping what was started"; cmd_stop "$DIR" || true' ERR
+	# On any failure from here on (die, or set -e in a function, which an
+	# ERR trap would not see): stop what was started.
+	trap 'if (($? != 0)); then
+		note "start failed; stopping what was started"
+		cmd_stop "$DIR" || true
+	fi' EXIT
 	[[ $redis_pw_set == yes ]] || REDIS_PASSWORD=$(gen_password r)
 	POSTGRES_PASSWORD=$(gen_password p)
 	POSTGRES_PORT=$(free_port)
 	DB_PORT=$(free_port)
 	REDIS_PORT=$(free_port)
 	PGB_MODE=default
-	REDIS_DATABASES=16
+	REDIS_DATABASES=$(shipped_redis_databases)
+	PGB_ADMIN=$(pgb_admin_user)
 	save_state
 	write_env
 
@@ -699,7 +913,7 @@ cmd_start() {
 	start_with_port_retry redis || false
 
 	write_env
-	trap - ERR
+	trap - EXIT
 	echo "stack.sh: up in $DIR: postgres 127.0.0.1:$POSTGRES_PORT," \
 		"pgbouncer 127.0.0.1:$DB_PORT, redis 127.0.0.1:$REDIS_PORT" \
 		"(source $DIR/env)" >&2
@@ -755,8 +969,10 @@ cmd_restore() {
 		write_pgbouncer_conf
 		stop_server pgbouncer
 	fi
-	if [[ $REDIS_DATABASES != 16 ]]; then
-		REDIS_DATABASES=16
+	local dbs
+	dbs=$(shipped_redis_databases)
+	if [[ $REDIS_DATABASES != "$dbs" ]]; then
+		REDIS_DATABASES=$dbs
 		save_state
 		write_redis_conf
 		stop_server redis
@@ -774,7 +990,7 @@ cmd_restore() {
 }
 
 usage() {
-	sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 64
 }
 
