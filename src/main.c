@@ -163,6 +163,7 @@ main_update_status(struct main_ctx *m)
 {
 	char status[sizeof(m->status)];
 	size_t pass = 0, n = 0, len;
+	bool first = true;
 	int w;
 
 	if (m->stopping)
@@ -183,8 +184,9 @@ main_update_status(struct main_ctx *m)
 		if (v.pass)
 			continue;
 		w = snprintf(status + len, sizeof(status) - len, "%s%s%s%s",
-		    len && status[len - 1] == 's' ? "; not passing: " : ", ",
-		    v.name, v.reason ? "=" : "", v.reason ? v.reason : "");
+		    first ? "; not passing: " : ", ", v.name,
+		    v.reason ? "=" : "", v.reason ? v.reason : "");
+		first = false;
 		if (w < 0)
 			break;
 		len += (size_t)w;
