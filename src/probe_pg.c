@@ -42,6 +42,14 @@ struct pg_watch {
 static void pg_event_cb(evutil_socket_t fd, short what, void *arg);
 static void pg_watch_start(struct probe *p, PGconn *conn);
 
+/* Probes never log: the outcome speaks through done() and errstr. */
+static void
+pg_notice_cb(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 /* ---- classification ---- */
 
 const char *
@@ -349,6 +357,8 @@ probe_pg_start(struct probe *p, probe_pg_classify_fn *classify)
 		return -1;
 	}
 	PQsetErrorVerbosity(pc->conn, PQERRORS_VERBOSE);
+	/* libpq would print notices (and a watched session's FATAL) raw */
+	PQsetNoticeProcessor(pc->conn, pg_notice_cb, NULL);
 	if (PQstatus(pc->conn) == CONNECTION_BAD) {
 		char code[6], hint[160];
 		const char *msg = PQerrorMessage(pc->conn);
