@@ -165,6 +165,9 @@ nap() { read -r -t "$1" -u "$NAP_FD" _ || true; }
 
 declare -A PIDS=() # background processes we started and have not reaped
 STACK_UP=no
+REPORT_STATE=none # pending once there are figures: then a report is printed on any exit
+declare -A LAT=() # latency label -> "n median p99 max min answers"
+declare -A RES=() # "case metric" -> values (seconds) or "T" (a miss), space-separated
 HARNESS_ERRORS=0
 CLEANED=no
 
@@ -199,6 +202,13 @@ cleanup() {
 	local p
 	[[ $CLEANED == yes ]] && return 0
 	CLEANED=yes
+	if [[ $REPORT_STATE == pending ]]; then
+		REPORT_STATE=partial
+		T_END=${EPOCHREALTIME/./}
+		say "printing the figures gathered so far"
+		finish_memory
+		print_report
+	fi
 	for p in "${!PIDS[@]}"; do
 		stop_pid "$p" 5
 	done
@@ -212,8 +222,8 @@ cleanup() {
 	rm -rf -- "$W"
 }
 trap cleanup EXIT
-trap 'echo "run.sh: interrupted; partial samples in $R" >&2; exit 130' INT
-trap 'echo "run.sh: terminated; partial samples in $R" >&2; exit 143' TERM
+trap 'echo "run.sh: interrupted; partial samples in $R" >&2; ABORT_REASON=interrupted; exit 130' INT
+trap 'echo "run.sh: terminated; partial samples in $R" >&2; ABORT_REASON=terminated; exit 143' TERM
 
 now_s() { # seconds since the start, for progress lines
 	local t=${EPOCHREALTIME/./}
@@ -225,8 +235,10 @@ harness_error() {
 	say "HARNESS ERROR: $*"
 	echo "harness error: $*" >>"$OBS"
 }
+ABORT_REASON=
 fatal() {
 	harness_error "$*"
+	ABORT_REASON=$*
 	say "aborting"
 	exit 1
 }
@@ -299,6 +311,239 @@ stats() {
 			print n, m, a[r], a[n], a[1]
 		}'
 }
+
+# ================================================================ report
+
+fmt() { # VALUE: 2 decimals, or as is
+	[[ $1 =~ ^-?[0-9.]+$ ]] && awk -v v="$1" 'BEGIN { printf "%.2f", v }' || echo "$1"
+}
+
+# summary VALUES [MISS]: "n median worst" of seconds, "T" counting as a
+# miss; worst is MISS (default ">CAP") when any trial missed.
+summary() {
+	local vals=$1 miss=${2:->$CAP} f=$W/sum.txt misses=0 v s s_n s_med s_max
+	: >"$f"
+	for v in $vals; do
+		if [[ $v == T ]]; then misses=$((misses + 1)); else echo "$v" >>"$f"; fi
+	done
+	read -r s_n s_med _ s_max _ <<<"$(stats "$f")"
+	s=$((s_n + misses))
+	if ((misses)); then
+		echo "$s $s_med $miss ($misses missed)"
+	else
+		echo "$s $s_med $s_max"
+	fi
+}
+
+ratio() { # COMPOSE_WORST READYD_WORST
+	awk -v c="$1" -v r="$2" 'BEGIN {
+		if (r !~ /^[0-9.]+$/) { print "—"; exit }
+		if (r + 0 < 0.05) r = 0.05
+		x = c / r
+		printf (x >= 10 ? "%.0f×" : "%.1f×"), x }'
+}
+
+goal_mark() { # WORST LIMIT
+	awk -v w="$1" -v g="$2" 'BEGIN {
+		if (w == "-") { print "—"; exit }
+		if (w !~ /^[0-9.]+$/) { print "missed"; exit }
+		print (w + 0 <= g + 0 ? "met" : "missed") }'
+}
+
+fault_label() {
+	case $1 in
+	kill) echo "kill -9" ;;
+	stop) echo "graceful stop" ;;
+	sigstop) echo "SIGSTOP" ;;
+	esac
+}
+
+# det_row LABEL VALUES COMPOSE_RANGE COMPOSE_WORST GOAL
+det_row() {
+	local label=$1 vals=$2 crange=$3 cworst=$4 goal=$5 n med worst
+	read -r n med worst <<<"$(summary "$vals")"
+	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$n" "$(fmt "$med")" \
+		"$(fmt "$worst")" "$crange" "$(ratio "$cworst" "$worst")" \
+		"≤ $goal s: $(goal_mark "$worst" "$goal")"
+}
+
+# print_report: the tables on stdout and in R/report.md.
+print_report() {
+	{
+		echo
+		echo "## readyd detection benchmark"
+		echo
+		if [[ $REPORT_STATE == partial ]]; then
+			echo "**Partial: the run stopped early (${ABORT_REASON:-unexpected exit}); the rows show the trials that finished.**"
+			echo
+		fi
+		echo "- readyd: $("$READYD" --version 2>/dev/null | head -n 1), built-in configuration ($CONF_SUMMARY)"
+		echo "- stack: $("$STACK_PG_BIN/postgres" --version 2>/dev/null), $(pgbouncer --version 2>/dev/null | head -n 1) (server_login_retry = $PGB_RETRY), $(redis-server --version 2>/dev/null | awk '{ print $1, $2, $3 }'); loopback; $STACK_VERSION"
+		echo "- machine: $(uname -sr), $(nproc) CPUs; $(date -u +%FT%TZ)"
+		echo "- trials per case: $TRIALS; /ready polled every 50 ms; random wait before a fault: 0–$DELAY_MAX s (kill, stop), 0–$FREEZE_DELAY_MAX s (SIGSTOP); fault held $HOLD s after the 503; \"back\" = /ready 200 for $STABLE s ($STABLE_PG s in the postgres cases)"
+		echo "- wall time: $(us2s $((T_END - T_START))) s"
+		echo
+		echo "### Start-up (launch → first /ready 200)"
+		echo
+		read -r n med p99 max min <<<"$(stats "$STARTUP_FILE")"
+		echo "| runs | median s | worst s | best s |"
+		echo "|---|---|---|---|"
+		echo "| $n$( ((STARTUP_MISSES)) && echo " (+$STARTUP_MISSES missed 30 s)") | $(fmt "$med") | $(fmt "$max") | $(fmt "$min") |"
+		echo
+		if ((LAT_N > 0)); then
+			echo "### HTTP latency (curl time_total, a new connection per request)"
+			echo
+			echo "| request | backends | n | median ms | p99 ms | max ms | answers |"
+			echo "|---|---|---|---|---|---|---|"
+			for l in ready-up live-up ready-frozen live-frozen; do
+				[[ -n ${LAT[$l]:-} ]] || continue
+				read -r n med p99 max min codes <<<"${LAT[$l]}"
+				case $l in
+				*-up) b="all up" ;;
+				*) b="PostgreSQL frozen" ;;
+				esac
+				echo "| /${l%%-*} | $b | $n | $(fmt "$med") | $(fmt "$p99") | $(fmt "$max") | $codes |"
+			done
+			[[ -n ${FROZEN_NOTE:-} ]] && echo && echo "Frozen run: $FROZEN_NOTE."
+			echo
+		fi
+		echo "### Memory"
+		echo
+		echo "readyd at the end of the run: VmHWM (peak RSS) $HWM kB, VmRSS $RSS kB."
+		echo
+		if ((${#CASES[@]})); then
+			echo "### Detection: fault → /ready 503"
+			echo
+			echo "Compose: a probe every interval (30 s), unhealthy after retries (3) consecutive failures;"
+			echo "refused: 60–90 s; a hang also waits the timeout each attempt: 90–120 s."
+			echo
+			echo "| case | n | median s | worst s | compose s | compose worst / readyd worst | goal (issue 4) |"
+			echo "|---|---|---|---|---|---|---|"
+			for case in "${CASES[@]}"; do
+				srv=${case%%:*}
+				fault=${case##*:}
+				if [[ $fault == sigstop ]]; then
+					det_row "$srv $(fault_label "$fault")" "${RES["$case detect"]:-}" "90–120" 120 11
+					det_row "↳ $srv first hung attempt → 503" "${RES["$case hang"]:-}" "90" 90 11
+				else
+					det_row "$srv $(fault_label "$fault")" "${RES["$case detect"]:-}" "60–90" 90 5
+				fi
+				if [[ $srv == postgres ]]; then
+					det_row "↳ postgres $(fault_label "$fault"): /ready/user-service" \
+						"${RES["$case detect_user"]:-}" "90–120 ¹" 120 5
+				fi
+			done
+			echo
+			echo "Goal for SIGSTOP (issue 4): \"within one timeout plus the re-check time after the first attempt that hangs\" = 10 s + 1 s;"
+			echo "the first hung attempt is the first moment a socket of the frozen server holds bytes it has not read (a probe"
+			echo "of readyd, or PgBouncer's query on its behalf; seen in /proc/net/tcp). From the fault, that attempt comes only"
+			echo "with the next scheduled probe (0–30 s later): nothing drops, so the watch cannot see a freeze."
+			echo
+			echo "¹ compose has no dependencies: user-service's PgBouncer check sees PostgreSQL's loss only through PgBouncer,"
+			echo "whose query waits for the server (PITFALLS: up to query_wait_timeout), i.e. each attempt hangs until the timeout."
+			echo
+			echo "### Recovery: restart / thaw → /ready 200 (stable $STABLE s; postgres: $STABLE_PG s)"
+			echo
+			echo "Compose: the next probe, up to one interval: 0–30 s. \"serving\" = stack.sh start-server returned"
+			echo "(its own client logged in); \"restart\" = the server was launched."
+			echo
+			echo "| case | n | from restart/thaw: median s | worst s | from serving: median s | worst s | compose s | compose worst / readyd worst | flaps | goal (issue 4) |"
+			echo "|---|---|---|---|---|---|---|---|---|---|"
+			for case in "${CASES[@]}"; do
+				srv=${case%%:*}
+				fault=${case##*:}
+				read -r n med worst <<<"$(summary "${RES["$case recover"]:-}")"
+				if [[ $fault == sigstop ]]; then
+					smed="—"
+					sworst="—"
+					gw=$worst
+				else
+					read -r _ smed sworst <<<"$(summary "${RES["$case serving"]:-}")"
+					gw=$sworst
+				fi
+				fl=$(awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }' <<<"${RES["$case flaps"]:-0}")
+				printf '| %s | %s | %s | %s | %s | %s | 0–30 | %s | %s | %s |\n' \
+					"$srv $(fault_label "$fault") → $( [[ $fault == sigstop ]] && echo thaw || echo restart)" \
+					"$n" "$(fmt "$med")" "$(fmt "$worst")" "$(fmt "$smed")" "$(fmt "$sworst")" \
+					"$(ratio 30 "$gw")" "$fl" "≤ 3 s: $(goal_mark "$gw" 3)"
+			done
+			echo
+			echo "The ratio and the goal use \"from serving\" for restarts, \"from thaw\" for SIGSTOP. For the postgres rows,"
+			echo "/ready's 200 may come before the PgBouncer path really serves: see the next table."
+			echo
+			pg_rows=0
+			for case in "${CASES[@]}"; do
+				[[ $case == postgres:* ]] && pg_rows=1
+			done
+			if ((pg_rows)); then
+				echo "### The PgBouncer path after PostgreSQL is back"
+				echo
+				echo "After PostgreSQL was down, PgBouncer may refuse logins (\"server login has been failing\") for up to"
+				echo "server_login_retry ($PGB_RETRY s here) once PostgreSQL is back. A login + SELECT 1 through PgBouncer (psql, the services'"
+				echo "options) every 250 ms from the moment PostgreSQL serves again shows when the path really serves, and how long"
+				echo "/ready said 200 meanwhile. Seconds from PostgreSQL serving again (stack.sh start-server returned / thaw)."
+				echo
+				echo "| case | n | psql through PgBouncer OK for good: median s | worst s | /ready 200 for good: median s | worst s | /ready 200 while that psql failed: median s | worst s | flaps |"
+				echo "|---|---|---|---|---|---|---|---|---|"
+				for case in "${CASES[@]}"; do
+					[[ $case == postgres:* ]] || continue
+					fault=${case##*:}
+					read -r n tmed tworst <<<"$(summary "${RES["$case truth_ok"]:-}" "not in the window")"
+					if [[ $fault == sigstop ]]; then
+						read -r _ rmed rworst <<<"$(summary "${RES["$case recover"]:-}")"
+					else
+						read -r _ rmed rworst <<<"$(summary "${RES["$case serving"]:-}")"
+					fi
+					read -r _ fmed fworst <<<"$(summary "${RES["$case false200"]:-}")"
+					fl=$(awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }' <<<"${RES["$case flaps"]:-0}")
+					printf '| postgres %s → %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(fault_label "$fault")" \
+						"$([[ $fault == sigstop ]] && echo thaw || echo restart)" "$n" \
+						"$(fmt "$tmed")" "$(fmt "$tworst")" "$(fmt "$rmed")" "$(fmt "$rworst")" \
+						"$(fmt "$fmed")" "$(fmt "$fworst")" "$fl"
+				done
+				echo
+			fi
+		fi
+		if [[ -s $OBS ]]; then
+			echo "### Observations"
+			echo
+			echo '```'
+			cat "$OBS"
+			echo '```'
+			echo
+		fi
+		echo "Raw samples: $SAMPLES"
+		echo "Poll trace (t_us /ready /ready/user-service): $TRACE; readyd log: $R/readyd.log; stack log: $R/stack.log"
+	} | tee "$R/report.md"
+}
+
+
+# ================================================================ memory
+
+# finish_memory: readyd's VmHWM and VmRSS (n/a when it is gone), then stop
+# it; and the log lines that are not readyd's own "TIMESTAMP readyd:
+# LEVEL:" lines (for instance a library printing to stderr).
+HWM=n/a
+RSS=n/a
+finish_memory() {
+	local odd
+	if pid_alive "$RPID"; then
+		HWM=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$RPID/status")
+		RSS=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$RPID/status")
+		sample memory - - VmHWM "$HWM" kB
+		sample memory - - VmRSS "$RSS" kB
+		stop_pid "$RPID" 10
+	fi
+	odd=$(grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z readyd: ' "$RLOG")
+	if ((odd > 0)); then
+		{
+			echo "readyd's log has $odd line(s) without readyd's prefix, e.g.:"
+			grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z readyd: ' "$RLOG" | sort | uniq -c |
+				sort -rn | head -n 5 | sed 's/^/    /'
+		} >>"$OBS"
+	fi
+}
+
 
 # ================================================================ stack
 
@@ -397,18 +642,18 @@ done
 [[ $(http_code "$URL/ready") == 200 ]] ||
 	fatal "readyd never answered /ready 200: $(verbose_summary "$URL")"
 say "readyd (pid $RPID) ready on $URL"
+REPORT_STATE=pending
 
 check_readyd() {
 	pid_alive "$RPID" && return 0
 	echo "readyd died; last log lines:" >>"$OBS"
-	tail -n 30 "$RLOG" >>"$OBS"
-	fatal "readyd (pid $RPID) died during the benchmark: $(tail -n 5 "$RLOG")"
+	tail -n 8 "$RLOG" | sed "s/^/    /" >>"$OBS"
+	fatal "readyd (pid $RPID) died during the benchmark; its last log line: $(tail -n 1 "$RLOG")"
 }
 
 # ================================================================ latency
 
 # latency LABEL URL N: N sequential curls, one connection each.
-declare -A LAT=()
 latency() {
 	local label=$1 url=$2 n=$3 i f=$W/lat-$1.txt codes line
 	: >"$f"
@@ -513,8 +758,8 @@ hang_monitor() {
 
 # trace_wait FIELD CODE SINCE_US CAP_S: set TW to the time (us) of the
 # first trace sample at or after SINCE_US whose FIELD (2 = /ready, 3 =
-# /ready/user-service) is CODE; 1 on timeout, 2 when the poller died
-# (callers run check_poller). Reads from TRACE_OFF. Not to be run in $(),
+# /ready/user-service) is CODE; 1 on timeout, 2 when the poller died, 3
+# when readyd died (callers run check_alive). Reads from TRACE_OFF. Not to be run in $(),
 # so that a signal's trap runs at once.
 trace_wait() {
 	local f=$1 code=$2 since=$3 cap=$4 deadline r
@@ -529,6 +774,7 @@ trace_wait() {
 		fi
 		((${EPOCHREALTIME/./} > deadline)) && return 1
 		pid_alive "$POLLER_PID" || return 2
+		pid_alive "$RPID" || return 3
 		nap 0.05
 	done
 }
@@ -608,7 +854,8 @@ truth_metrics() {
 		}' "$1" -
 }
 
-check_poller() {
+check_alive() {
+	check_readyd
 	pid_alive "$POLLER_PID" || fatal "the /ready poller died"
 }
 
@@ -631,13 +878,13 @@ restore_and_wait() {
 	local i
 	for ((i = 0; i < CAP * 10; i++)); do
 		[[ $(http_code "$URL/ready") == 200 ]] && return 0
+		pid_alive "$RPID" || check_readyd
 		nap 0.1
 	done
 	echo "after restore ($1): no /ready 200 within $CAP s: $(verbose_summary "$URL")" >>"$OBS"
 	return 1
 }
 
-declare -A RES=() # "case metric" -> values (seconds) or "T" (timeout), space-separated
 add() { RES["$1 $2"]+="$3 "; }
 
 observe() { # CASE TRIAL WHAT: exact observations for a miss
@@ -661,7 +908,7 @@ trial() {
 	TRACE_OFF=$(($(stat -c %s "$TRACE") + 1))
 	t0=${EPOCHREALTIME/./}
 	if ! trace_wait 2 200 "$t0" "$CAP"; then
-		check_poller
+		check_alive
 		observe "$case" "$n" "not ready before the trial"
 		restore_and_wait "$case trial $n: not ready before it" || {
 			harness_error "$case trial $n: /ready not 200 before the trial; skipped"
@@ -709,7 +956,7 @@ trial() {
 		sample detection "$case" "$n" fault_to_ready_503 "$(us2s $((t503 - t_fault)))" s "$note"
 		say "$case #$n: /ready 503 after $(us2s $((t503 - t_fault))) s ($note)"
 	else
-		check_poller
+		check_alive
 		add "$case" detect T
 		sample detection "$case" "$n" fault_to_ready_503 timeout s
 		observe "$case" "$n" "no /ready 503 within $CAP s of the fault"
@@ -721,7 +968,7 @@ trial() {
 			add "$case" detect_user "$(us2s $((tgrp - t_fault)))"
 			sample detection "$case" "$n" fault_to_user_service_503 "$(us2s $((tgrp - t_fault)))" s
 		else
-			check_poller
+			check_alive
 			add "$case" detect_user T
 			sample detection "$case" "$n" fault_to_user_service_503 timeout s
 			observe "$case" "$n" "no /ready/user-service 503 within $CAP s of the fault"
@@ -810,7 +1057,7 @@ trial() {
 		((FLAPS)) && echo "$case trial $n: /ready flapped after the recovery: $FLAP_NOTE" >>"$OBS"
 		say "$case #$n: /ready 200 after $(us2s "$rec") s from $cmd (stack.sh $cmd took $(us2s $((serv - T_REC))) s)${FLAP_NOTE:+; flaps: $FLAP_NOTE}"
 	else
-		check_poller
+		check_alive
 		add "$case" recover T
 		[[ $fault != sigstop ]] && add "$case" serving T
 		add "$case" flaps "$FLAPS"
@@ -838,223 +1085,10 @@ if ((${#CASES[@]})); then
 	stop_pid "$POLLER_PID" 5
 fi
 
-# ================================================================ memory
-
-check_readyd
-HWM=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$RPID/status")
-RSS=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$RPID/status")
-sample memory - - VmHWM "$HWM" kB
-sample memory - - VmRSS "$RSS" kB
-stop_pid "$RPID" 10
+finish_memory
 T_END=${EPOCHREALTIME/./}
-
-# Lines in readyd's log that are not readyd's own "TIMESTAMP readyd: LEVEL:"
-# lines (for instance a library printing to stderr).
-ODD=$(grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z readyd: ' "$RLOG")
-if ((ODD > 0)); then
-	{
-		echo "readyd's log has $ODD line(s) without readyd's prefix, e.g.:"
-		grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z readyd: ' "$RLOG" | sort | uniq -c |
-			sort -rn | head -n 5 | sed 's/^/    /'
-	} >>"$OBS"
-fi
-
-# ================================================================ report
-
-fmt() { # VALUE: 2 decimals, or as is
-	[[ $1 =~ ^-?[0-9.]+$ ]] && awk -v v="$1" 'BEGIN { printf "%.2f", v }' || echo "$1"
-}
-
-# summary VALUES [MISS]: "n median worst" of seconds, "T" counting as a
-# miss; worst is MISS (default ">CAP") when any trial missed.
-summary() {
-	local vals=$1 miss=${2:->$CAP} f=$W/sum.txt misses=0 v s s_n s_med s_max
-	: >"$f"
-	for v in $vals; do
-		if [[ $v == T ]]; then misses=$((misses + 1)); else echo "$v" >>"$f"; fi
-	done
-	read -r s_n s_med _ s_max _ <<<"$(stats "$f")"
-	s=$((s_n + misses))
-	if ((misses)); then
-		echo "$s $s_med $miss ($misses missed)"
-	else
-		echo "$s $s_med $s_max"
-	fi
-}
-
-ratio() { # COMPOSE_WORST READYD_WORST
-	awk -v c="$1" -v r="$2" 'BEGIN {
-		if (r !~ /^[0-9.]+$/) { print "—"; exit }
-		if (r + 0 < 0.05) r = 0.05
-		x = c / r
-		printf (x >= 10 ? "%.0f×" : "%.1f×"), x }'
-}
-
-goal_mark() { # WORST LIMIT
-	awk -v w="$1" -v g="$2" 'BEGIN {
-		if (w !~ /^[0-9.]+$/) { print "missed"; exit }
-		print (w + 0 <= g + 0 ? "met" : "missed") }'
-}
-
-fault_label() {
-	case $1 in
-	kill) echo "kill -9" ;;
-	stop) echo "graceful stop" ;;
-	sigstop) echo "SIGSTOP" ;;
-	esac
-}
-
-# det_row LABEL VALUES COMPOSE_RANGE COMPOSE_WORST GOAL
-det_row() {
-	local label=$1 vals=$2 crange=$3 cworst=$4 goal=$5 n med worst
-	read -r n med worst <<<"$(summary "$vals")"
-	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$n" "$(fmt "$med")" \
-		"$(fmt "$worst")" "$crange" "$(ratio "$cworst" "$worst")" \
-		"≤ $goal s: $(goal_mark "$worst" "$goal")"
-}
-
-{
-	echo
-	echo "## readyd detection benchmark"
-	echo
-	echo "- readyd: $("$READYD" --version 2>/dev/null | head -n 1), built-in configuration ($CONF_SUMMARY)"
-	echo "- stack: $("$STACK_PG_BIN/postgres" --version 2>/dev/null), $(pgbouncer --version 2>/dev/null | head -n 1) (server_login_retry = $PGB_RETRY), $(redis-server --version 2>/dev/null | awk '{ print $1, $2, $3 }'); loopback; $STACK_VERSION"
-	echo "- machine: $(uname -sr), $(nproc) CPUs; $(date -u +%FT%TZ)"
-	echo "- trials per case: $TRIALS; /ready polled every 50 ms; random wait before a fault: 0–$DELAY_MAX s (kill, stop), 0–$FREEZE_DELAY_MAX s (SIGSTOP); fault held $HOLD s after the 503; \"back\" = /ready 200 for $STABLE s ($STABLE_PG s in the postgres cases)"
-	echo "- wall time: $(us2s $((T_END - T_START))) s"
-	echo
-	echo "### Start-up (launch → first /ready 200)"
-	echo
-	read -r n med p99 max min <<<"$(stats "$STARTUP_FILE")"
-	echo "| runs | median s | worst s | best s |"
-	echo "|---|---|---|---|"
-	echo "| $n$( ((STARTUP_MISSES)) && echo " (+$STARTUP_MISSES missed 30 s)") | $(fmt "$med") | $(fmt "$max") | $(fmt "$min") |"
-	echo
-	if ((LAT_N > 0)); then
-		echo "### HTTP latency (curl time_total, a new connection per request)"
-		echo
-		echo "| request | backends | n | median ms | p99 ms | max ms | answers |"
-		echo "|---|---|---|---|---|---|---|"
-		for l in ready-up live-up ready-frozen live-frozen; do
-			[[ -n ${LAT[$l]:-} ]] || continue
-			read -r n med p99 max min codes <<<"${LAT[$l]}"
-			case $l in
-			*-up) b="all up" ;;
-			*) b="PostgreSQL frozen" ;;
-			esac
-			echo "| /${l%%-*} | $b | $n | $(fmt "$med") | $(fmt "$p99") | $(fmt "$max") | $codes |"
-		done
-		[[ -n ${FROZEN_NOTE:-} ]] && echo && echo "Frozen run: $FROZEN_NOTE."
-		echo
-	fi
-	echo "### Memory"
-	echo
-	echo "readyd at the end of the run: VmHWM (peak RSS) $HWM kB, VmRSS $RSS kB."
-	echo
-	if ((${#CASES[@]})); then
-		echo "### Detection: fault → /ready 503"
-		echo
-		echo "Compose: a probe every interval (30 s), unhealthy after retries (3) consecutive failures;"
-		echo "refused: 60–90 s; a hang also waits the timeout each attempt: 90–120 s."
-		echo
-		echo "| case | n | median s | worst s | compose s | compose worst / readyd worst | goal (issue 4) |"
-		echo "|---|---|---|---|---|---|---|"
-		for case in "${CASES[@]}"; do
-			srv=${case%%:*}
-			fault=${case##*:}
-			if [[ $fault == sigstop ]]; then
-				det_row "$srv $(fault_label "$fault")" "${RES["$case detect"]:-}" "90–120" 120 11
-				det_row "↳ $srv first hung attempt → 503" "${RES["$case hang"]:-}" "90" 90 11
-			else
-				det_row "$srv $(fault_label "$fault")" "${RES["$case detect"]:-}" "60–90" 90 5
-			fi
-			if [[ $srv == postgres ]]; then
-				det_row "↳ postgres $(fault_label "$fault"): /ready/user-service" \
-					"${RES["$case detect_user"]:-}" "90–120 ¹" 120 5
-			fi
-		done
-		echo
-		echo "Goal for SIGSTOP (issue 4): \"within one timeout plus the re-check time after the first attempt that hangs\" = 10 s + 1 s;"
-		echo "the first hung attempt is the first moment a socket of the frozen server holds bytes it has not read (a probe"
-		echo "of readyd, or PgBouncer's query on its behalf; seen in /proc/net/tcp). From the fault, that attempt comes only"
-		echo "with the next scheduled probe (0–30 s later): nothing drops, so the watch cannot see a freeze."
-		echo
-		echo "¹ compose has no dependencies: user-service's PgBouncer check sees PostgreSQL's loss only through PgBouncer,"
-		echo "whose query waits for the server (PITFALLS: up to query_wait_timeout), i.e. each attempt hangs until the timeout."
-		echo
-		echo "### Recovery: restart / thaw → /ready 200 (stable $STABLE s; postgres: $STABLE_PG s)"
-		echo
-		echo "Compose: the next probe, up to one interval: 0–30 s. \"serving\" = stack.sh start-server returned"
-		echo "(its own client logged in); \"restart\" = the server was launched."
-		echo
-		echo "| case | n | from restart/thaw: median s | worst s | from serving: median s | worst s | compose s | compose worst / readyd worst | flaps | goal (issue 4) |"
-		echo "|---|---|---|---|---|---|---|---|---|---|"
-		for case in "${CASES[@]}"; do
-			srv=${case%%:*}
-			fault=${case##*:}
-			read -r n med worst <<<"$(summary "${RES["$case recover"]:-}")"
-			if [[ $fault == sigstop ]]; then
-				smed="—"
-				sworst="—"
-				gw=$worst
-			else
-				read -r _ smed sworst <<<"$(summary "${RES["$case serving"]:-}")"
-				gw=$sworst
-			fi
-			fl=$(awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }' <<<"${RES["$case flaps"]:-0}")
-			printf '| %s | %s | %s | %s | %s | %s | 0–30 | %s | %s | %s |\n' \
-				"$srv $(fault_label "$fault") → $( [[ $fault == sigstop ]] && echo thaw || echo restart)" \
-				"$n" "$(fmt "$med")" "$(fmt "$worst")" "$(fmt "$smed")" "$(fmt "$sworst")" \
-				"$(ratio 30 "$gw")" "$fl" "≤ 3 s: $(goal_mark "$gw" 3)"
-		done
-		echo
-		echo "The ratio and the goal use \"from serving\" for restarts, \"from thaw\" for SIGSTOP. For the postgres rows,"
-		echo "/ready's 200 may come before the PgBouncer path really serves: see the next table."
-		echo
-		pg_rows=0
-		for case in "${CASES[@]}"; do
-			[[ $case == postgres:* ]] && pg_rows=1
-		done
-		if ((pg_rows)); then
-			echo "### The PgBouncer path after PostgreSQL is back"
-			echo
-			echo "After PostgreSQL was down, PgBouncer may refuse logins (\"server login has been failing\") for up to"
-			echo "server_login_retry ($PGB_RETRY s here) once PostgreSQL is back. A login + SELECT 1 through PgBouncer (psql, the services'"
-			echo "options) every 250 ms from the moment PostgreSQL serves again shows when the path really serves, and how long"
-			echo "/ready said 200 meanwhile. Seconds from PostgreSQL serving again (stack.sh start-server returned / thaw)."
-			echo
-			echo "| case | n | psql through PgBouncer OK for good: median s | worst s | /ready 200 for good: median s | worst s | /ready 200 while that psql failed: median s | worst s | flaps |"
-			echo "|---|---|---|---|---|---|---|---|---|"
-			for case in "${CASES[@]}"; do
-				[[ $case == postgres:* ]] || continue
-				fault=${case##*:}
-				read -r n tmed tworst <<<"$(summary "${RES["$case truth_ok"]:-}" "not in the window")"
-				if [[ $fault == sigstop ]]; then
-					read -r _ rmed rworst <<<"$(summary "${RES["$case recover"]:-}")"
-				else
-					read -r _ rmed rworst <<<"$(summary "${RES["$case serving"]:-}")"
-				fi
-				read -r _ fmed fworst <<<"$(summary "${RES["$case false200"]:-}")"
-				fl=$(awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }' <<<"${RES["$case flaps"]:-0}")
-				printf '| postgres %s → %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(fault_label "$fault")" \
-					"$([[ $fault == sigstop ]] && echo thaw || echo restart)" "$n" \
-					"$(fmt "$tmed")" "$(fmt "$tworst")" "$(fmt "$rmed")" "$(fmt "$rworst")" \
-					"$(fmt "$fmed")" "$(fmt "$fworst")" "$fl"
-			done
-			echo
-		fi
-	fi
-	if [[ -s $OBS ]]; then
-		echo "### Observations"
-		echo
-		echo '```'
-		cat "$OBS"
-		echo '```'
-		echo
-	fi
-	echo "Raw samples: $SAMPLES"
-	echo "Poll trace (t_us /ready /ready/user-service): $TRACE; readyd log: $R/readyd.log; stack log: $R/stack.log"
-} | tee "$R/report.md"
+REPORT_STATE="done"
+print_report
 
 if ((HARNESS_ERRORS)); then
 	say "$HARNESS_ERRORS harness error(s); see $OBS"
