@@ -30,7 +30,7 @@
 #define EXIT_USAGE     64
 
 static const char usage_text[] =
-    "usage: readyd [serve] [-c FILE] [--listen ADDR:PORT]\n"
+    "usage: readyd [serve] [-c FILE] [--listen ADDR:PORT] [--verbose]\n"
     "       readyd once   [-c FILE] [--json] [NAME...]\n"
     "       readyd wait   [-c FILE] [--timeout DUR] [NAME...]\n"
     "       readyd check  [--url URL] [--timeout DUR]\n"
@@ -411,6 +411,7 @@ cmd_serve(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"listen", required_argument, NULL, 'l'},
+	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -419,8 +420,11 @@ cmd_serve(int argc, char **argv)
 	char host[256], err[512];
 	int port, c;
 
-	while ((c = getopt_long(argc, argv, "+c:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:l:vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'v':
+			log_set_level(LOG_LEVEL_DEBUG);
+			break;
 		case 'c':
 			path = optarg;
 			break;

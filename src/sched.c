@@ -367,7 +367,13 @@ sched_watch_lost_cb(struct probe *p)
 	struct target *t = p->arg;
 
 	t->stats.watch_drops++;
-	log_info("check %s: connection closed by the server; probing now",
+	/*
+	 * Debug only: a server's idle timeout (Redis `timeout`, PgBouncer
+	 * `client_idle_timeout`) shorter than the interval closes every
+	 * watched connection, which is no news; the probe decides and its
+	 * verdict is logged if it changes. /metrics counts the drops.
+	 */
+	log_debug("check %s: connection closed by the server; probing now",
 	    t->cfg->name);
 	sched_probe_now(t);
 }
