@@ -69,6 +69,9 @@ struct target {
 	time_t shown_since;	      /* wall: last change of the verdict */
 	char shown_err[PROBE_ERRLEN]; /* text of the verdict */
 	struct sched_stats stats;     /* for /metrics */
+	const struct target *hold;    /* dependency it waits on, or NULL */
+	int64_t hold_ms;	      /* monotonic: last seen down */
+	int64_t last_ok_start_ms;     /* monotonic: start of last success */
 	bool enabled;		      /* probed at all */
 	bool in_flight;		      /* an attempt is running */
 	bool resolving;		      /* ...and is in its lookup */

@@ -235,7 +235,12 @@ target_set_shown(struct target *t, enum sched_state st, enum probe_status why,
 
 	t->shown_reason = why;
 	t->cause = cause;
-	if (why == PROBE_DEPENDENCY && cause != NULL)
+	if (why == PROBE_DEPENDENCY && cause != NULL &&
+	    cause->shown == SCHED_PASS)
+		snprintf(t->shown_err, sizeof(t->shown_err),
+		    "%s is back; waiting for a successful probe",
+		    cause->cfg->name);
+	else if (why == PROBE_DEPENDENCY && cause != NULL)
 		snprintf(t->shown_err, sizeof(t->shown_err), "%s is down: %s",
 		    cause->cfg->name, probe_status_name(cause->shown_reason));
 	else if (why == PROBE_STALE)
@@ -258,6 +263,37 @@ target_set_shown(struct target *t, enum sched_state st, enum probe_status why,
 	t->stats.transitions++;
 }
 
+/*
+ * After a dependency was down, a dependent stays failed until one of its
+ * own attempts that started after the dependency came back succeeds: its
+ * own verdict may date from before (PgBouncer refuses logins for a while
+ * after PostgreSQL returns, server_login_retry).
+ */
+static void
+sched_hold(struct target *t, int64_t now, enum sched_state *st,
+    enum probe_status *why, const struct target **cause)
+{
+	if (*why == PROBE_DEPENDENCY) {
+		t->hold = *cause;
+		t->hold_ms = now;
+		return;
+	}
+	if (t->hold == NULL)
+		return;
+	if (t->last_ok_start_ms > t->hold_ms || *why == PROBE_STALE) {
+		t->hold = NULL;
+		return;
+	}
+	*st = SCHED_FAIL;
+	if (t->attempts > 0 && t->reason != PROBE_OK) {
+		*why = t->reason; /* its own failure since */
+		*cause = NULL;
+	} else {
+		*why = PROBE_DEPENDENCY;
+		*cause = t->hold;
+	}
+}
+
 void
 sched_refresh(struct sched *s)
 {
@@ -275,6 +311,7 @@ sched_refresh(struct sched *s)
 			if (!t->enabled)
 				continue;
 			sched_verdict(s, t, now, 0, &st, &why, &cause);
+			sched_hold(t, now, &st, &why, &cause);
 			target_set_shown(t, st, why, cause, wall);
 		}
 }
@@ -333,6 +370,8 @@ sched_attempt_end(struct target *t, enum probe_status st, const char *errstr)
 	t->resolving = false;
 	t->latency_ms = (double)(sched_now_us() - t->attempt_us) / 1000.0;
 	sched_count_attempt(t, st, wall);
+	if (st == PROBE_OK)
+		t->last_ok_start_ms = t->attempt_us / 1000;
 	sched_record(t, s->mode, st, errstr, now, wall);
 	if (s->mode != SCHED_MODE_ONCE &&
 	    !(s->mode == SCHED_MODE_WAIT && t->state == SCHED_PASS)) {

@@ -8,6 +8,9 @@
 
 #include <event2/event.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
 
 int fake_probe_starts;
 int fake_probe_cancels;
@@ -15,6 +18,8 @@ int fake_probe_in_flight;
 int fake_probe_max_in_flight;
 
 static enum probe_status fake_status = PROBE_OK;
+static const char *fake_only_name;	   /* check with its own outcome */
+static enum probe_status fake_only_status; /* ...which is this */
 static int fake_delay_ms;
 static int fake_watch_token; /* what p->watch points at when kept */
 
@@ -32,8 +37,16 @@ fake_probe_set(enum probe_status st, int delay_ms)
 }
 
 void
+fake_probe_set_for(const char *name, enum probe_status st)
+{
+	fake_only_name = name;
+	fake_only_status = st;
+}
+
+void
 fake_probe_reset(void)
 {
+	fake_only_name = NULL;
 	fake_probe_starts = 0;
 	fake_probe_cancels = 0;
 	fake_probe_in_flight = 0;
@@ -70,7 +83,10 @@ fake_start(struct probe *p)
 	if (fc == NULL)
 		return -1;
 	fc->p = p;
-	fc->st = fake_status;
+	fc->st = fake_only_name != NULL && p->cfg != NULL &&
+		strcmp(p->cfg->name, fake_only_name) == 0
+	    ? fake_only_status
+	    : fake_status;
 	fc->ev = evtimer_new(p->base, fake_answer_cb, fc);
 	fake_probe_starts++;
 	if (++fake_probe_in_flight > fake_probe_max_in_flight)

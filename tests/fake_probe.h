@@ -21,6 +21,9 @@ extern int fake_probe_max_in_flight;
 
 void fake_probe_reset(void);
 
+/* Give the check called name its own outcome (NULL: none). */
+void fake_probe_set_for(const char *name, enum probe_status st);
+
 /* Drop the connection a success kept, as a server closing it would. */
 void fake_probe_lose(struct probe *p);
 

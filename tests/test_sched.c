@@ -428,6 +428,26 @@ test_sched_loop_dependency_down_fails_dependent(void **state)
 	fake_probe_set(PROBE_OK, 0);
 	loop_run_ms(f, 80);
 	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_PASS);
+
+	/*
+	 * Down again, then back; but the dependent's own logins still fail
+	 * (PgBouncer's server_login_retry): it stays failed with its own
+	 * reason, though its own state has not reached retries.
+	 */
+	f->checks[1].retries = 100;
+	fake_probe_set(PROBE_REFUSED, 0);
+	loop_run_ms(f, 80);
+	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_DEPENDENCY);
+	fake_probe_set(PROBE_OK, 0);
+	fake_probe_set_for("fake2", PROBE_REFUSED);
+	loop_run_ms(f, 80);
+	assert_int_equal(sched_target(f->s, 0)->shown, SCHED_PASS);
+	assert_int_equal(sched_target(f->s, 1)->state, SCHED_PASS);
+	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_FAIL);
+	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_REFUSED);
+	fake_probe_set_for(NULL, PROBE_OK);
+	loop_run_ms(f, 80);
+	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_PASS);
 	f->checks[1].depends_idx = NULL;
 	f->checks[1].ndepends = 0;
 }
