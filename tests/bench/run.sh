@@ -149,6 +149,14 @@ if ! cp -a -- "$REPO/tests/stack" "$W/tree/tests/" || ! cp -a -- "$REPO/config" 
 	exit 1
 fi
 STACK=$W/tree/tests/stack/stack.sh
+# Which readyd: the binary's digest and age, and the source tree it stands
+# for as far as git can tell (a build does not record its commit).
+READYD_ID="binary $(sha256sum "$READYD" | cut -c1-12), built $(date -u -r "$BIN" +%FT%TZ)"
+if command -v git >/dev/null 2>&1 && git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
+	READYD_ID+=", source at $(git -C "$REPO" rev-parse --short HEAD)"
+	git -C "$REPO" diff --quiet HEAD -- src include Makefile 2>/dev/null ||
+		READYD_ID+=" with uncommitted changes in src/, include/ or Makefile"
+fi
 STACK_VERSION="tests/stack and config/ as found at the start"
 if command -v git >/dev/null 2>&1 && git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
 	if git -C "$REPO" diff --quiet HEAD -- tests/stack config 2>/dev/null; then
@@ -377,7 +385,7 @@ print_report() {
 			echo "**Partial: the run stopped early (${ABORT_REASON:-unexpected exit}); the rows show the trials that finished.**"
 			echo
 		fi
-		echo "- readyd: $("$READYD" --version 2>/dev/null | head -n 1), built-in configuration ($CONF_SUMMARY)"
+		echo "- readyd: $("$READYD" --version 2>/dev/null | head -n 1) ($READYD_ID), built-in configuration ($CONF_SUMMARY)"
 		echo "- stack: $("$STACK_PG_BIN/postgres" --version 2>/dev/null), $(pgbouncer --version 2>/dev/null | head -n 1) (server_login_retry = $PGB_RETRY), $(redis-server --version 2>/dev/null | awk '{ print $1, $2, $3 }'); loopback; $STACK_VERSION"
 		echo "- machine: $(uname -sr), $(nproc) CPUs; $(date -u +%FT%TZ)"
 		echo "- trials per case: $TRIALS; /ready polled every 50 ms; random wait before a fault: 0–$DELAY_MAX s (kill, stop), 0–$FREEZE_DELAY_MAX s (SIGSTOP); fault held $HOLD s after the 503; \"back\" = /ready 200 for $STABLE s ($STABLE_PG s in the postgres cases)"
@@ -547,7 +555,7 @@ finish_memory() {
 
 # ================================================================ stack
 
-say "readyd $("$READYD" --version 2>/dev/null | head -n 1); results in $R"
+say "readyd $("$READYD" --version 2>/dev/null | head -n 1) ($READYD_ID); results in $R"
 say "starting the stack in $STACK_DIR"
 STACK_UP=yes
 stack_cmd start "$STACK_DIR" || {
