@@ -157,8 +157,11 @@ sched_next_delay(const struct target *t, enum sched_mode mode)
 		return t->cfg->fast_interval_ms;
 	if (t->state == SCHED_STARTING)
 		return t->cfg->start_interval_ms;
-	/* HAProxy's fastinter/downinter: re-check soon after a failure */
-	if (t->state == SCHED_FAIL || t->reason != PROBE_OK)
+	/*
+	 * HAProxy's fastinter/downinter: re-check soon after a failure, and
+	 * while shown failed for a dependency that came back (sched_hold)
+	 */
+	if (t->state == SCHED_FAIL || t->reason != PROBE_OK || t->hold != NULL)
 		return t->cfg->fast_interval_ms;
 	return t->cfg->interval_ms;
 }

@@ -216,6 +216,9 @@ test_sched_fast_interval_after_failure(void **state)
 	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 1000);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 4, 5);
 	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 30000);
+	/* held for a dependency that came back: confirm soon, not in 30 s */
+	t.hold = &t;
+	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 1000);
 }
 
 /* fast_interval = interval gives compose's timings exactly */
