@@ -72,6 +72,7 @@ struct target {
 	const struct target *hold;    /* dependency it waits on, or NULL */
 	int64_t hold_ms;	      /* monotonic: last seen down */
 	int64_t last_ok_start_ms;     /* monotonic: start of last success */
+	int64_t deadline_ms;	      /* deadline of the attempt in flight */
 	bool enabled;		      /* probed at all */
 	bool in_flight;		      /* an attempt is running */
 	bool resolving;		      /* ...and is in its lookup */
@@ -131,6 +132,12 @@ bool sched_target_is_stale(const struct target *t, int64_t now_ms);
 
 /* How long after its last attempt a check's verdict goes stale. */
 int64_t sched_stale_after_ms(const struct check_cfg *c);
+
+/*
+ * The deadline of t's next attempt: its timeout, or fast_interval (1 s at
+ * least) for a re-check confirming a failure.
+ */
+int64_t sched_attempt_timeout(const struct target *t, enum sched_mode mode);
 
 /* delay_ms spread by up to +-5% from rnd, a random number. */
 int64_t sched_jitter(int64_t delay_ms, uint32_t rnd);

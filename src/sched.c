@@ -167,6 +167,28 @@ sched_next_delay(const struct target *t, enum sched_mode mode)
 }
 
 int64_t
+sched_attempt_timeout(const struct target *t, enum sched_mode mode)
+{
+	int64_t fast = t->cfg->fast_interval_ms;
+
+	/*
+	 * HAProxy's min(fastinter, timeout check): a re-check that confirms
+	 * a failure (counted, not yet `fail`) gets fast_interval (1 s at
+	 * least) instead of the whole timeout, so a frozen server is failed
+	 * one timeout plus the re-checks after its first hung attempt, not
+	 * `retries` timeouts. Recovery probes while `fail` get the whole
+	 * timeout, so a slow server can still come back; with fast_interval
+	 * = interval (compose) nothing changes.
+	 */
+	if (fast < 1000)
+		fast = 1000;
+	if (mode == SCHED_MODE_SERVE && t->state != SCHED_FAIL &&
+	    t->failures > 0 && fast < t->cfg->timeout_ms)
+		return fast;
+	return t->cfg->timeout_ms;
+}
+
+int64_t
 sched_jitter(int64_t delay_ms, uint32_t rnd)
 {
 	/* +-5%, so that many checks and instances do not probe in step */
@@ -465,7 +487,8 @@ sched_attempt_start(struct target *t)
 	 */
 	t->in_flight = true;
 	t->attempt_us = sched_now_us();
-	sched_ms_to_tv(t->cfg->timeout_ms, &tv);
+	t->deadline_ms = sched_attempt_timeout(t, s->mode);
+	sched_ms_to_tv(t->deadline_ms, &tv);
 	evtimer_add(t->deadline, &tv);
 	t->resolving = true;
 	rc = resolve_start(s->resolver, t->cfg->host, t->probe.addr,
@@ -505,13 +528,13 @@ sched_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		snprintf(msg, sizeof(msg),
 		    "lookup of %s: no answer within "
 		    "%lldms",
-		    t->cfg->host, (long long)t->cfg->timeout_ms);
+		    t->cfg->host, (long long)t->deadline_ms);
 	} else {
 		t->probe.ops->cancel(&t->probe);
 		snprintf(msg, sizeof(msg),
 		    "no answer from %s port %d within "
 		    "%lldms",
-		    t->probe.addr, t->cfg->port, (long long)t->cfg->timeout_ms);
+		    t->probe.addr, t->cfg->port, (long long)t->deadline_ms);
 	}
 	sched_attempt_end(t, PROBE_TIMEOUT, msg);
 }

@@ -221,6 +221,33 @@ test_sched_fast_interval_after_failure(void **state)
 	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 1000);
 }
 
+static void
+test_sched_recheck_deadline_is_short(void **state)
+{
+	struct check_cfg c = make_cfg();
+	struct target t = make_target(&c);
+
+	(void)state;
+	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 1);
+	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", 1, 2);
+	/* confirming the failure: fast_interval, not the whole timeout */
+	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 1000);
+	c.fast_interval_ms = 200; /* never below 1 s */
+	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 1000);
+	c.fast_interval_ms = 1000;
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", 2, 3);
+	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", 3, 4);
+	assert_int_equal(t.state, SCHED_FAIL);
+	/* recovery probes get the whole timeout: a slow server can return */
+	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
+	/* compose-exact: fast_interval = interval changes nothing */
+	c.fast_interval_ms = c.interval_ms;
+	t.state = SCHED_PASS;
+	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
+}
+
 /* fast_interval = interval gives compose's timings exactly */
 static void
 test_sched_compose_exact_timings(void **state)
@@ -536,6 +563,7 @@ main(void)
 	    cmocka_unit_test(test_sched_rise_needs_successes_after_fail),
 	    cmocka_unit_test(test_sched_fast_interval_after_failure),
 	    cmocka_unit_test(test_sched_compose_exact_timings),
+	    cmocka_unit_test(test_sched_recheck_deadline_is_short),
 	    cmocka_unit_test(test_sched_jitter_within_five_percent),
 	    cmocka_unit_test(test_sched_stale_after_interval_timeout_margin),
 	    LOOP_TEST(test_sched_loop_first_probe_at_start),
