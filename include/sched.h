@@ -65,20 +65,19 @@ struct target {
 	int64_t last_end_ms;		/* monotonic: last attempt's end */
 	enum sched_state shown;		/* verdict: own, dependency or stale */
 	enum probe_status shown_reason; /* reason of the verdict */
-	const struct target *cause;   /* the dependency that is down, or NULL */
-	time_t shown_since;	      /* wall: last change of the verdict */
-	char shown_err[PROBE_ERRLEN]; /* text of the verdict */
-	struct sched_stats stats;     /* for /metrics */
-	const struct target *hold;    /* dependency it waits on, or NULL */
-	int64_t hold_ms;	      /* monotonic: last seen down */
-	int64_t last_ok_start_ms;     /* monotonic: start of last success */
-	int64_t deadline_ms;	      /* deadline of the attempt in flight */
-	bool enabled;		      /* probed at all */
-	bool in_flight;		      /* an attempt is running */
-	bool resolving;		      /* ...and is in its lookup */
-	struct event *timer;	      /* owned; next attempt */
-	struct event *deadline;	      /* owned; attempt deadline */
-	struct resolve_req *dns;      /* owned by resolve.c; lookup */
+	time_t shown_since;		/* wall: last change of the verdict */
+	char shown_err[PROBE_ERRLEN];	/* text of the verdict */
+	struct sched_stats stats;	/* for /metrics */
+	const struct target *hold;	/* dependency it waits on, or NULL */
+	int64_t hold_ms;		/* monotonic: last seen down */
+	int64_t last_ok_start_ms;	/* monotonic: start of last success */
+	int64_t deadline_ms;		/* deadline of the attempt in flight */
+	bool enabled;			/* probed at all */
+	bool in_flight;			/* an attempt is running */
+	bool resolving;			/* ...and is in its lookup */
+	struct event *timer;		/* owned; next attempt */
+	struct event *deadline;		/* owned; attempt deadline */
+	struct resolve_req *dns;	/* owned by resolve.c; lookup */
 };
 
 /* Called after every finished attempt of check i. */
@@ -102,7 +101,6 @@ void sched_free(struct sched *s);
 /* Ask to be told of every finished attempt. */
 void sched_set_notify(struct sched *s, sched_attempt_fn *fn, void *arg);
 
-size_t sched_count(const struct sched *s);
 const struct target *sched_target(const struct sched *s, size_t i);
 
 /* Whether check i passes now (in ONCE mode: its attempt succeeded). */

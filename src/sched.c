@@ -259,7 +259,6 @@ target_set_shown(struct target *t, enum sched_state st, enum probe_status why,
 	bool changed = t->shown != st;
 
 	t->shown_reason = why;
-	t->cause = cause;
 	if (why == PROBE_DEPENDENCY && cause != NULL &&
 	    cause->shown == SCHED_PASS)
 		snprintf(t->shown_err, sizeof(t->shown_err),
@@ -721,12 +720,6 @@ sched_set_notify(struct sched *s, sched_attempt_fn *fn, void *arg)
 {
 	s->notify = fn;
 	s->notify_arg = arg;
-}
-
-size_t
-sched_count(const struct sched *s)
-{
-	return s->ntargets;
 }
 
 const struct target *
