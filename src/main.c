@@ -377,9 +377,13 @@ main_teardown(struct main_ctx *m)
 		event_free(m->drain);
 	http_free(m->http);
 	sched_free(m->s); /* cancels probes and lookups */
-	resolve_free(m->resolver);
+	/*
+	 * evdns_getaddrinfo_cancel() defers the cancelled request's callback,
+	 * which still reads the evdns base: run it before freeing the base.
+	 */
 	if (m->base != NULL)
 		event_base_loop(m->base, EVLOOP_NONBLOCK);
+	resolve_free(m->resolver);
 	for (size_t i = 0; i < sizeof(m->sigs) / sizeof(m->sigs[0]); i++)
 		if (m->sigs[i] != NULL)
 			event_free(m->sigs[i]);

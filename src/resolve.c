@@ -79,7 +79,11 @@ resolve_free(struct resolver *r)
 {
 	if (r == NULL)
 		return;
-	/* fail_requests = 1: pending callbacks run now and free themselves */
+	/*
+	 * Cancelled lookups must have run their deferred callbacks already
+	 * (one EVLOOP_NONBLOCK pass after cancelling: main_teardown); with
+	 * fail_requests = 1 any request still pending fails here.
+	 */
 	evdns_base_free(r->dns, 1);
 	free(r);
 }
