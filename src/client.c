@@ -22,7 +22,9 @@ struct client_get {
 	struct event_base *base;	/* owned */
 	struct evhttp_connection *conn; /* owned */
 	const char *path;		/* borrowed: path and query */
-	const char *host;		/* borrowed: for Host: */
+	const char *host;		/* borrowed: as in the URL */
+	char name[256];			/* host without IPv6 brackets */
+	char hosthdr[300];		/* Host: header, with the port */
 	int port;
 	struct resolve_req *rq; /* pending lookup, or NULL */
 	bool done;		/* an answer or a failure */
@@ -86,7 +88,7 @@ client_send(struct client_get *g, const char *addr)
 		return -1;
 	}
 	evhttp_add_header(
-	    evhttp_request_get_output_headers(req), "Host", g->host);
+	    evhttp_request_get_output_headers(req), "Host", g->hosthdr);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "User-Agent",
 	    "readyd-check");
 	if (evhttp_make_request(g->conn, req, EVHTTP_REQ_GET, g->path) != 0) {
@@ -104,8 +106,8 @@ client_resolved_cb(const char *addr, const char *errstr, void *arg)
 	g->rq = NULL;
 	if (addr == NULL) {
 		g->done = true;
-		snprintf(g->err, sizeof(g->err), "lookup of %s: %s", g->host,
-		    errstr);
+		snprintf(g->err, sizeof(g->err), "lookup of %.200s: %s",
+		    g->name, errstr);
 		event_base_loopbreak(g->base);
 		return;
 	}
@@ -143,6 +145,20 @@ client_get(const char *url, int64_t timeout_ms, int *status, char **body,
 	}
 	if (g.port < 0)
 		g.port = 80;
+	/* evhttp_uri keeps an IPv6 literal's brackets: [::1] */
+	{
+		size_t n = strlen(g.host);
+
+		if (n >= 2 && g.host[0] == '[' && g.host[n - 1] == ']')
+			snprintf(g.name, sizeof(g.name), "%.*s", (int)(n - 2),
+			    g.host + 1);
+		else
+			snprintf(g.name, sizeof(g.name), "%s", g.host);
+	}
+	if (g.port == 80)
+		snprintf(g.hosthdr, sizeof(g.hosthdr), "%s", g.host);
+	else
+		snprintf(g.hosthdr, sizeof(g.hosthdr), "%s:%d", g.host, g.port);
 	p = evhttp_uri_get_path(uri);
 	q = evhttp_uri_get_query(uri);
 	snprintf(path, sizeof(path), "%s%s%s", p && *p ? p : "/", q ? "?" : "",
@@ -164,7 +180,7 @@ client_get(const char *url, int64_t timeout_ms, int *status, char **body,
 	tv.tv_sec = (time_t)(timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
 	evtimer_add(timer, &tv);
-	switch (resolve_start(r, g.host, addr, client_resolved_cb, &g, &g.rq,
+	switch (resolve_start(r, g.name, addr, client_resolved_cb, &g, &g.rq,
 	    rerr, sizeof(rerr))) {
 	case 1:
 		if (client_send(&g, addr) < 0)
@@ -174,8 +190,8 @@ client_get(const char *url, int64_t timeout_ms, int *status, char **body,
 		break;
 	default:
 		g.done = true;
-		snprintf(
-		    g.err, sizeof(g.err), "lookup of %s: %s", g.host, rerr);
+		snprintf(g.err, sizeof(g.err), "lookup of %.100s: %.120s",
+		    g.name, rerr);
 		break;
 	}
 	if (!g.done)
@@ -189,13 +205,16 @@ client_get(const char *url, int64_t timeout_ms, int *status, char **body,
 		snprintf(err, errlen, "%s", g.err[0] ? g.err : "no answer");
 	}
 
-	if (g.rq != NULL)
-		resolve_cancel(g.rq);
 out_base:
 	if (g.conn != NULL)
 		evhttp_connection_free(g.conn);
 	if (timer != NULL)
 		event_free(timer);
+	if (g.rq != NULL) {
+		/* the cancelled lookup's callback is deferred: let it run */
+		resolve_cancel(g.rq);
+		event_base_loop(g.base, EVLOOP_NONBLOCK);
+	}
 	resolve_free(r);
 	free(g.body);
 	event_base_free(g.base);

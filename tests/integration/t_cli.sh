@@ -71,6 +71,27 @@ assert_eq "$RC" 1 "check with an unknown flag: exit 1 (check exits only 0 or 1)"
 
 stop_readyd
 
+# IPv6: a daemon on [::], checked by URL and through READYD_LISTEN as a
+# container sets it (the client must strip the literal's brackets).
+p6=$(free_port)
+"$READYD" serve -c "$good" --listen "[::]:$p6" >"$T_ART/readyd-v6.log" 2>&1 </dev/null &
+v6=$!
+echo "$v6" >>"$IT_WORK/pids"
+if wait_for "[[ \$(http_status 'http://[::1]:$p6/ready') == 200 ]]" 15; then
+	run_cmd check-v6 "$READYD" check --url "http://[::1]:$p6/live" --timeout 2s
+	assert_eq "$RC" 0 "check --url http://[::1]:PORT/live: exit 0"
+	one_line check-v6
+	run_cmd check-v6-env env READYD_LISTEN="[::]:$p6" "$READYD" check --timeout 2s
+	assert_eq "$RC" 0 "check with READYD_LISTEN=[::]:PORT: exit 0"
+	grep -q "HTTP 200" "$T_ART/check-v6-env.out"
+	assert_eq "$?" 0 "check with READYD_LISTEN=[::]:PORT: says HTTP 200"
+else
+	fail "readyd on [::] answers /ready 200 on [::1] within 15 s" "$(tail -n 5 "$T_ART/readyd-v6.log")"
+fi
+kill -TERM "$v6"
+wait "$v6"
+assert_eq "$?" 0 "readyd on [::]: exits 0 on SIGTERM"
+
 start_readyd "$bad" || exit 1
 wait_check redis-bad fail auth 15
 run_cmd check-notready "$READYD" check --url "$READYD_URL/ready" --timeout 2s
