@@ -438,6 +438,23 @@ sched_watch_lost_cb(struct probe *p)
 	 */
 	log_debug("check %s: connection closed by the server; probing now",
 	    t->cfg->name);
+	/*
+	 * No sooner than fast_interval after the last attempt started: a
+	 * server (or proxy) that closes idle connections within moments
+	 * must not turn the watch into a login loop.
+	 */
+	{
+		int64_t now = sched_now_ms();
+		int64_t due = t->attempt_us / 1000 + t->cfg->fast_interval_ms;
+
+		if (due > now && !t->in_flight) {
+			if (t->next_ms > due) {
+				evtimer_del(t->timer);
+				sched_arm(t, due - now);
+			}
+			return;
+		}
+	}
 	sched_probe_now(t);
 }
 
@@ -516,12 +533,15 @@ sched_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct target *t = arg;
 	char msg[PROBE_ERRLEN];
+	enum probe_status reason = PROBE_TIMEOUT;
 
 	(void)fd;
 	(void)what;
 	if (!t->in_flight)
 		return;
 	if (t->resolving) {
+		/* the nameserver, not the backend, kept us waiting */
+		reason = PROBE_DNS;
 		resolve_cancel(t->dns);
 		t->dns = NULL;
 		snprintf(msg, sizeof(msg),
@@ -535,7 +555,7 @@ sched_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		    "%lldms",
 		    t->probe.addr, t->cfg->port, (long long)t->deadline_ms);
 	}
-	sched_attempt_end(t, PROBE_TIMEOUT, msg);
+	sched_attempt_end(t, reason, msg);
 }
 
 /* Once a second: verdicts go stale even when nothing else happens. */
@@ -619,7 +639,8 @@ sched_start(struct sched *s)
 	for (size_t i = 0; i < s->ntargets; i++) {
 		struct target *t = &s->targets[i];
 
-		t->started_ms = now;
+		if (!t->adopted)
+			t->started_ms = now;
 		if (t->enabled)
 			sched_arm(t, 0); /* the first probe runs at start-up */
 	}
@@ -708,6 +729,18 @@ sched_adopt(struct sched *s, const struct sched *old)
 			memcpy(
 			    t->shown_err, o->shown_err, sizeof(t->shown_err));
 			t->stats = o->stats;
+			/* start_period runs from the first start, not a reload */
+			t->started_ms = o->started_ms;
+			t->adopted = true;
+			/* still waiting for its own success after a dependency */
+			t->last_ok_start_ms = o->last_ok_start_ms;
+			t->hold_ms = o->hold_ms;
+			t->hold = NULL;
+			for (size_t j = 0; o->hold != NULL && j < s->ntargets;
+			     j++)
+				if (strcmp(s->targets[j].cfg->name,
+					o->hold->cfg->name) == 0)
+					t->hold = &s->targets[j];
 			kept++;
 			break;
 		}

@@ -475,6 +475,26 @@ test_sched_loop_dependency_down_fails_dependent(void **state)
 	assert_int_equal(sched_target(f->s, 1)->state, SCHED_PASS);
 	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_FAIL);
 	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_REFUSED);
+
+	/* a reload (SIGHUP) keeps the dependent waiting for its own success */
+	{
+		struct sched *n = sched_new(f->base, f->r, &f->cfg,
+		    SCHED_MODE_SERVE, NULL, err, sizeof(err));
+		int64_t started = sched_target(f->s, 1)->started_ms;
+
+		assert_non_null(n);
+		assert_int_equal(sched_adopt(n, f->s), 2);
+		assert_int_equal(sched_start(n), 0);
+		sched_free(f->s);
+		f->s = n;
+		assert_ptr_equal(sched_target(n, 1)->hold, sched_target(n, 0));
+		assert_int_equal(sched_target(n, 1)->started_ms, started);
+	}
+	loop_run_ms(f, 80);
+	assert_int_equal(sched_target(f->s, 1)->state, SCHED_PASS);
+	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_FAIL);
+	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_REFUSED);
+
 	fake_probe_set_for(NULL, PROBE_OK);
 	loop_run_ms(f, 80);
 	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_PASS);
@@ -493,6 +513,7 @@ test_sched_loop_watch_lost_probes_at_once(void **state)
 
 	f->checks[0].watch = true;
 	f->checks[0].interval_ms = 60000; /* only a lost watch explains more */
+	f->checks[0].fast_interval_ms = 10;
 	f->s = sched_new(
 	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
 	assert_non_null(f->s);
@@ -519,6 +540,34 @@ test_sched_loop_watch_lost_probes_at_once(void **state)
 	loop_run_ms(f, 120); /* fast re-checks, all failing */
 	assert_true(fake_probe_starts > starts);
 	assert_ptr_equal(t->probe.watch, &t->probe);
+}
+
+static void
+test_sched_loop_watch_lost_waits_fast_interval(void **state)
+{
+	struct loop_fixture *f = *state;
+	struct target *t;
+	char err[128];
+	bool only[2] = {true, false};
+
+	f->checks[0].watch = true;
+	f->checks[0].interval_ms = 60000;
+	f->checks[0].fast_interval_ms = 300;
+	f->s = sched_new(
+	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 20);
+	t = (struct target *)sched_target(f->s, 0);
+	assert_int_equal(fake_probe_starts, 1);
+	/* closed right after a login: not another login at once... */
+	fake_probe_lose(&t->probe);
+	loop_run_ms(f, 100);
+	assert_int_equal(fake_probe_starts, 1);
+	assert_int_equal(t->stats.watch_drops, 1);
+	/* ...but fast_interval after the last attempt started */
+	loop_run_ms(f, 400);
+	assert_int_equal(fake_probe_starts, 2);
 }
 
 static void
@@ -571,6 +620,7 @@ main(void)
 	    LOOP_TEST(test_sched_loop_recovers_and_reschedules),
 	    LOOP_TEST(test_sched_loop_dependency_down_fails_dependent),
 	    LOOP_TEST(test_sched_loop_watch_lost_probes_at_once),
+	    LOOP_TEST(test_sched_loop_watch_lost_waits_fast_interval),
 	    LOOP_TEST(test_sched_loop_counts_for_metrics),
 	};
 
