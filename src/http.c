@@ -115,6 +115,7 @@ static int
 http_query_parse(const char *raw, struct http_query *q)
 {
 	char *copy, *tok, *save = NULL;
+	size_t len;
 	int rc = 0;
 
 	memset(q, 0, sizeof(*q));
@@ -140,7 +141,11 @@ http_query_parse(const char *raw, struct http_query *q)
 			rc = -1;
 			break;
 		}
-		val = evhttp_uridecode(eq + 1, 1, NULL);
+		val = evhttp_uridecode(eq + 1, 1, &len);
+		if (val != NULL && len != strlen(val)) {
+			free(val); /* an embedded %00 */
+			val = NULL;
+		}
 		if (val == NULL) {
 			rc = -1;
 			break;
@@ -169,7 +174,8 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
     const struct http_query *q)
 {
 	const struct config *cfg = h->cfg;
-	size_t n = 0, idx[256], ncand = 0;
+	size_t n = 0, ncand = 0, one = 0;
+	const size_t *idx = NULL; /* the candidates; NULL: 0..ncand-1 */
 	struct render_check *views;
 	struct render_view v = {.ready = true};
 	struct evbuffer *body;
@@ -181,15 +187,14 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 
 	/* the candidate checks: all, one group's, or one check */
 	if (name == NULL) {
-		for (size_t i = 0; i < cfg->nchecks && ncand < 256; i++)
-			idx[ncand++] = i;
+		ncand = cfg->nchecks;
 	} else if ((rc = config_find_group(cfg, name)) >= 0) {
-		const struct group_cfg *g = &cfg->groups[rc];
-
-		for (size_t i = 0; i < g->nchecks && ncand < 256; i++)
-			idx[ncand++] = g->checks[i];
+		idx = cfg->groups[rc].checks;
+		ncand = cfg->groups[rc].nchecks;
 	} else if ((rc = config_find_check(cfg, name)) >= 0) {
-		idx[ncand++] = (size_t)rc;
+		one = (size_t)rc;
+		idx = &one;
+		ncand = 1;
 		single = true;
 	} else {
 		http_send_text(
@@ -209,7 +214,7 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 	details = cfg->details == CONFIG_DETAILS_ALL ||
 	    (cfg->details == CONFIG_DETAILS_LOCAL && http_peer_is_local(req));
 	for (size_t k = 0; k < ncand; k++) {
-		size_t i = idx[k];
+		size_t i = idx != NULL ? idx[k] : k;
 
 		if (http_is_excluded(cfg->checks[i].name, q->excl, q->nexcl))
 			continue;
@@ -353,6 +358,7 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	struct http_query query;
 	const char *rawpath, *name = NULL;
 	char *path;
+	size_t len;
 
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -364,7 +370,11 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	rawpath = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (rawpath == NULL || rawpath[0] == '\0')
 		rawpath = "/";
-	path = evhttp_uridecode(rawpath, 0, NULL);
+	path = evhttp_uridecode(rawpath, 0, &len);
+	if (path != NULL && len != strlen(path)) {
+		free(path); /* %00 would cut the path short: /metrics%00x */
+		path = NULL;
+	}
 	if (path == NULL) {
 		http_send_text(req, HTTP_BADREQUEST, "Bad Request", "bad path");
 		return;
@@ -453,11 +463,11 @@ http_new(struct event_base *base, const char *host, int port,
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
-	/* every method reaches us, so that we answer 405, not 501 */
-	evhttp_set_allowed_methods(h->http,
-	    EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-		EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-		EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	/*
+	 * Every method reaches us, so that we answer 405 with Allow, not
+	 * 501; all bits, so that unknown methods (PROPFIND, FOO) do too.
+	 */
+	evhttp_set_allowed_methods(h->http, 0xffff);
 	evhttp_set_timeout(h->http, HTTP_TIMEOUT_S);
 	evhttp_set_max_headers_size(h->http, HTTP_MAX_HEADERS);
 	evhttp_set_max_body_size(h->http, HTTP_MAX_BODY);

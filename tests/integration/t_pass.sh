@@ -72,7 +72,7 @@ body_after_headers=$(awk 'f { print } /^$/ { f = 1 }' <<<"$raw")
 assert_eq "$body_after_headers" "" "HEAD /ready (raw HTTP/1.1): nothing after the headers"
 
 # ---- other methods: 405 with Allow
-for m in POST PUT DELETE PATCH; do
+for m in POST PUT DELETE PATCH OPTIONS PROPFIND FOO; do
 	http_req -X "$m" "$READYD_URL/ready"
 	assert_eq "$HTTP_STATUS" 405 "$m /ready: 405"
 	assert_match "$(header Allow)" '^GET, ?HEAD$' "$m /ready: Allow: GET, HEAD"
@@ -83,6 +83,10 @@ assert_eq "$HTTP_STATUS" 405 "POST /live: 405"
 # ---- other paths: 404
 for p in / /nope /readyfoo /ready/file-service/extra /live/x; do
 	assert_eq "$(http_status "$READYD_URL$p")" 404 "GET $p: 404"
+done
+# an encoded NUL must not cut a path or a name short
+for p in /metrics%00x /ready/postgres%00junk '/ready?exclude=postgres%00x'; do
+	assert_eq "$(http_status "$READYD_URL$p")" 400 "GET $p: 400"
 done
 
 # ---- ?verbose

@@ -91,3 +91,24 @@ check "grep -q '^\\[-\\]in-start-period' <<<\"\$HTTP_BODY\"" \
 assert_eq "$(tail -n 1 <<<"$HTTP_BODY")" "not ready" "?verbose: not ready"
 
 stop_readyd
+
+# Many checks: 300 optional ones (closed port, refused) and one required
+# failing check after them; /ready and its group see every one.
+conf=$T_CONF/many.conf
+write_config_header "$conf"
+{
+	for ((i = 1; i <= 300; i++)); do
+		printf '[check opt%d]\nkind = redis\nhost = 127.0.0.1\nport = %s\nrequired = no\n' "$i" "$closed"
+	done
+	printf '[check last]\nkind = redis\nhost = 127.0.0.1\nport = %s\n' "$closed"
+	printf '[group all]\nchecks ='
+	for ((i = 1; i <= 300; i++)); do printf ' opt%d' "$i"; done
+	printf ' last\n'
+} >>"$conf"
+start_readyd "$conf" || exit 1
+wait_check last fail refused 15
+assert_eq "$(http_status "$READYD_URL/ready")" 503 "301 checks, the 301st required and failing: /ready 503"
+assert_eq "$(http_status "$READYD_URL/ready/all")" 503 "a group of 301 checks, the last failing: 503"
+assert_eq "$(http_body "$READYD_URL/ready" | jq '.checks | length')" 301 "/ready lists all 301 checks"
+assert_eq "$(http_status "$READYD_URL/ready?exclude=last")" 200 "301 checks, the failing required one excluded: 200"
+stop_readyd
