@@ -422,6 +422,7 @@ cmd_serve(int argc, char **argv)
 	struct main_ctx m = {0};
 	const char *path = NULL, *listen = NULL;
 	char host[256], err[512];
+	sigset_t hup;
 	int port, c;
 
 	while ((c = getopt_long(argc, argv, "+c:l:vh", opts, NULL)) != -1) {
@@ -452,6 +453,14 @@ cmd_serve(int argc, char **argv)
 		    listen);
 	if (getenv("JOURNAL_STREAM") != NULL)
 		log_set_timestamps(false); /* the journal stamps lines */
+	/*
+	 * A SIGHUP before the loop runs (systemctl reload while starting)
+	 * must not kill us: held until the handler is installed, then it
+	 * reloads.
+	 */
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hup, NULL);
 	m.path = path;
 	m.cfg = main_load_config(path);
 	if (m.cfg == NULL)
@@ -484,6 +493,7 @@ cmd_serve(int argc, char **argv)
 	/* the socket is bound: systemd may start what depends on us */
 	sd_notifyf(0, "READY=1\nSTATUS=listening on %s:%d, %zu checks starting",
 	    host, port, m.cfg->nchecks);
+	sigprocmask(SIG_UNBLOCK, &hup, NULL);
 	event_base_dispatch(m.base);
 	log_info("stopped");
 	m.result = EXIT_READY;

@@ -201,3 +201,37 @@ fi
 check "kill -0 $READYD_PID" "invalid reload: readyd still running"
 
 stop_readyd
+
+# A SIGHUP that arrives while readyd still loads its configuration (here:
+# the file is a FIFO nobody has written yet) neither kills it nor is lost:
+# it reloads once the loop runs.
+fifo=$T_ART/hup.fifo
+mkfifo "$fifo"
+hport=$(free_port)
+cat >"$T_CONF/hup.conf" <<EOF2
+[daemon]
+listen = 127.0.0.1:$hport
+[check closed]
+kind = redis
+host = 127.0.0.1
+port = $(free_port)
+EOF2
+"$READYD" serve -c "$fifo" >"$T_ART/hup.log" 2>&1 </dev/null &
+hpid=$!
+echo "$hpid" >>"$IT_WORK/pids"
+sleep 0.3 # readyd is blocked opening the FIFO
+kill -HUP "$hpid"
+sleep 0.2
+timeout 5 sh -c 'cat "$1" >"$2"' _ "$T_CONF/hup.conf" "$fifo"
+# the reload opens the FIFO again
+timeout 5 sh -c 'cat "$1" >"$2"' _ "$T_CONF/hup.conf" "$fifo"
+if wait_for "grep -q 'reload: 1 checks' '$T_ART/hup.log'" 5; then
+	ok "SIGHUP during start-up: reloaded once the loop ran"
+else
+	fail "SIGHUP during start-up: reloaded once the loop ran" "$(cat "$T_ART/hup.log")"
+fi
+check "kill -0 $hpid" "SIGHUP during start-up: readyd still running" "$(cat "$T_ART/hup.log")"
+assert_eq "$(http_status "http://127.0.0.1:$hport/live")" 200 "SIGHUP during start-up: /live 200"
+kill -TERM "$hpid"
+wait "$hpid"
+assert_eq "$?" 0 "SIGHUP during start-up: exits 0 on SIGTERM"
