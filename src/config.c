@@ -465,7 +465,8 @@ is_valid_name(const char *s)
 static bool
 is_secret_key(const char *key)
 {
-	static const char *const words[] = {"pass", "secret", "token"};
+	static const char *const words[] = {
+	    "pass", "pw", "secret", "token", "key", "auth", "cred"};
 	char low[64];
 	size_t i;
 
@@ -1303,6 +1304,48 @@ add_section(struct config_parser *ps, char *hdr)
 }
 
 /*
+ * A secret key's value with an inline comment (" #", " ;"): inih would
+ * silently cut the value there, leaving a wrong password.
+ */
+static bool
+secret_cut_by_comment(
+    const char *line, const char *eq, char *key, size_t keylen)
+{
+	const char *k = line, *v = eq + 1;
+	size_t n;
+
+	while (is_blank(*k) || (unsigned char)*k == 0xEF ||
+	    (unsigned char)*k == 0xBB || (unsigned char)*k == 0xBF)
+		k++;
+	n = (size_t)(eq - k);
+	while (n > 0 && is_blank(k[n - 1]))
+		n--;
+	if (n == 0 || n >= keylen)
+		return false;
+	memcpy(key, k, n);
+	key[n] = '\0';
+	if (!is_secret_key(key))
+		return false;
+	while (is_blank(*v))
+		v++;
+	if (*v == '\0')
+		return false;
+	/* as inih: a comment needs a blank before it, within the value */
+	for (const char *c = v + 1; *c != '\0' && *c != '\n' && *c != '\r';
+	     c++) {
+		if ((*c != '#' && *c != ';') || !is_blank(c[-1]))
+			continue;
+		/* "${VAR}  # from .env" is a plain comment */
+		n = (size_t)(c - v);
+		while (n > 0 && is_blank(v[n - 1]))
+			n--;
+		return !(n > 3 && strncmp(v, "${", 2) == 0 && v[n - 1] == '}' &&
+		    memchr(v + 2, '}', n - 3) == NULL);
+	}
+	return false;
+}
+
+/*
  * Look at one line before inih does: count it, take section headers
  * (inih says nothing about a section without keys), and catch what inih
  * would reject. Returns false if inih should not see the line.
@@ -1310,7 +1353,7 @@ add_section(struct config_parser *ps, char *hdr)
 static bool
 scan_line(struct config_parser *ps, char *line)
 {
-	char *s = line, *end, *after;
+	char *s = line, *end, *after, key[64];
 	bool was_space = false;
 
 	if (ps->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
@@ -1342,6 +1385,12 @@ scan_line(struct config_parser *ps, char *line)
 			break;
 		was_space = is_blank(*s);
 	}
+	if ((*s == '=' || *s == ':') && ps->cur >= 0 &&
+	    secret_cut_by_comment(line, s, key, sizeof(key)))
+		report(ps, ps->lineno, &ps->secs[ps->cur], key, "***", NULL,
+		    "\" #\" or \" ;\" starts a comment and would cut the "
+		    "password short (accepted: such a password in "
+		    "password_file or an environment variable)");
 	if (*s == '=' || *s == ':')
 		return true;
 	report(ps, ps->lineno, NULL, NULL, NULL, NULL,
@@ -1449,8 +1498,11 @@ config_ini_cb(
 			    "not allowed in %s (accepted: %s)",
 			    config_section_forms[sec->type], list);
 		else if (hint != NULL)
-			report(ps, ps->lineno, sec, name, value, NULL,
-			    "unknown key (did you mean \"%s\"?)", hint);
+			/* a misspelt secret key keeps its value secret */
+			report(ps, ps->lineno, sec, name,
+			    is_secret_key(hint) && *value != '\0' ? "***"
+								  : value,
+			    NULL, "unknown key (did you mean \"%s\"?)", hint);
 		else
 			report(ps, ps->lineno, sec, name, value, NULL,
 			    "unknown key (accepted: %s)", list);

@@ -632,6 +632,7 @@ static const char *const golden_names[] = {
     "no_checks",
     "outside_section",
     "password_both",
+    "password_comment",
     "password_masked",
     "port_zero",
     "redis_db_16",
@@ -684,6 +685,9 @@ test_config_golden_secrets_masked(void **state)
 	assert_non_null(strstr(err, "\"***\""));
 	assert_null(
 	    config_load(GOLDEN_DIR "password_both.conf", err, sizeof(err)));
+	assert_null(strstr(err, "hunter"));
+	assert_null(
+	    config_load(GOLDEN_DIR "password_comment.conf", err, sizeof(err)));
 	assert_null(strstr(err, "hunter"));
 }
 
