@@ -790,6 +790,20 @@ parse_listen(const char *s, char **host, int *port, char *err, size_t errlen)
 		snprintf(err, errlen, "invalid address");
 		return -1;
 	}
+	{
+		unsigned char buf[sizeof(struct in6_addr)];
+
+		/* a name would need a blocking lookup at bind time */
+		if (inet_pton(AF_INET, *host, buf) != 1 &&
+		    inet_pton(AF_INET6, *host, buf) != 1) {
+			snprintf(err, errlen,
+			    "not a numeric address (such as 127.0.0.1, "
+			    "0.0.0.0 or [::])");
+			free(*host);
+			*host = NULL;
+			return -1;
+		}
+	}
 	*port = (int)p;
 	return 0;
 }

@@ -449,7 +449,8 @@ cmd_serve(int argc, char **argv)
 	if (listen != NULL &&
 	    main_parse_listen(listen, host, sizeof(host), &port) < 0)
 		return usage_error("--listen %s: expected ADDR:PORT with a "
-				   "port of 1-65535",
+				   "numeric ADDR (127.0.0.1, 0.0.0.0, [::]) "
+				   "and a port of 1-65535",
 		    listen);
 	if (getenv("JOURNAL_STREAM") != NULL)
 		log_set_timestamps(false); /* the journal stamps lines */

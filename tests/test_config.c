@@ -616,6 +616,7 @@ static const char *const golden_names[] = {
     "bad_duration",
     "bad_kind",
     "bad_listen",
+    "bad_listen_name",
     "bad_listen_port",
     "bad_names",
     "bad_port",
