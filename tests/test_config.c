@@ -1091,10 +1091,11 @@ test_config_listen_forms(void **state)
 	    {"0.0.0.0:8080", "0.0.0.0", 8080},
 	    {"[::]:80", "::", 80},
 	    {"[fe80::1]:65535", "fe80::1", 65535},
-	    {"localhost:1", "localhost", 1},
+	    {"127.0.0.1:1", "127.0.0.1", 1},
 	};
 	static const char *const bad[] = {"8080", ":8080", "host:", "host:0",
-	    "host:65536", "::1:80", "[::1]80", "[zz]:80", "h st:80", "[::1]:x"};
+	    "host:65536", "::1:80", "[::1]80", "[zz]:80", "h st:80", "[::1]:x",
+	    "localhost:1", "1.2.3:80"};
 	char text[256], err[CONFIG_ERRLEN];
 	struct config *cfg;
 
