@@ -66,7 +66,10 @@ client_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!g->done)
+	if (!g->done && g->rq != NULL)
+		snprintf(g->err, sizeof(g->err),
+		    "lookup of %.200s: no answer in time", g->name);
+	else if (!g->done)
 		snprintf(g->err, sizeof(g->err), "no answer in time");
 	event_base_loopbreak(g->base);
 }

@@ -828,6 +828,19 @@ cmd_config(int argc, char **argv)
 	return EXIT_READY;
 }
 
+/*
+ * libevent's own messages ("[msg] Nameserver ... has failed") go through
+ * our log, not raw to stderr: the probes already report what they mean.
+ */
+static void
+main_event_log_cb(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_ERR)
+		log_warn("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -835,6 +848,7 @@ main(int argc, char **argv)
 
 	/* hiredis and evhttp write() to sockets a peer may have closed */
 	signal(SIGPIPE, SIG_IGN);
+	event_set_log_callback(main_event_log_cb);
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
 		fputs(usage_text, stdout);

@@ -71,6 +71,11 @@ resolve_new(struct event_base *base, char *err, size_t errlen)
 	/* the probe deadline bounds the lookup; retry a lost packet once */
 	evdns_base_set_option(r->dns, "timeout:", "2");
 	evdns_base_set_option(r->dns, "attempts:", "2");
+	/*
+	 * An A answer without its AAAA twin would wait 3 s (the default
+	 * skew) for a record we use only when there is no IPv4 address.
+	 */
+	evdns_base_set_option(r->dns, "getaddrinfo-allow-skew:", "0.3");
 	return r;
 }
 
