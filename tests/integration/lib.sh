@@ -263,6 +263,9 @@ REDIS_CHECKS=(redis-cache redis-channels redis-celery)
 # ---------------------------------------------------------------- readyd
 
 READYD_N=0
+# An optional command prefix for start_readyd (t_dns.sh: a private mount
+# namespace); it must exec readyd, so that READYD_PID is readyd's own.
+READYD_WRAP=()
 
 # start_readyd CONFIG [ARGS...]: readyd serve in the background on a free
 # loopback port; waits (10 s) for /live. Sets READYD_PID, READYD_URL,
@@ -274,7 +277,7 @@ start_readyd() {
 	port=$(free_port)
 	READYD_LOG=$T_ART/readyd-$READYD_N.log
 	READYD_URL=http://127.0.0.1:$port
-	"$READYD" serve -c "$conf" --listen "127.0.0.1:$port" "$@" \
+	"${READYD_WRAP[@]}" "$READYD" serve -c "$conf" --listen "127.0.0.1:$port" "$@" \
 		>"$READYD_LOG" 2>&1 </dev/null &
 	READYD_PID=$!
 	echo "$READYD_PID" >>"$IT_WORK/pids"
