@@ -97,7 +97,8 @@ probe_pg_classify(
 	    "could not translate host name", NULL};
 	static const char *const io[] = {"server closed the connection",
 	    "could not receive", "could not send", "Connection reset",
-	    "Broken pipe", "end of file", NULL};
+	    "Broken pipe", "end of file", "EOF detected", "SSL SYSCALL error",
+	    "SSL connection has been closed", NULL};
 	static const char *const protocol[] = {"expected authentication",
 	    "invalid", "unexpected", "protocol", "SSL", "received", NULL};
 

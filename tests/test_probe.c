@@ -78,6 +78,13 @@ test_probe_pg_reasons(void **state)
 	assert_int_equal(pg("FATAL:  57P01: terminating connection due to "
 			    "administrator command\n"),
 	    PROBE_IO);
+	/* a TLS session cut by a dying server is io, not garbage */
+	assert_int_equal(pg("SSL SYSCALL error: EOF detected\n"), PROBE_IO);
+	assert_int_equal(
+	    pg("SSL connection has been closed unexpectedly\n"), PROBE_IO);
+	assert_int_equal(pg("received invalid response to SSL negotiation: "
+			    "X\n"),
+	    PROBE_PROTOCOL);
 	assert_int_equal(
 	    pg("server closed the connection unexpectedly\n"), PROBE_IO);
 	assert_int_equal(pg("expected authentication request from server, "
