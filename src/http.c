@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -27,8 +28,9 @@
 #define HTTP_MAX_BODY	     1024 /* bytes of request body */
 #define HTTP_ACCEPT_PAUSE_MS 1000 /* listener pause after EMFILE */
 #define HTTP_MAX_EXCLUDES    64
-#define HTTP_BEAT_MS	     1000 /* heartbeat period */
-#define HTTP_LIVE_LAG_MS     5000 /* /live fails when a beat is this late */
+#define HTTP_BEAT_MS	     1000  /* heartbeat period */
+#define HTTP_LIVE_LAG_MS     5000  /* /live fails when a beat is this late */
+#define HTTP_MAX_LIFE_MS     20000 /* a connection is closed after */
 
 struct http_server {
 	struct event_base *base;	 /* borrowed from main */
@@ -39,6 +41,20 @@ struct http_server {
 	bool draining;			 /* /ready says 503 */
 	struct event *beat;		 /* owned; the loop heartbeat */
 	int64_t last_beat_ms;		 /* monotonic: its last beat */
+	struct http_conn *conns;	 /* owned; client connections */
+	size_t nconns, capconns;
+};
+
+/*
+ * A client connection's bufferevent, with a reference of ours so that it
+ * outlives evhttp's bufferevent_free(): evhttp's timeout restarts with
+ * every byte, so a client trickling one header line every few seconds
+ * would hold a descriptor for hours; we close it after HTTP_MAX_LIFE_MS.
+ */
+struct http_conn {
+	struct bufferevent *bev; /* referenced */
+	int64_t born_ms;	 /* monotonic */
+	bool closing;		 /* EOF triggered */
 };
 
 /* ---- helpers ---- */
@@ -315,6 +331,62 @@ out_error:
 
 /* ---- /live ---- */
 
+/*
+ * Drop our reference to the connections evhttp has freed (it clears the
+ * callbacks then), and with close_old, end those older than
+ * HTTP_MAX_LIFE_MS as if the client had gone: evhttp frees them.
+ */
+static void
+http_reap(struct http_server *h, bool close_old)
+{
+	int64_t now = sched_now_ms();
+	size_t k = 0;
+
+	for (size_t i = 0; i < h->nconns; i++) {
+		struct http_conn *c = &h->conns[i];
+		bufferevent_event_cb ecb = NULL;
+
+		bufferevent_getcb(c->bev, NULL, NULL, &ecb, NULL);
+		if (ecb == NULL) {
+			bufferevent_decref(c->bev); /* closes the socket */
+			continue;
+		}
+		if (close_old && !c->closing &&
+		    now - c->born_ms > HTTP_MAX_LIFE_MS) {
+			c->closing = true;
+			bufferevent_trigger_event(
+			    c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, 0);
+		}
+		h->conns[k++] = *c;
+	}
+	h->nconns = k;
+}
+
+static struct bufferevent *
+http_bev_cb(struct event_base *base, void *arg)
+{
+	struct http_server *h = arg;
+	struct bufferevent *bev;
+
+	http_reap(h, false);
+	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		return NULL; /* evhttp makes its own */
+	if (h->nconns == h->capconns) {
+		size_t cap = h->capconns ? h->capconns * 2 : 64;
+		struct http_conn *n = realloc(h->conns, cap * sizeof(*n));
+
+		if (n == NULL)
+			return bev; /* served, just not aged */
+		h->conns = n;
+		h->capconns = cap;
+	}
+	bufferevent_incref(bev);
+	h->conns[h->nconns++] =
+	    (struct http_conn){.bev = bev, .born_ms = sched_now_ms()};
+	return bev;
+}
+
 static void
 http_beat_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -323,6 +395,7 @@ http_beat_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	h->last_beat_ms = sched_now_ms();
+	http_reap(h, true);
 }
 
 /*
@@ -472,6 +545,7 @@ http_new(struct event_base *base, const char *host, int port,
 	evhttp_set_max_headers_size(h->http, HTTP_MAX_HEADERS);
 	evhttp_set_max_body_size(h->http, HTTP_MAX_BODY);
 	evhttp_set_gencb(h->http, http_request_cb, h);
+	evhttp_set_bevcb(h->http, http_bev_cb, h);
 	bound =
 	    evhttp_bind_socket_with_handle(h->http, host, (ev_uint16_t)port);
 	if (bound == NULL) {
@@ -518,7 +592,10 @@ http_free(struct http_server *h)
 	if (h == NULL)
 		return;
 	if (h->http != NULL)
-		evhttp_free(h->http);
+		evhttp_free(h->http); /* frees its connections */
+	for (size_t i = 0; i < h->nconns; i++)
+		bufferevent_decref(h->conns[i].bev);
+	free(h->conns);
 	if (h->beat != NULL)
 		event_free(h->beat);
 	free(h);
