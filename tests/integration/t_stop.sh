@@ -103,7 +103,7 @@ for srv in postgres pgbouncer redis; do
 	echo "# starting $srv again"
 	stack start-server "$STACK_DIR" "$srv"
 	for c in "${down[@]}"; do
-		# PgBouncer may refuse for server_login_retry (2 s, as shipped) more.
+		# PgBouncer may refuse for server_login_retry (1 s, as shipped) more.
 		wait_check "$c" pass "" 30
 	done
 	wait_all_pass 30
