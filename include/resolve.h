@@ -27,7 +27,11 @@ typedef void resolve_done_fn(const char *addr, const char *errstr, void *arg);
  */
 struct resolver *resolve_new(struct event_base *base, char *err, size_t errlen);
 
-/* Cancel every lookup and free the resolver; NULL does nothing. */
+/*
+ * Cancel every lookup and free the resolver; NULL does nothing. Runs one
+ * non-blocking pass of the loop first, so that lookups cancelled before
+ * (resolve_cancel) finish freeing themselves.
+ */
 void resolve_free(struct resolver *r);
 
 /*

@@ -75,7 +75,6 @@ struct target {
 	bool enabled;			/* probed at all */
 	bool in_flight;			/* an attempt is running */
 	bool resolving;			/* ...and is in its lookup */
-	bool adopted;			/* state kept from before a reload */
 	struct event *timer;		/* owned; next attempt */
 	struct event *deadline;		/* owned; attempt deadline */
 	struct resolve_req *dns;	/* owned by resolve.c; lookup */

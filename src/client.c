@@ -213,12 +213,9 @@ out_base:
 		evhttp_connection_free(g.conn);
 	if (timer != NULL)
 		event_free(timer);
-	if (g.rq != NULL) {
-		/* the cancelled lookup's callback is deferred: let it run */
+	if (g.rq != NULL)
 		resolve_cancel(g.rq);
-		event_base_loop(g.base, EVLOOP_NONBLOCK);
-	}
-	resolve_free(r);
+	resolve_free(r); /* runs the cancelled lookup's callback */
 	free(g.body);
 	event_base_free(g.base);
 out_uri:

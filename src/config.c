@@ -1322,16 +1322,11 @@ add_section(struct config_parser *ps, char *hdr)
  * silently cut the value there, leaving a wrong password.
  */
 static bool
-secret_cut_by_comment(
-    const char *line, const char *eq, char *key, size_t keylen)
+secret_cut_by_comment(const char *k, const char *eq, char *key, size_t keylen)
 {
-	const char *k = line, *v = eq + 1;
-	size_t n;
+	const char *v = eq + 1;
+	size_t n = (size_t)(eq - k);
 
-	while (is_blank(*k) || (unsigned char)*k == 0xEF ||
-	    (unsigned char)*k == 0xBB || (unsigned char)*k == 0xBF)
-		k++;
-	n = (size_t)(eq - k);
 	while (n > 0 && is_blank(k[n - 1]))
 		n--;
 	if (n == 0 || n >= keylen)
@@ -1367,7 +1362,7 @@ secret_cut_by_comment(
 static bool
 scan_line(struct config_parser *ps, char *line)
 {
-	char *s = line, *end, *after, key[64];
+	char *s = line, *end, *after, *k, key[64];
 	bool was_space = false;
 
 	if (ps->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
@@ -1394,13 +1389,13 @@ scan_line(struct config_parser *ps, char *line)
 		return false;
 	}
 	/* As inih's find_chars_or_comment(s, "=:"). */
-	for (; *s != '\0' && *s != '=' && *s != ':'; s++) {
+	for (k = s; *s != '\0' && *s != '=' && *s != ':'; s++) {
 		if (was_space && (*s == ';' || *s == '#'))
 			break;
 		was_space = is_blank(*s);
 	}
 	if ((*s == '=' || *s == ':') && ps->cur >= 0 &&
-	    secret_cut_by_comment(line, s, key, sizeof(key)))
+	    secret_cut_by_comment(k, s, key, sizeof(key)))
 		report(ps, ps->lineno, &ps->secs[ps->cur], key, "***", NULL,
 		    "\" #\" or \" ;\" starts a comment and would cut the "
 		    "password short (accepted: such a password in "

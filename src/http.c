@@ -59,6 +59,23 @@ struct http_conn {
 
 /* ---- helpers ---- */
 
+/*
+ * evhttp_uridecode(), refusing an encoded NUL: %00 would cut the text
+ * short (/metrics%00x served as /metrics). NULL: bad input or no memory.
+ */
+static char *
+http_uridecode(const char *s, int plus)
+{
+	size_t len;
+	char *out = evhttp_uridecode(s, plus, &len);
+
+	if (out != NULL && len != strlen(out)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 static bool
 http_peer_is_local(struct evhttp_request *req)
 {
@@ -131,7 +148,6 @@ static int
 http_query_parse(const char *raw, struct http_query *q)
 {
 	char *copy, *tok, *save = NULL;
-	size_t len;
 	int rc = 0;
 
 	memset(q, 0, sizeof(*q));
@@ -157,11 +173,7 @@ http_query_parse(const char *raw, struct http_query *q)
 			rc = -1;
 			break;
 		}
-		val = evhttp_uridecode(eq + 1, 1, &len);
-		if (val != NULL && len != strlen(val)) {
-			free(val); /* an embedded %00 */
-			val = NULL;
-		}
+		val = http_uridecode(eq + 1, 1);
 		if (val == NULL) {
 			rc = -1;
 			break;
@@ -431,7 +443,6 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	struct http_query query;
 	const char *rawpath, *name = NULL;
 	char *path;
-	size_t len;
 
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -443,11 +454,7 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	rawpath = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (rawpath == NULL || rawpath[0] == '\0')
 		rawpath = "/";
-	path = evhttp_uridecode(rawpath, 0, &len);
-	if (path != NULL && len != strlen(path)) {
-		free(path); /* %00 would cut the path short: /metrics%00x */
-		path = NULL;
-	}
+	path = http_uridecode(rawpath, 0);
 	if (path == NULL) {
 		http_send_text(req, HTTP_BADREQUEST, "Bad Request", "bad path");
 		return;

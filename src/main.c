@@ -376,14 +376,8 @@ main_teardown(struct main_ctx *m)
 	if (m->drain != NULL)
 		event_free(m->drain);
 	http_free(m->http);
-	sched_free(m->s); /* cancels probes and lookups */
-	/*
-	 * evdns_getaddrinfo_cancel() defers the cancelled request's callback,
-	 * which still reads the evdns base: run it before freeing the base.
-	 */
-	if (m->base != NULL)
-		event_base_loop(m->base, EVLOOP_NONBLOCK);
-	resolve_free(m->resolver);
+	sched_free(m->s);	   /* cancels probes and lookups */
+	resolve_free(m->resolver); /* runs their deferred callbacks */
 	for (size_t i = 0; i < sizeof(m->sigs) / sizeof(m->sigs[0]); i++)
 		if (m->sigs[i] != NULL)
 			event_free(m->sigs[i]);

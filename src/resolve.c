@@ -21,7 +21,8 @@
 #include <sys/socket.h>
 
 struct resolver {
-	struct evdns_base *dns; /* owned */
+	struct event_base *base; /* borrowed */
+	struct evdns_base *dns;	 /* owned */
 };
 
 struct resolve_req {
@@ -50,6 +51,7 @@ resolve_new(struct event_base *base, char *err, size_t errlen)
 	 * Without INITIALIZE_NAMESERVERS, evdns_base_new() cannot fail on a
 	 * resolv.conf with no nameserver; we parse it ourselves.
 	 */
+	r->base = base;
 	r->dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	if (r->dns == NULL) {
 		snprintf(err, errlen, "evdns_base_new failed");
@@ -85,10 +87,11 @@ resolve_free(struct resolver *r)
 	if (r == NULL)
 		return;
 	/*
-	 * Cancelled lookups must have run their deferred callbacks already
-	 * (one EVLOOP_NONBLOCK pass after cancelling: main_teardown); with
-	 * fail_requests = 1 any request still pending fails here.
+	 * evdns_getaddrinfo_cancel() defers the cancelled request's callback,
+	 * which still reads the evdns base: run it first. With fail_requests
+	 * = 1 any request still pending fails here.
 	 */
+	event_base_loop(r->base, EVLOOP_NONBLOCK);
 	evdns_base_free(r->dns, 1);
 	free(r);
 }

@@ -428,6 +428,8 @@ static void
 sched_watch_lost_cb(struct probe *p)
 {
 	struct target *t = p->arg;
+	int64_t now = sched_now_ms();
+	int64_t due = t->attempt_us / 1000 + t->cfg->fast_interval_ms;
 
 	t->stats.watch_drops++;
 	/*
@@ -443,19 +445,12 @@ sched_watch_lost_cb(struct probe *p)
 	 * server (or proxy) that closes idle connections within moments
 	 * must not turn the watch into a login loop.
 	 */
-	{
-		int64_t now = sched_now_ms();
-		int64_t due = t->attempt_us / 1000 + t->cfg->fast_interval_ms;
-
-		if (due > now && !t->in_flight) {
-			if (t->next_ms > due) {
-				evtimer_del(t->timer);
-				sched_arm(t, due - now);
-			}
-			return;
-		}
+	if (due <= now || t->in_flight) {
+		sched_probe_now(t);
+	} else if (t->next_ms > due) {
+		evtimer_del(t->timer);
+		sched_arm(t, due - now);
 	}
-	sched_probe_now(t);
 }
 
 static void
@@ -596,6 +591,7 @@ sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
 		t->reason = PROBE_OK;
 		t->latency_ms = -1;
 		t->since = time(NULL);
+		t->started_ms = sched_now_ms(); /* sched_adopt keeps the old */
 		t->shown = SCHED_STARTING;
 		t->shown_since = t->since;
 		t->enabled = only == NULL || only[i];
@@ -634,13 +630,9 @@ out_nomem:
 int
 sched_start(struct sched *s)
 {
-	int64_t now = sched_now_ms();
-
 	for (size_t i = 0; i < s->ntargets; i++) {
 		struct target *t = &s->targets[i];
 
-		if (!t->adopted)
-			t->started_ms = now;
 		if (t->enabled)
 			sched_arm(t, 0); /* the first probe runs at start-up */
 	}
@@ -731,16 +723,15 @@ sched_adopt(struct sched *s, const struct sched *old)
 			t->stats = o->stats;
 			/* start_period runs from the first start, not a reload */
 			t->started_ms = o->started_ms;
-			t->adopted = true;
 			/* still waiting for its own success after a dependency */
 			t->last_ok_start_ms = o->last_ok_start_ms;
 			t->hold_ms = o->hold_ms;
-			t->hold = NULL;
-			for (size_t j = 0; o->hold != NULL && j < s->ntargets;
-			     j++)
-				if (strcmp(s->targets[j].cfg->name,
-					o->hold->cfg->name) == 0)
-					t->hold = &s->targets[j];
+			if (o->hold != NULL) {
+				int d = config_find_check(
+				    s->cfg, o->hold->cfg->name);
+
+				t->hold = d >= 0 ? &s->targets[d] : NULL;
+			}
 			kept++;
 			break;
 		}

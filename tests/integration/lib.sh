@@ -401,14 +401,24 @@ wait_all_pass() {
 	return 1
 }
 
-# median_time URL N: the median of N curl total times (seconds).
-median_time() {
-	local url=$1 n=$2 i
+# sorted_times URL N [GAP]: N curl total times (seconds), sorted, GAP
+# seconds apart (default 0); a failed request counts as 9.999.
+sorted_times() {
+	local url=$1 n=$2 gap=${3:-0} i
 	for ((i = 0; i < n; i++)); do
 		curl -s -o /dev/null --max-time 5 -w '%{time_total}\n' "$url" 2>/dev/null ||
 			echo 9.999
-	done | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+		[[ $gap == 0 ]] || sleep "$gap"
+	done | sort -n
 }
+
+# median_time URL N: the median of N curl total times (seconds).
+median_time() {
+	sorted_times "$1" "$2" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
+
+# worst_time URL N [GAP]: the worst of N curl total times (seconds).
+worst_time() { sorted_times "$@" | tail -n 1; }
 
 # ---------------------------------------------------------------- stack
 

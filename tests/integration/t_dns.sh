@@ -109,15 +109,6 @@ readyd_is_own() {
 		"$1: the tracked PID $READYD_PID is readyd's own ($exe)"
 }
 
-# worst_time URL N: the worst of N curl total times (seconds).
-worst_time() {
-	local url=$1 n=$2 i
-	for ((i = 0; i < n; i++)); do
-		curl -s -o /dev/null --max-time 5 -w '%{time_total}\n' "$url" 2>/dev/null ||
-			echo 9.999
-	done | sort -n | tail -n 1
-}
-
 # ------------------------------------------- 1, 2: an answer, NXDOMAIN
 conf=$T_CONF/nx.conf
 write_dns_config "$conf"

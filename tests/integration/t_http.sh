@@ -60,14 +60,6 @@ print(len(socks), len(closed), "%.1f" % max(closed.values(), default=-1))
 PY
 }
 
-worst_live() { # N: the worst of N /live times, seconds
-	local i
-	for ((i = 0; i < $1; i++)); do
-		curl -s -o /dev/null --max-time 5 -w '%{time_total}\n' "$READYD_URL/live" || echo 9.999
-		sleep 0.1
-	done | sort -n | tail -n 1
-}
-
 nfds() { find "/proc/$READYD_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 
 # ---------------------------------------------- 1: idle connections
@@ -78,7 +70,7 @@ fd0=$(nfds)
 clients "${READYD_URL##*:}" 300 idle 12 >"$T_ART/idle.out" &
 cpid=$!
 sleep 1
-w=$(worst_live 10)
+w=$(worst_time "$READYD_URL/live" 10 0.1)
 check "fle $w $LIMIT" "300 idle connections: /live answers fast (worst of 10: ${w}s)"
 wait "$cpid"
 read -r opened nclosed last <"$T_ART/idle.out"
@@ -92,7 +84,7 @@ check "((fd1 <= fd0 + 2))" "idle connections: readyd's descriptors back to $fd1 
 clients "${READYD_URL##*:}" 20 slow 40 >"$T_ART/slow.out" &
 cpid=$!
 sleep 8 # past evhttp's 5 s timeout: only the lifetime ends them
-w=$(worst_live 10)
+w=$(worst_time "$READYD_URL/live" 10 0.1)
 check "fle $w $LIMIT" "20 slow clients: /live answers fast (worst of 10: ${w}s)"
 wait "$cpid"
 read -r opened nclosed last <"$T_ART/slow.out"
