@@ -13,6 +13,11 @@ RULEs (names compare case-insensitively, with or without a trailing dot):
                an A record)
   hang:NAME    read every query for NAME and never answer
   hang6:NAME=IPV4  as NAME=IPV4 for A, but never answer AAAA
+  slowa:NAME=IPV4:SECS  as NAME=IPV4, but the A answer leaves SECS seconds
+               after the query (AAAA's empty answer at once: a missed cache
+               on a short-TTL record)
+  v6:NAME=IPV6 AAAA: one answer IPV6; A and any other type: NOERROR with no
+               answer (a name that only has an IPv6 address)
 Any other name: NXDOMAIN (with the SOA when it is inside the zone).
 
 The question is echoed byte for byte: evdns randomizes the case of the
@@ -76,10 +81,21 @@ def in_zone(name):
 
 def main():
     out = sys.argv[1]
-    addrs, hang, hang6 = {}, set(), set()
+    addrs, hang, hang6, slow, v6 = {}, set(), set(), {}, {}
     for rule in sys.argv[2:]:
         if rule.startswith("hang:"):
             hang.add(rule[5:].lower().rstrip("."))
+            continue
+        if rule.startswith("slowa:"):
+            name, rest = rule[6:].split("=", 1)
+            ip, secs = rest.rsplit(":", 1)
+            name = name.lower().rstrip(".")
+            addrs[name] = socket.inet_aton(ip)
+            slow[name] = float(secs)
+            continue
+        if rule.startswith("v6:"):
+            name, ip = rule[3:].split("=", 1)
+            v6[name.lower().rstrip(".")] = socket.inet_pton(socket.AF_INET6, ip)
             continue
         six = rule.startswith("hang6:")
         if six:
@@ -92,12 +108,18 @@ def main():
 
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
-    s.settimeout(0.5)
+    s.settimeout(0.05)
+    later = []  # (due, reply, peer, log line)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     deadline = time.monotonic() + 300
     with open(out, "a", buffering=1) as f:
         f.write("%.3f LISTENING %d\n" % (time.time(), s.getsockname()[1]))
         while time.monotonic() < deadline:
+            now = time.monotonic()
+            for item in [x for x in later if x[0] <= now]:
+                later.remove(item)
+                s.sendto(item[1], item[2])
+                f.write("%.3f %s\n" % (time.time(), item[3]))
             try:
                 pkt, peer = s.recvfrom(4096)
             except socket.timeout:
@@ -112,12 +134,22 @@ def main():
                 f.write("%.3f QUERY %s %s drop\n" % (time.time(), qname, tname))
                 continue
             answers, auth = [], []
-            if key in addrs:
+            delay = 0.0
+            if key in v6:
+                rcode = 0
+                if qtype == 28:
+                    answers.append(struct.pack("!HHHIH", 0xC00C, 28, 1, 5, 16) + v6[key])
+                    action = "answer"
+                else:
+                    auth.append(soa_record())
+                    action = "nodata"
+            elif key in addrs:
                 rcode = 0
                 if qtype == 1:
                     # the name: a pointer to the question (offset 12)
                     answers.append(struct.pack("!HHHIH", 0xC00C, 1, 1, 5, 4) + addrs[key])
                     action = "answer"
+                    delay = slow.get(key, 0.0)
                 else:
                     auth.append(soa_record())
                     action = "nodata"
@@ -130,8 +162,13 @@ def main():
             flags = 0x8000 | (qflags & 0x7900) | 0x0400 | 0x0080 | rcode
             reply = struct.pack("!HHHHHH", qid, flags, 1, len(answers), len(auth), 0)
             reply += question + b"".join(answers) + b"".join(auth)
+            line = "QUERY %s %s %s" % (qname, tname, action)
+            if delay > 0:
+                later.append((time.monotonic() + delay, reply, peer, line + "-late"))
+                f.write("%.3f %s\n" % (time.time(), line.replace(action, "held")))
+                continue
             s.sendto(reply, peer)
-            f.write("%.3f QUERY %s %s %s\n" % (time.time(), qname, tname, action))
+            f.write("%.3f %s\n" % (time.time(), line))
 
 
 if __name__ == "__main__":

@@ -5,8 +5,11 @@
 # (unshare -m) where a temporary resolv.conf, "nameserver 127.0.0.1:PORT",
 # is bound over /etc/resolv.conf; the machine's own file is never changed.
 # 1. A name with an A record (AAAA: NOERROR, no answer, as a real server
-#    sends): a redis check by that name passes, as fast as by address; and
-#    one whose AAAA query is dropped passes within its 1 s timeout.
+#    sends): a redis check by that name passes, as fast as by address, and
+#    readyd asks only A; one whose AAAA query is dropped passes within its
+#    1 s timeout; one whose A answer comes 0.6 s late (after an empty AAAA
+#    answer: evdns' skew used to fail the lookup) passes; a name with only
+#    an AAAA record is asked A, then AAAA, and reaches the connect step.
 # 2. NXDOMAIN: that check fails with reason dns, its output names the host;
 #    the other checks stay pass.
 # 3. A nameserver that never answers: the deadline (timeout 1s) fires
@@ -36,6 +39,8 @@ OK_NAME=redis.$ZONE
 NX_NAME=nx.$ZONE
 HUNG_NAME=hung.$ZONE
 V4_NAME=v4only.$ZONE # A answered, AAAA dropped
+SLOW_NAME=slowa.$ZONE # A answered 0.6 s late, AAAA empty at once
+V6_NAME=v6only.$ZONE  # AAAA ::1, A empty
 LIMIT=0.5 # seconds, the worst of 20 /live
 
 DNS_PID=
@@ -53,7 +58,7 @@ on_exit stop_dns
 DNS_LOG=$T_ART/fake-dns.log
 : >"$DNS_LOG"
 python3 "$IT_HERE/fake_dns.py" "$DNS_LOG" "$OK_NAME=127.0.0.1" "hang:$HUNG_NAME" \
-	"hang6:$V4_NAME=127.0.0.1" &
+	"hang6:$V4_NAME=127.0.0.1" "slowa:$SLOW_NAME=127.0.0.1:0.6" "v6:$V6_NAME=::1" &
 DNS_PID=$!
 if ! wait_for "grep -q ' LISTENING ' '$DNS_LOG'" 5; then
 	fail "fake_dns.py binds its UDP port" "$(cat "$DNS_LOG")"
@@ -117,12 +122,26 @@ write_dns_config "$conf"
 	redis_check redis-dns "$OK_NAME"
 	redis_check redis-nx "$NX_NAME"
 	redis_check redis-v4 "$V4_NAME"
+	redis_check redis-slow "$SLOW_NAME"
+	redis_check redis-v6 "$V6_NAME" required=no
 } >>"$conf"
 start_readyd "$conf" || exit 1
 readyd_is_own "nxdomain run"
 wait_check redis-dns pass "" 10
-# evdns would wait 3 s (getaddrinfo-allow-skew) for the lost AAAA answer,
-# longer than the 1 s timeout; readyd allows 0.3 s.
+wait_check redis-slow pass "" 10
+lat=$(field redis-slow latency_ms)
+check "[[ '$lat' =~ ^[0-9.]+$ ]] && fle 550 '$lat' && fle '$lat' 990" \
+	"redis-slow: an A answer 0.6 s late is waited for (latency_ms $lat), not 'nameserver failure'" "$(check_json redis-slow)"
+sleep 2.5 # another interval: still pass, never a dns failure
+assert_eq "$(field redis-slow status)/$(field redis-slow consecutive_failures)" pass/0 \
+	"redis-slow: stays pass an interval later (no failed attempt)"
+wait_check redis-v6 fail "" 10
+j=$(check_json redis-v6)
+check "[[ \$(jq -r .reason <<<'$j') != dns ]] && jq -r .output <<<'$j' | grep -q '::1'" \
+	"redis-v6: an AAAA-only name resolves to ::1 after the empty A answer (reason $(jq -r .reason <<<"$j"), not dns)" "$j"
+check "[[ \$(queries '$V6_NAME' A) -ge 1 && \$(queries '$V6_NAME' AAAA) -ge 1 ]]" \
+	"$V6_NAME: A asked first, then AAAA" "$(grep -i v6only "$DNS_LOG" | tail -n 6)"
+# A lost AAAA answer costs nothing: AAAA is asked only when A has none.
 wait_check redis-v4 pass "" 10
 lat=$(field redis-v4 latency_ms)
 check "[[ '$lat' =~ ^[0-9.]+$ ]] && fle '$lat' 900" \
@@ -133,8 +152,8 @@ since_dns=$(field redis-dns since)
 check "[[ \$(queries '$OK_NAME' A) -ge 1 ]]" \
 	"$OK_NAME: looked up through the fake nameserver (A queries: $(queries "$OK_NAME" A))" \
 	"$(tail -n 20 "$DNS_LOG")"
-check "[[ \$(queries '$OK_NAME' AAAA) -ge 1 ]]" \
-	"$OK_NAME: AAAA asked too (answered NOERROR, no answer)" "$(tail -n 20 "$DNS_LOG")"
+check "[[ \$(queries '$OK_NAME' AAAA) -eq 0 ]]" \
+	"$OK_NAME: AAAA not asked when A answers (A first; AAAA only for a name without A)" "$(tail -n 20 "$DNS_LOG")"
 lat_ip=$(field redis-ip latency_ms)
 lat_dns=$(field redis-dns latency_ms)
 check "[[ '$lat_dns' =~ ^[0-9.]+$ ]] && fle '$lat_dns' 500" \
@@ -147,7 +166,7 @@ check "[[ \$(queries '$NX_NAME' A) -ge 1 ]]" "$NX_NAME: the nameserver was asked
 	"$(tail -n 20 "$DNS_LOG")"
 sleep 2.5 # a whole interval more: several NXDOMAIN answers
 assert_eq "$(field redis-nx status)/$(field redis-nx reason)" fail/dns "redis-nx: still fail (dns) an interval later"
-for c in redis-ip redis-dns redis-v4; do
+for c in redis-ip redis-dns redis-v4 redis-slow; do
 	assert_eq "$(field "$c" status)" pass "nxdomain: $c stays pass"
 done
 assert_eq "$(field redis-ip since)" "$since_ip" "nxdomain: redis-ip never left pass (since unchanged)"
