@@ -12,6 +12,7 @@
 #include "render.h"
 #include "resolve.h"
 #include "sched.h"
+#include "verdict.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -52,6 +53,8 @@ struct main_ctx {
 	struct event *sigs[4];	   /* owned; INT, TERM, HUP */
 	bool *only;		   /* owned; selected checks or NULL */
 	bool *named;		   /* owned; checks named on argv */
+	size_t *idx;		   /* owned; the selected checks in order */
+	size_t nidx;		   /* entries in idx */
 	int result;		   /* exit status of the command */
 	const char *path;	   /* borrowed from argv; NULL = default */
 	struct event *watchdog;	   /* owned; WATCHDOG=1 under systemd */
@@ -134,6 +137,12 @@ main_select(struct main_ctx *m, int argc, char **argv)
 			return -1;
 		}
 	}
+	m->idx = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*m->idx));
+	if (m->idx == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->nchecks; i++)
+		if (m->only[i])
+			m->idx[m->nidx++] = i;
 	return 0;
 }
 
@@ -141,16 +150,15 @@ main_select(struct main_ctx *m, int argc, char **argv)
 static bool
 main_is_ready(const struct main_ctx *m)
 {
-	for (size_t i = 0; i < m->cfg->nchecks; i++) {
-		if (m->only != NULL && !m->only[i])
-			continue;
-		if (!m->cfg->checks[i].required &&
-		    !(m->named != NULL && m->named[i]))
-			continue;
-		if (!sched_target_is_pass(m->s, i))
-			return false;
-	}
-	return true;
+	struct verdict_set set = {
+	    .idx = m->idx, .nidx = m->nidx, .named = m->named};
+	struct verdict v;
+	bool ready;
+
+	ready = sched_judge(m->s, &set, &v) == 0 &&
+	    verdict_status_is_ready(v.status);
+	verdict_free(&v);
+	return ready;
 }
 
 /* ---- signals ---- */
@@ -162,35 +170,34 @@ static void
 main_update_status(struct main_ctx *m)
 {
 	char status[sizeof(m->status)];
-	size_t pass = 0, n = 0, len;
-	bool first = true;
+	struct verdict_set all = {0};
+	struct verdict vd;
+	size_t len;
 	int w;
 
 	if (m->stopping)
 		return;
-	for (size_t i = 0; i < m->cfg->nchecks; i++) {
-		struct render_check v;
-
-		sched_view(m->s, i, false, &v);
-		n++;
-		pass += v.pass;
+	if (sched_judge(m->s, &all, &vd) < 0) {
+		verdict_free(&vd);
+		return;
 	}
-	w = snprintf(status, sizeof(status), "%zu/%zu checks pass", pass, n);
+	w = snprintf(status, sizeof(status), "%zu/%zu checks pass",
+	    vd.nmembers - vd.nnotpass, vd.nmembers);
 	len = w > 0 ? (size_t)w : 0;
-	for (size_t i = 0; i < m->cfg->nchecks && len < sizeof(status); i++) {
+	for (size_t k = 0; k < vd.nnotpass && len < sizeof(status); k++) {
 		struct render_check v;
+		bool why;
 
-		sched_view(m->s, i, false, &v);
-		if (v.pass)
-			continue;
+		sched_view(m->s, vd.notpass[k], false, &v);
+		why = v.reason != PROBE_OK;
 		w = snprintf(status + len, sizeof(status) - len, "%s%s%s%s",
-		    first ? "; not passing: " : ", ", v.name,
-		    v.reason ? "=" : "", v.reason ? v.reason : "");
-		first = false;
+		    k == 0 ? "; not passing: " : ", ", v.name, why ? "=" : "",
+		    why ? probe_status_name(v.reason) : "");
 		if (w < 0)
 			break;
 		len += (size_t)w;
 	}
+	verdict_free(&vd);
 	if (strcmp(status, m->status) == 0)
 		return;
 	snprintf(m->status, sizeof(m->status), "%s", status);
@@ -385,6 +392,7 @@ main_teardown(struct main_ctx *m)
 		event_base_free(m->base);
 	free(m->only);
 	free(m->named);
+	free(m->idx);
 	config_free(m->cfg);
 	libevent_global_shutdown();
 }
@@ -524,17 +532,19 @@ main_print_result(const struct main_ctx *m, FILE *out)
 {
 	for (size_t i = 0; i < m->cfg->nchecks; i++) {
 		struct render_check v;
+		bool why;
 
 		if (m->only != NULL && !m->only[i])
 			continue;
 		sched_view(m->s, i, true, &v);
-		if (v.pass)
+		why = v.reason != PROBE_OK;
+		if (v.state == VERDICT_PASS)
 			fprintf(
 			    out, "[+]%s ok (%.1f ms)\n", v.name, v.latency_ms);
 		else
 			fprintf(out, "[-]%s %s: %s: %s\n", v.name,
-			    v.reason != NULL ? "failed" : v.status,
-			    v.reason != NULL ? v.reason : "no answer yet",
+			    why ? "failed" : verdict_state_name(v.state),
+			    why ? probe_status_name(v.reason) : "no answer yet",
 			    v.output != NULL ? v.output : "");
 	}
 	fprintf(out, "%s\n", main_is_ready(m) ? "ready" : "not ready");
@@ -554,7 +564,9 @@ static int
 main_print_json(const struct main_ctx *m)
 {
 	struct render_check *views;
-	struct render_view v = {.ready = main_is_ready(m)};
+	struct render_view v = {.status = main_is_ready(m)
+		? VERDICT_STATUS_PASS
+		: VERDICT_STATUS_FAIL};
 	struct evbuffer *buf = evbuffer_new();
 	size_t n = 0;
 	int rc = -1;

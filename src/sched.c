@@ -8,7 +8,6 @@
 
 #include "config.h"
 #include "log.h"
-#include "render.h"
 #include "resolve.h"
 
 #include <event2/event.h>
@@ -29,23 +28,9 @@ struct sched {
 	void *notify_arg;	   /* for notify */
 };
 
-static const char *const sched_state_names[SCHED_STATE_COUNT] = {
-    [SCHED_STARTING] = "starting",
-    [SCHED_PASS] = "pass",
-    [SCHED_FAIL] = "fail",
-};
-
 static void sched_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void sched_deadline_cb(evutil_socket_t fd, short what, void *arg);
 static void sched_probe_done_cb(struct probe *p, enum probe_status st);
-
-const char *
-sched_state_name(enum sched_state st)
-{
-	if ((unsigned)st >= SCHED_STATE_COUNT)
-		return "unknown";
-	return sched_state_names[st];
-}
 
 int64_t
 sched_now_ms(void)
@@ -74,20 +59,6 @@ sched_ms_to_tv(int64_t ms, struct timeval *tv)
 	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
 }
 
-const double sched_bucket_bounds[SCHED_BUCKETS] = {
-    0.005,
-    0.01,
-    0.025,
-    0.05,
-    0.1,
-    0.25,
-    0.5,
-    1,
-    2.5,
-    5,
-    10,
-};
-
 /* ---- the state machine ---- */
 
 /* Reasons that mean the server is not serving: they make dependents fail. */
@@ -110,7 +81,7 @@ sched_reason_is_down(enum probe_status st)
 
 /* A check's own state; the verdict shown is set by sched_refresh(). */
 static void
-target_set_state(struct target *t, enum sched_state st, time_t wall)
+target_set_state(struct target *t, enum verdict_state st, time_t wall)
 {
 	if (t->state == st)
 		return;
@@ -133,21 +104,21 @@ sched_record(struct target *t, enum sched_mode mode, enum probe_status st,
 		t->failures = 0;
 		t->successes++;
 		/* rise: successes needed to come back from fail */
-		if (t->state != SCHED_FAIL || t->successes >= t->cfg->rise ||
+		if (t->state != VERDICT_FAIL || t->successes >= t->cfg->rise ||
 		    mode != SCHED_MODE_SERVE)
-			target_set_state(t, SCHED_PASS, wall);
+			target_set_state(t, VERDICT_PASS, wall);
 		return;
 	}
 	snprintf(t->errstr, sizeof(t->errstr), "%s", errstr ? errstr : "");
 	t->successes = 0;
 	/* compose: failures inside start_period do not count */
-	counted = mode != SCHED_MODE_SERVE || t->state != SCHED_STARTING ||
+	counted = mode != SCHED_MODE_SERVE || t->state != VERDICT_STARTING ||
 	    now_ms - t->started_ms >= t->cfg->start_period_ms;
 	if (!counted)
 		return;
 	t->failures++;
 	if (mode == SCHED_MODE_ONCE || t->failures >= t->cfg->retries)
-		target_set_state(t, SCHED_FAIL, wall);
+		target_set_state(t, VERDICT_FAIL, wall);
 }
 
 int64_t
@@ -155,13 +126,14 @@ sched_next_delay(const struct target *t, enum sched_mode mode)
 {
 	if (mode == SCHED_MODE_WAIT)
 		return t->cfg->fast_interval_ms;
-	if (t->state == SCHED_STARTING)
+	if (t->state == VERDICT_STARTING)
 		return t->cfg->start_interval_ms;
 	/*
 	 * HAProxy's fastinter/downinter: re-check soon after a failure, and
 	 * while shown failed for a dependency that came back (sched_hold)
 	 */
-	if (t->state == SCHED_FAIL || t->reason != PROBE_OK || t->hold != NULL)
+	if (t->state == VERDICT_FAIL || t->reason != PROBE_OK ||
+	    t->hold != NULL)
 		return t->cfg->fast_interval_ms;
 	return t->cfg->interval_ms;
 }
@@ -182,7 +154,7 @@ sched_attempt_timeout(const struct target *t, enum sched_mode mode)
 	 */
 	if (fast < 1000)
 		fast = 1000;
-	if (mode == SCHED_MODE_SERVE && t->state != SCHED_FAIL &&
+	if (mode == SCHED_MODE_SERVE && t->state != VERDICT_FAIL &&
 	    t->failures > 0 && fast < t->cfg->timeout_ms)
 		return fast;
 	return t->cfg->timeout_ms;
@@ -222,12 +194,12 @@ sched_target_is_stale(const struct target *t, int64_t now_ms)
  */
 static void
 sched_verdict(const struct sched *s, const struct target *t, int64_t now,
-    int depth, enum sched_state *st, enum probe_status *why,
+    int depth, enum verdict_state *st, enum probe_status *why,
     const struct target **cause)
 {
 	*cause = NULL;
 	if (s->mode == SCHED_MODE_SERVE && sched_target_is_stale(t, now)) {
-		*st = SCHED_FAIL;
+		*st = VERDICT_FAIL;
 		*why = PROBE_STALE;
 		return;
 	}
@@ -235,13 +207,13 @@ sched_verdict(const struct sched *s, const struct target *t, int64_t now,
 		const struct target *d = &s->targets[t->cfg->depends_idx[k]];
 		const struct target *dc;
 		enum probe_status dwhy;
-		enum sched_state dst;
+		enum verdict_state dst;
 
 		if (!d->enabled)
 			continue;
 		sched_verdict(s, d, now, depth + 1, &dst, &dwhy, &dc);
-		if (dst == SCHED_FAIL && sched_reason_is_down(dwhy)) {
-			*st = SCHED_FAIL;
+		if (dst == VERDICT_FAIL && sched_reason_is_down(dwhy)) {
+			*st = VERDICT_FAIL;
 			*why = PROBE_DEPENDENCY;
 			*cause = d;
 			return;
@@ -253,14 +225,14 @@ sched_verdict(const struct sched *s, const struct target *t, int64_t now,
 
 /* The ONLY way to change a verdict: logs every change once. */
 static void
-target_set_shown(struct target *t, enum sched_state st, enum probe_status why,
+target_set_shown(struct target *t, enum verdict_state st, enum probe_status why,
     const struct target *cause, time_t wall)
 {
 	bool changed = t->shown != st;
 
 	t->shown_reason = why;
 	if (why == PROBE_DEPENDENCY && cause != NULL &&
-	    cause->shown == SCHED_PASS)
+	    cause->shown == VERDICT_PASS)
 		snprintf(t->shown_err, sizeof(t->shown_err),
 		    "%s is back; waiting for a successful probe",
 		    cause->cfg->name);
@@ -275,12 +247,12 @@ target_set_shown(struct target *t, enum sched_state st, enum probe_status why,
 		snprintf(t->shown_err, sizeof(t->shown_err), "%s", t->errstr);
 	if (!changed)
 		return;
-	if (st == SCHED_PASS)
+	if (st == VERDICT_PASS)
 		log_info("check %s: %s -> %s", t->cfg->name,
-		    sched_state_name(t->shown), sched_state_name(st));
+		    verdict_state_name(t->shown), verdict_state_name(st));
 	else
 		log_warn("check %s: %s -> %s: %s: %s", t->cfg->name,
-		    sched_state_name(t->shown), sched_state_name(st),
+		    verdict_state_name(t->shown), verdict_state_name(st),
 		    probe_status_name(why), t->shown_err);
 	t->shown = st;
 	t->shown_since = wall;
@@ -294,7 +266,7 @@ target_set_shown(struct target *t, enum sched_state st, enum probe_status why,
  * after PostgreSQL returns, server_login_retry).
  */
 static void
-sched_hold(struct target *t, int64_t now, enum sched_state *st,
+sched_hold(struct target *t, int64_t now, enum verdict_state *st,
     enum probe_status *why, const struct target **cause)
 {
 	if (*why == PROBE_DEPENDENCY) {
@@ -308,7 +280,7 @@ sched_hold(struct target *t, int64_t now, enum sched_state *st,
 		t->hold = NULL;
 		return;
 	}
-	*st = SCHED_FAIL;
+	*st = VERDICT_FAIL;
 	if (t->attempts > 0 && t->reason != PROBE_OK) {
 		*why = t->reason; /* its own failure since */
 		*cause = NULL;
@@ -330,7 +302,7 @@ sched_refresh(struct sched *s)
 			struct target *t = &s->targets[i];
 			const struct target *cause;
 			enum probe_status why;
-			enum sched_state st;
+			enum verdict_state st;
 
 			if (!t->enabled)
 				continue;
@@ -365,11 +337,11 @@ sched_probe_now(struct target *t)
 static void
 sched_count_attempt(struct target *t, enum probe_status st, time_t wall)
 {
-	struct sched_stats *st_ = &t->stats;
+	struct render_stats *st_ = &t->stats;
 	double secs = t->latency_ms / 1000.0;
 	size_t b = 0;
 
-	while (b < SCHED_BUCKETS && secs > sched_bucket_bounds[b])
+	while (b < RENDER_BUCKETS && secs > render_bucket_bounds[b])
 		b++;
 	st_->buckets[b]++;
 	st_->attempts++;
@@ -385,7 +357,7 @@ static void
 sched_attempt_end(struct target *t, enum probe_status st, const char *errstr)
 {
 	struct sched *s = t->s;
-	enum sched_state old = t->state;
+	enum verdict_state old = t->state;
 	int64_t now = sched_now_ms(), delay;
 	time_t wall = time(NULL);
 
@@ -398,9 +370,9 @@ sched_attempt_end(struct target *t, enum probe_status st, const char *errstr)
 		t->last_ok_start_ms = t->attempt_us / 1000;
 	sched_record(t, s->mode, st, errstr, now, wall);
 	if (s->mode != SCHED_MODE_ONCE &&
-	    !(s->mode == SCHED_MODE_WAIT && t->state == SCHED_PASS)) {
+	    !(s->mode == SCHED_MODE_WAIT && t->state == VERDICT_PASS)) {
 		delay = sched_next_delay(t, s->mode);
-		if (delay == t->cfg->interval_ms && t->state == SCHED_PASS)
+		if (delay == t->cfg->interval_ms && t->state == VERDICT_PASS)
 			delay = sched_jitter(delay, arc4random());
 		sched_arm(t, delay);
 	}
@@ -587,12 +559,12 @@ sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
 
 		t->cfg = &cfg->checks[i];
 		t->s = s;
-		t->state = SCHED_STARTING;
+		t->state = VERDICT_STARTING;
 		t->reason = PROBE_OK;
 		t->latency_ms = -1;
 		t->since = time(NULL);
 		t->started_ms = sched_now_ms(); /* sched_adopt keeps the old */
-		t->shown = SCHED_STARTING;
+		t->shown = VERDICT_STARTING;
 		t->shown_since = t->since;
 		t->enabled = only == NULL || only[i];
 		if (t->cfg->dbname != NULL)
@@ -755,7 +727,32 @@ sched_target(const struct sched *s, size_t i)
 bool
 sched_target_is_pass(const struct sched *s, size_t i)
 {
-	return s->targets[i].state == SCHED_PASS;
+	return s->targets[i].state == VERDICT_PASS;
+}
+
+int
+sched_judge(
+    const struct sched *s, const struct verdict_set *set, struct verdict *v)
+{
+	struct verdict_check *cs;
+	int rc;
+
+	cs = calloc(s->ntargets ? s->ntargets : 1, sizeof(*cs));
+	if (cs == NULL) {
+		memset(v, 0, sizeof(*v));
+		return -1;
+	}
+	for (size_t i = 0; i < s->ntargets; i++) {
+		const struct target *t = &s->targets[i];
+
+		cs[i].name = t->cfg->name;
+		cs[i].state = s->mode == SCHED_MODE_SERVE ? t->shown : t->state;
+		cs[i].required = t->cfg->required;
+		cs[i].next_in_ms = sched_next_in_ms(s, i);
+	}
+	rc = verdict_eval(cs, s->ntargets, set, v);
+	free(cs);
+	return rc;
 }
 
 bool
@@ -791,9 +788,8 @@ sched_view(
 	out->kind = t->cfg->ops->name;
 	out->target = t->target;
 	out->required = t->cfg->required;
-	out->status = sched_state_name(t->shown);
-	out->pass = t->shown == SCHED_PASS;
-	out->reason = failed ? probe_status_name(t->shown_reason) : NULL;
+	out->state = t->shown;
+	out->reason = t->shown_reason;
 	out->output = failed && details ? t->shown_err : NULL;
 	out->latency_ms = t->latency_ms;
 	out->consecutive_failures = t->failures;

@@ -46,7 +46,7 @@ make_target(const struct check_cfg *c)
 
 	memset(&t, 0, sizeof(t));
 	t.cfg = c;
-	t.state = SCHED_STARTING;
+	t.state = VERDICT_STARTING;
 	t.latency_ms = -1;
 	return t;
 }
@@ -59,7 +59,7 @@ test_sched_one_success_passes(void **state)
 
 	(void)state;
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 100);
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 	assert_int_equal(t.since, 100);
 	assert_int_equal(t.failures, 0);
 }
@@ -74,10 +74,10 @@ test_sched_retries_failures_fail(void **state)
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 1);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 10, 2);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 20, 3);
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 	assert_int_equal(t.failures, 2);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "late", 30, 4);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	assert_int_equal(t.reason, PROBE_TIMEOUT);
 	assert_string_equal(t.errstr, "late");
 	assert_int_equal(t.since, 4);
@@ -97,7 +97,7 @@ test_sched_success_resets_failures(void **state)
 	assert_int_equal(t.failures, 0);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 4, 5);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 5, 6);
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 	assert_string_equal(t.errstr, "x");
 }
 
@@ -110,9 +110,9 @@ test_sched_never_passed_fails_after_retries(void **state)
 	(void)state;
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 0, 1);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 5000, 2);
-	assert_int_equal(t.state, SCHED_STARTING);
+	assert_int_equal(t.state, VERDICT_STARTING);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 10000, 3);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 }
 
 static void
@@ -126,14 +126,14 @@ test_sched_start_period_failures_do_not_count(void **state)
 	for (int i = 0; i < 10; i++)
 		sched_record(
 		    &t, SCHED_MODE_SERVE, PROBE_STARTING, "57P03", i * 5000, i);
-	assert_int_equal(t.state, SCHED_STARTING);
+	assert_int_equal(t.state, VERDICT_STARTING);
 	assert_int_equal(t.failures, 0);
 	assert_int_equal(t.reason, PROBE_STARTING);
 	/* after the start period they count */
 	for (int i = 0; i < 3; i++)
 		sched_record(&t, SCHED_MODE_SERVE, PROBE_STARTING, "57P03",
 		    60000 + i * 5000, 20 + i);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 }
 
 static void
@@ -145,11 +145,11 @@ test_sched_start_period_ends_on_success(void **state)
 	(void)state;
 	c.start_period_ms = 60000;
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 1000, 1);
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 	/* once passed, failures count even inside the start period */
 	for (int i = 0; i < 3; i++)
 		sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 2000 + i, 2);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 }
 
 static void
@@ -174,7 +174,7 @@ test_sched_once_mode_first_failure_decides(void **state)
 	(void)state;
 	c.start_period_ms = 60000;
 	sched_record(&t, SCHED_MODE_ONCE, PROBE_AUTH, "denied", 0, 1);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	assert_int_equal(t.reason, PROBE_AUTH);
 }
 
@@ -188,13 +188,13 @@ test_sched_rise_needs_successes_after_fail(void **state)
 	c.rise = 2;
 	c.retries = 1;
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 1);
-	assert_int_equal(t.state, SCHED_PASS); /* rise is for coming back */
+	assert_int_equal(t.state, VERDICT_PASS); /* rise is for coming back */
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 1, 2);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 2, 3);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 3, 4);
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 }
 
 static void
@@ -208,11 +208,11 @@ test_sched_fast_interval_after_failure(void **state)
 	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 30000);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 1, 2);
 	/* still pass, but re-checked fast until it flips or recovers */
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 1000);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 2, 3);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 3, 4);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 1000);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 4, 5);
 	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 30000);
@@ -239,12 +239,12 @@ test_sched_recheck_deadline_is_short(void **state)
 	c.fast_interval_ms = 1000;
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", 2, 3);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", 3, 4);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	/* recovery probes get the whole timeout: a slow server can return */
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
 	/* compose-exact: fast_interval = interval changes nothing */
 	c.fast_interval_ms = c.interval_ms;
-	t.state = SCHED_PASS;
+	t.state = VERDICT_PASS;
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
 }
 
@@ -264,9 +264,9 @@ test_sched_compose_exact_timings(void **state)
 		sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", i, 2);
 		assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 30000);
 	}
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 9, 3);
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 }
 
 static void
@@ -398,7 +398,7 @@ test_sched_loop_deadline_cancels_hung_attempt(void **state)
 	loop_run_ms(f, 130);
 	t = sched_target(f->s, 0);
 	assert_int_equal(fake_probe_cancels, 1);
-	assert_int_equal(t->state, SCHED_FAIL);
+	assert_int_equal(t->state, VERDICT_FAIL);
 	assert_int_equal(t->reason, PROBE_TIMEOUT);
 	assert_non_null(strstr(t->errstr, "within 100ms"));
 	/* one attempt in flight per check, never more */
@@ -441,11 +441,11 @@ test_sched_loop_dependency_down_fails_dependent(void **state)
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
-	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_PASS);
+	assert_int_equal(sched_target(f->s, 1)->shown, VERDICT_PASS);
 	fake_probe_set(PROBE_REFUSED, 0); /* both fail now... */
 	loop_run_ms(f, 80);
-	assert_int_equal(sched_target(f->s, 0)->shown, SCHED_FAIL);
-	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_FAIL);
+	assert_int_equal(sched_target(f->s, 0)->shown, VERDICT_FAIL);
+	assert_int_equal(sched_target(f->s, 1)->shown, VERDICT_FAIL);
 	/* ...but the dependent is shown as failing because of check 0 */
 	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_DEPENDENCY);
 	assert_string_equal(
@@ -457,7 +457,7 @@ test_sched_loop_dependency_down_fails_dependent(void **state)
 	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_AUTH);
 	fake_probe_set(PROBE_OK, 0);
 	loop_run_ms(f, 80);
-	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_PASS);
+	assert_int_equal(sched_target(f->s, 1)->shown, VERDICT_PASS);
 
 	/*
 	 * Down again, then back; but the dependent's own logins still fail
@@ -471,9 +471,9 @@ test_sched_loop_dependency_down_fails_dependent(void **state)
 	fake_probe_set(PROBE_OK, 0);
 	fake_probe_set_for("fake2", PROBE_REFUSED);
 	loop_run_ms(f, 80);
-	assert_int_equal(sched_target(f->s, 0)->shown, SCHED_PASS);
-	assert_int_equal(sched_target(f->s, 1)->state, SCHED_PASS);
-	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_FAIL);
+	assert_int_equal(sched_target(f->s, 0)->shown, VERDICT_PASS);
+	assert_int_equal(sched_target(f->s, 1)->state, VERDICT_PASS);
+	assert_int_equal(sched_target(f->s, 1)->shown, VERDICT_FAIL);
 	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_REFUSED);
 
 	/* a reload (SIGHUP) keeps the dependent waiting for its own success */
@@ -491,13 +491,13 @@ test_sched_loop_dependency_down_fails_dependent(void **state)
 		assert_int_equal(sched_target(n, 1)->started_ms, started);
 	}
 	loop_run_ms(f, 80);
-	assert_int_equal(sched_target(f->s, 1)->state, SCHED_PASS);
-	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_FAIL);
+	assert_int_equal(sched_target(f->s, 1)->state, VERDICT_PASS);
+	assert_int_equal(sched_target(f->s, 1)->shown, VERDICT_FAIL);
 	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_REFUSED);
 
 	fake_probe_set_for(NULL, PROBE_OK);
 	loop_run_ms(f, 80);
-	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_PASS);
+	assert_int_equal(sched_target(f->s, 1)->shown, VERDICT_PASS);
 	f->checks[1].depends_idx = NULL;
 	f->checks[1].ndepends = 0;
 }
