@@ -21,6 +21,7 @@ struct resolver;
 struct config;
 struct check_cfg;
 struct clock;
+struct clock_timer;
 
 enum sched_mode {
 	SCHED_MODE_SERVE, /* probe forever on the configured timings */
@@ -60,8 +61,8 @@ struct target {
 	bool enabled;			/* probed at all */
 	bool in_flight;			/* an attempt is running */
 	bool resolving;			/* ...and is in its lookup */
-	struct event *timer;		/* owned; next attempt */
-	struct event *deadline;		/* owned; attempt deadline */
+	struct clock_timer *timer;	/* owned; next attempt */
+	struct clock_timer *deadline;	/* owned; attempt deadline */
 	struct resolve_req *dns;	/* owned by resolve.c; lookup */
 };
 
@@ -69,13 +70,15 @@ struct target {
 typedef void sched_attempt_fn(struct sched *s, size_t i, void *arg);
 
 /*
- * Create a scheduler for cfg's checks on base. only, when not NULL, has
- * cfg->nchecks entries and enables just the checks set there. Nothing
- * runs before sched_start(). Returns NULL with err filled on failure.
+ * Create a scheduler for cfg's checks: probes run on base, timers and
+ * time come from clk (both borrowed; clk outlives the scheduler). only,
+ * when not NULL, has cfg->nchecks entries and enables just the checks set
+ * there. Nothing runs before sched_start(). Returns NULL with err filled
+ * on failure.
  */
-struct sched *
-sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
-    enum sched_mode mode, const bool *only, char *err, size_t errlen);
+struct sched *sched_new(struct event_base *base, struct clock *clk,
+    struct resolver *r, const struct config *cfg, enum sched_mode mode,
+    const bool *only, char *err, size_t errlen);
 
 /* Run the first attempt of every enabled check now. */
 int sched_start(struct sched *s) __attribute__((warn_unused_result));
@@ -152,8 +155,5 @@ void sched_record(struct target *t, enum sched_mode mode, enum probe_status st,
 
 /* The delay before t's next attempt, given its state after a record. */
 int64_t sched_next_delay(const struct target *t, enum sched_mode mode);
-
-/* Monotonic milliseconds. */
-int64_t sched_now_ms(void);
 
 #endif /* READYD_SCHED_H */

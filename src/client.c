@@ -6,6 +6,7 @@
  */
 #include "client.h"
 
+#include "clock.h"
 #include "resolve.h"
 
 #include <event2/buffer.h>
@@ -180,8 +181,7 @@ client_get(const char *url, int64_t timeout_ms, int *status, char **body,
 		    r == NULL ? rerr : "out of memory");
 		goto out_base;
 	}
-	tv.tv_sec = (time_t)(timeout_ms / 1000);
-	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
+	tv = clock_tv(timeout_ms);
 	evtimer_add(timer, &tv);
 	switch (resolve_start(r, g.name, addr, client_resolved_cb, &g, &g.rq,
 	    rerr, sizeof(rerr))) {

@@ -6,6 +6,7 @@
  */
 #include "http.h"
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "render.h"
@@ -381,7 +382,7 @@ out_error:
 static void
 http_reap(struct http_server *h, bool close_old)
 {
-	int64_t now = sched_now_ms();
+	int64_t now = clock_mono_ms();
 	size_t k = 0;
 
 	for (size_t i = 0; i < h->nconns; i++) {
@@ -425,7 +426,7 @@ http_bev_cb(struct event_base *base, void *arg)
 	}
 	bufferevent_incref(bev);
 	h->conns[h->nconns++] =
-	    (struct http_conn){.bev = bev, .born_ms = sched_now_ms()};
+	    (struct http_conn){.bev = bev, .born_ms = clock_mono_ms()};
 	return bev;
 }
 
@@ -436,7 +437,7 @@ http_beat_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	h->last_beat_ms = sched_now_ms();
+	h->last_beat_ms = clock_mono_ms();
 	http_reap(h, true);
 }
 
@@ -447,7 +448,7 @@ http_beat_cb(evutil_socket_t fd, short what, void *arg)
 static void
 http_live(struct http_server *h, struct evhttp_request *req)
 {
-	int64_t lag = sched_now_ms() - h->last_beat_ms - HTTP_BEAT_MS;
+	int64_t lag = clock_mono_ms() - h->last_beat_ms - HTTP_BEAT_MS;
 	char msg[80];
 
 	if (lag > HTTP_LIVE_LAG_MS) {
@@ -536,8 +537,7 @@ http_resume_cb(evutil_socket_t fd, short what, void *arg)
 static void
 http_accept_error_cb(struct evconnlistener *lev, void *arg)
 {
-	struct timeval tv = {
-	    HTTP_ACCEPT_PAUSE_MS / 1000, (HTTP_ACCEPT_PAUSE_MS % 1000) * 1000};
+	struct timeval tv = clock_tv(HTTP_ACCEPT_PAUSE_MS);
 	int e = EVUTIL_SOCKET_ERROR();
 
 	(void)arg;
@@ -592,10 +592,9 @@ http_new(struct event_base *base, const char *host, int port,
 	h->listener = evhttp_bound_socket_get_listener(bound);
 	evconnlistener_set_error_cb(h->listener, http_accept_error_cb);
 	{
-		struct timeval tv = {
-		    HTTP_BEAT_MS / 1000, (HTTP_BEAT_MS % 1000) * 1000};
+		struct timeval tv = clock_tv(HTTP_BEAT_MS);
 
-		h->last_beat_ms = sched_now_ms();
+		h->last_beat_ms = clock_mono_ms();
 		if (event_add(h->beat, &tv) != 0) {
 			snprintf(err, errlen, "cannot start the heartbeat");
 			goto out_free;

@@ -5,6 +5,7 @@
  * mutable globals.
  */
 #include "client.h"
+#include "clock.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -47,6 +48,7 @@ static const char usage_text[] =
 struct main_ctx {
 	struct config *cfg;	   /* owned */
 	struct event_base *base;   /* owned */
+	struct clock *clock;	   /* owned; the scheduler's */
 	struct resolver *resolver; /* owned */
 	struct sched *s;	   /* owned */
 	struct http_server *http;  /* owned */
@@ -230,9 +232,7 @@ main_start_watchdog(struct main_ctx *m)
 
 	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
 		return 0;
-	usec /= 2;
-	tv.tv_sec = (time_t)(usec / 1000000);
-	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	tv = clock_tv((int64_t)(usec / 2000)); /* half the watchdog period */
 	m->watchdog = event_new(m->base, -1, EV_PERSIST, main_watchdog_cb, m);
 	if (m->watchdog == NULL || event_add(m->watchdog, &tv) != 0)
 		return -1;
@@ -276,8 +276,7 @@ main_stop_cb(evutil_socket_t sig, short what, void *arg)
 	http_set_draining(m->http, true);
 	log_info("signal %d: draining for %lldms: /ready answers 503", (int)sig,
 	    (long long)m->cfg->drain_ms);
-	tv.tv_sec = (time_t)(m->cfg->drain_ms / 1000);
-	tv.tv_usec = (suseconds_t)(m->cfg->drain_ms % 1000) * 1000;
+	tv = clock_tv(m->cfg->drain_ms);
 	m->drain = evtimer_new(m->base, main_drained_cb, m);
 	if (m->drain == NULL || evtimer_add(m->drain, &tv) != 0)
 		event_base_loopexit(m->base, NULL);
@@ -314,8 +313,8 @@ main_hup_cb(evutil_socket_t sig, short what, void *arg)
 		log_warn("reload: a new listen address needs a restart; still "
 			 "listening on %s:%d",
 		    m->cfg->listen_host, m->cfg->listen_port);
-	s = sched_new(m->base, m->resolver, cfg, SCHED_MODE_SERVE, NULL, err,
-	    sizeof(err));
+	s = sched_new(m->base, m->clock, m->resolver, cfg, SCHED_MODE_SERVE,
+	    NULL, err, sizeof(err));
 	if (s == NULL) {
 		log_error(
 		    "reload: %s; still running the old configuration", err);
@@ -358,8 +357,13 @@ main_setup(struct main_ctx *m, enum sched_mode mode)
 		log_error("resolver: %s", err);
 		return -1;
 	}
-	m->s = sched_new(
-	    m->base, m->resolver, m->cfg, mode, m->only, err, sizeof(err));
+	m->clock = clock_new(m->base);
+	if (m->clock == NULL) {
+		log_error("cannot create the clock");
+		return -1;
+	}
+	m->s = sched_new(m->base, m->clock, m->resolver, m->cfg, mode, m->only,
+	    err, sizeof(err));
 	if (m->s == NULL) {
 		log_error("scheduler: %s", err);
 		return -1;
@@ -385,6 +389,7 @@ main_teardown(struct main_ctx *m)
 	http_free(m->http);
 	sched_free(m->s);	   /* cancels probes and lookups */
 	resolve_free(m->resolver); /* runs their deferred callbacks */
+	clock_free(m->clock);
 	for (size_t i = 0; i < sizeof(m->sigs) / sizeof(m->sigs[0]); i++)
 		if (m->sigs[i] != NULL)
 			event_free(m->sigs[i]);
@@ -697,8 +702,7 @@ cmd_wait(int argc, char **argv)
 		m.result = EXIT_NOT_READY;
 		goto out;
 	}
-	tv.tv_sec = (time_t)(timeout_ms / 1000);
-	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
+	tv = clock_tv(timeout_ms);
 	evtimer_add(timer, &tv);
 	event_base_dispatch(m.base);
 	m.result = main_is_ready(&m) ? EXIT_READY : EXIT_NOT_READY;

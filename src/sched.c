@@ -6,58 +6,33 @@
  */
 #include "sched.h"
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "resolve.h"
 
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+
+#define SCHED_TICK_MS 1000 /* verdict refresh period */
 
 struct sched {
 	struct event_base *base;   /* borrowed from main */
+	struct clock *clock;	   /* borrowed from main; timers, time */
 	struct resolver *resolver; /* borrowed from main */
 	const struct config *cfg;  /* borrowed from main */
 	enum sched_mode mode;	   /* serve, once or wait */
 	struct target *targets;	   /* owned array, cfg->nchecks long */
 	size_t ntargets;	   /* entries in targets */
 	sched_attempt_fn *notify;  /* told of finished attempts */
-	struct event *tick;	   /* owned; refreshes verdicts */
+	struct clock_timer *tick;  /* owned; refreshes verdicts */
 	void *notify_arg;	   /* for notify */
 };
 
-static void sched_timer_cb(evutil_socket_t fd, short what, void *arg);
-static void sched_deadline_cb(evutil_socket_t fd, short what, void *arg);
+static void sched_timer_cb(void *arg);
+static void sched_deadline_cb(void *arg);
 static void sched_probe_done_cb(struct probe *p, enum probe_status st);
-
-int64_t
-sched_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-sched_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void
-sched_ms_to_tv(int64_t ms, struct timeval *tv)
-{
-	if (ms < 0)
-		ms = 0;
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
-}
 
 /* ---- the state machine ---- */
 
@@ -293,8 +268,8 @@ sched_hold(struct target *t, int64_t now, enum verdict_state *st,
 void
 sched_refresh(struct sched *s)
 {
-	int64_t now = sched_now_ms();
-	time_t wall = time(NULL);
+	int64_t now = clock_now_ms(s->clock);
+	time_t wall = clock_wall(s->clock);
 
 	/* dependencies first would need an order; two passes settle chains */
 	for (int pass = 0; pass < 2; pass++)
@@ -317,11 +292,9 @@ sched_refresh(struct sched *s)
 static void
 sched_arm(struct target *t, int64_t delay_ms)
 {
-	struct timeval tv;
-
-	sched_ms_to_tv(delay_ms, &tv);
-	t->next_ms = sched_now_ms() + delay_ms;
-	evtimer_add(t->timer, &tv);
+	t->next_ms = clock_now_ms(t->s->clock) + delay_ms;
+	if (clock_timer_add(t->timer, delay_ms) != 0)
+		log_error("check %s: cannot arm its timer", t->cfg->name);
 }
 
 /* Probe t now unless an attempt is in flight (one at a time). */
@@ -330,7 +303,7 @@ sched_probe_now(struct target *t)
 {
 	if (t->in_flight || !t->enabled || t->s->mode == SCHED_MODE_ONCE)
 		return;
-	evtimer_del(t->timer);
+	clock_timer_del(t->timer);
 	sched_arm(t, 0);
 }
 
@@ -358,13 +331,14 @@ sched_attempt_end(struct target *t, enum probe_status st, const char *errstr)
 {
 	struct sched *s = t->s;
 	enum verdict_state old = t->state;
-	int64_t now = sched_now_ms(), delay;
-	time_t wall = time(NULL);
+	int64_t now = clock_now_ms(s->clock), delay;
+	time_t wall = clock_wall(s->clock);
 
-	evtimer_del(t->deadline);
+	clock_timer_del(t->deadline);
 	t->in_flight = false;
 	t->resolving = false;
-	t->latency_ms = (double)(sched_now_us() - t->attempt_us) / 1000.0;
+	t->latency_ms =
+	    (double)(clock_now_us(s->clock) - t->attempt_us) / 1000.0;
 	sched_count_attempt(t, st, wall);
 	if (st == PROBE_OK)
 		t->last_ok_start_ms = t->attempt_us / 1000;
@@ -400,7 +374,7 @@ static void
 sched_watch_lost_cb(struct probe *p)
 {
 	struct target *t = p->arg;
-	int64_t now = sched_now_ms();
+	int64_t now = clock_now_ms(t->s->clock);
 	int64_t due = t->attempt_us / 1000 + t->cfg->fast_interval_ms;
 
 	t->stats.watch_drops++;
@@ -420,7 +394,7 @@ sched_watch_lost_cb(struct probe *p)
 	if (due <= now || t->in_flight) {
 		sched_probe_now(t);
 	} else if (t->next_ms > due) {
-		evtimer_del(t->timer);
+		clock_timer_del(t->timer);
 		sched_arm(t, due - now);
 	}
 }
@@ -458,7 +432,6 @@ sched_attempt_start(struct target *t)
 {
 	struct sched *s = t->s;
 	char err[128], msg[PROBE_ERRLEN];
-	struct timeval tv;
 	int rc;
 
 	if (t->in_flight)
@@ -469,10 +442,10 @@ sched_attempt_start(struct target *t)
 	 * login needs, and a full pool would go unnoticed.
 	 */
 	t->in_flight = true;
-	t->attempt_us = sched_now_us();
+	t->attempt_us = clock_now_us(s->clock);
 	t->deadline_ms = sched_attempt_timeout(t, s->mode);
-	sched_ms_to_tv(t->deadline_ms, &tv);
-	evtimer_add(t->deadline, &tv);
+	if (clock_timer_add(t->deadline, t->deadline_ms) != 0)
+		log_error("check %s: cannot arm its deadline", t->cfg->name);
 	t->resolving = true;
 	rc = resolve_start(s->resolver, t->cfg->host, t->probe.addr,
 	    sched_resolved_cb, t, &t->dns, err, sizeof(err));
@@ -488,22 +461,18 @@ sched_attempt_start(struct target *t)
 }
 
 static void
-sched_timer_cb(evutil_socket_t fd, short what, void *arg)
+sched_timer_cb(void *arg)
 {
-	(void)fd;
-	(void)what;
 	sched_attempt_start(arg);
 }
 
 static void
-sched_deadline_cb(evutil_socket_t fd, short what, void *arg)
+sched_deadline_cb(void *arg)
 {
 	struct target *t = arg;
 	char msg[PROBE_ERRLEN];
 	enum probe_status reason = PROBE_TIMEOUT;
 
-	(void)fd;
-	(void)what;
 	if (!t->in_flight)
 		return;
 	if (t->resolving) {
@@ -512,33 +481,34 @@ sched_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		resolve_cancel(t->dns);
 		t->dns = NULL;
 		snprintf(msg, sizeof(msg),
-		    "lookup of %s: no answer within "
-		    "%lldms",
-		    t->cfg->host, (long long)t->deadline_ms);
+		    "lookup of %s: no answer within %lldms", t->cfg->host,
+		    (long long)t->deadline_ms);
 	} else {
 		t->probe.ops->cancel(&t->probe);
 		snprintf(msg, sizeof(msg),
-		    "no answer from %s port %d within "
-		    "%lldms",
-		    t->probe.addr, t->cfg->port, (long long)t->deadline_ms);
+		    "no answer from %s port %d within %lldms", t->probe.addr,
+		    t->cfg->port, (long long)t->deadline_ms);
 	}
 	sched_attempt_end(t, reason, msg);
 }
 
 /* Once a second: verdicts go stale even when nothing else happens. */
 static void
-sched_tick_cb(evutil_socket_t fd, short what, void *arg)
+sched_tick_cb(void *arg)
 {
-	(void)fd;
-	(void)what;
-	sched_refresh(arg);
+	struct sched *s = arg;
+
+	if (clock_timer_add(s->tick, SCHED_TICK_MS) != 0)
+		log_error("cannot re-arm the verdict refresh");
+	sched_refresh(s);
 }
 
 /* ---- lifecycle ---- */
 
 struct sched *
-sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
-    enum sched_mode mode, const bool *only, char *err, size_t errlen)
+sched_new(struct event_base *base, struct clock *clk, struct resolver *r,
+    const struct config *cfg, enum sched_mode mode, const bool *only, char *err,
+    size_t errlen)
 {
 	struct sched *s;
 
@@ -546,6 +516,7 @@ sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
 	if (s == NULL)
 		goto out_nomem;
 	s->base = base;
+	s->clock = clk;
 	s->resolver = r;
 	s->cfg = cfg;
 	s->mode = mode;
@@ -562,8 +533,9 @@ sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
 		t->state = VERDICT_STARTING;
 		t->reason = PROBE_OK;
 		t->latency_ms = -1;
-		t->since = time(NULL);
-		t->started_ms = sched_now_ms(); /* sched_adopt keeps the old */
+		t->since = clock_wall(clk);
+		t->started_ms =
+		    clock_now_ms(clk); /* sched_adopt keeps the old */
 		t->shown = VERDICT_STARTING;
 		t->shown_since = t->since;
 		t->enabled = only == NULL || only[i];
@@ -580,13 +552,13 @@ sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
 		t->probe.lost = sched_watch_lost_cb;
 		t->probe.keep = t->cfg->watch && mode == SCHED_MODE_SERVE;
 		t->probe.arg = t;
-		t->timer = evtimer_new(base, sched_timer_cb, t);
-		t->deadline = evtimer_new(base, sched_deadline_cb, t);
+		t->timer = clock_timer_new(clk, sched_timer_cb, t);
+		t->deadline = clock_timer_new(clk, sched_deadline_cb, t);
 		if (t->timer == NULL || t->deadline == NULL)
 			goto out_free;
 	}
 	if (mode == SCHED_MODE_SERVE) {
-		s->tick = event_new(base, -1, EV_PERSIST, sched_tick_cb, s);
+		s->tick = clock_timer_new(clk, sched_tick_cb, s);
 		if (s->tick == NULL)
 			goto out_free;
 	}
@@ -608,12 +580,8 @@ sched_start(struct sched *s)
 		if (t->enabled)
 			sched_arm(t, 0); /* the first probe runs at start-up */
 	}
-	if (s->tick != NULL) {
-		struct timeval tv = {1, 0};
-
-		if (event_add(s->tick, &tv) != 0)
-			return -1;
-	}
+	if (s->tick != NULL && clock_timer_add(s->tick, SCHED_TICK_MS) != 0)
+		return -1;
 	return 0;
 }
 
@@ -631,13 +599,10 @@ sched_free(struct sched *s)
 			t->probe.ops->cancel(&t->probe);
 		if (t->probe.ops != NULL)
 			t->probe.ops->unwatch(&t->probe);
-		if (t->timer != NULL)
-			event_free(t->timer);
-		if (t->deadline != NULL)
-			event_free(t->deadline);
+		clock_timer_free(t->timer);
+		clock_timer_free(t->deadline);
 	}
-	if (s->tick != NULL)
-		event_free(s->tick);
+	clock_timer_free(s->tick);
 	free(s->targets);
 	free(s);
 }
@@ -772,7 +737,7 @@ sched_next_in_ms(const struct sched *s, size_t i)
 
 	if (t->in_flight)
 		return 0;
-	d = t->next_ms - sched_now_ms();
+	d = t->next_ms - clock_now_ms(s->clock);
 	return d > 0 ? d : 0;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Scheduler tests: the compose state machine on a fake clock, and the
- * loop (deadlines, one attempt in flight) with a fake probe.
+ * scheduler's timers (deadlines, one attempt in flight) with a fake probe
+ * on a fake clock the tests advance: nothing waits on the real clock.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "config.h"
 #include "fake_probe.h"
 #include "log.h"
@@ -300,31 +302,22 @@ test_sched_stale_after_interval_timeout_margin(void **state)
 	assert_true(sched_target_is_stale(&t, 95001));
 }
 
-/* ---- on a real loop with the fake probe ---- */
+/* ---- the scheduler's timers, with the fake probe, on a fake clock ---- */
 
 struct loop_fixture {
 	struct event_base *base;
+	struct clock *clk;
 	struct resolver *r;
 	struct config cfg;
 	struct check_cfg checks[2];
 	struct sched *s;
 };
 
-static void
-loop_stop_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	event_base_loopbreak(arg);
-}
-
+/* Let ms of fake time pass, running the timers that fall due. */
 static void
 loop_run_ms(struct loop_fixture *f, int ms)
 {
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-	event_base_once(f->base, -1, EV_TIMEOUT, loop_stop_cb, f->base, &tv);
-	event_base_dispatch(f->base);
+	clock_advance(f->clk, ms);
 }
 
 static int
@@ -336,6 +329,8 @@ loop_setup(void **state)
 	memset(&f, 0, sizeof(f));
 	fake_probe_reset();
 	f.base = event_base_new();
+	f.clk = clock_new_fake(1000000, 1795758000);
+	fake_probe_use_clock(f.clk);
 	f.r = resolve_new(f.base, err, sizeof(err));
 	f.checks[0] = make_cfg();
 	f.checks[1] = make_cfg();
@@ -350,7 +345,7 @@ loop_setup(void **state)
 	f.cfg.checks = f.checks;
 	f.cfg.nchecks = 2;
 	*state = &f;
-	return f.base != NULL && f.r != NULL ? 0 : -1;
+	return f.base != NULL && f.clk != NULL && f.r != NULL ? 0 : -1;
 }
 
 static int
@@ -360,6 +355,7 @@ loop_teardown(void **state)
 
 	sched_free(f->s);
 	resolve_free(f->r);
+	clock_free(f->clk);
 	event_base_free(f->base);
 	return 0;
 }
@@ -370,8 +366,8 @@ test_sched_loop_first_probe_at_start(void **state)
 	struct loop_fixture *f = *state;
 	char err[128];
 
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, NULL, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, NULL,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
@@ -391,8 +387,8 @@ test_sched_loop_deadline_cancels_hung_attempt(void **state)
 	bool only[2] = {true, false};
 
 	fake_probe_set(PROBE_OK, -1); /* never answers */
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 130);
@@ -414,8 +410,8 @@ test_sched_loop_recovers_and_reschedules(void **state)
 	bool only[2] = {true, false};
 
 	fake_probe_set(PROBE_REFUSED, 0);
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
@@ -436,8 +432,8 @@ test_sched_loop_dependency_down_fails_dependent(void **state)
 
 	f->checks[1].depends_idx = &dep;
 	f->checks[1].ndepends = 1;
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, NULL, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, NULL,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
@@ -478,7 +474,7 @@ test_sched_loop_dependency_down_fails_dependent(void **state)
 
 	/* a reload (SIGHUP) keeps the dependent waiting for its own success */
 	{
-		struct sched *n = sched_new(f->base, f->r, &f->cfg,
+		struct sched *n = sched_new(f->base, f->clk, f->r, &f->cfg,
 		    SCHED_MODE_SERVE, NULL, err, sizeof(err));
 		int64_t started = sched_target(f->s, 1)->started_ms;
 
@@ -514,8 +510,8 @@ test_sched_loop_watch_lost_probes_at_once(void **state)
 	f->checks[0].watch = true;
 	f->checks[0].interval_ms = 60000; /* only a lost watch explains more */
 	f->checks[0].fast_interval_ms = 10;
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
@@ -553,8 +549,8 @@ test_sched_loop_watch_lost_waits_fast_interval(void **state)
 	f->checks[0].watch = true;
 	f->checks[0].interval_ms = 60000;
 	f->checks[0].fast_interval_ms = 300;
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
@@ -579,8 +575,8 @@ test_sched_loop_counts_for_metrics(void **state)
 	bool only[2] = {true, false};
 
 	fake_probe_set(PROBE_TIMEOUT, 0);
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
