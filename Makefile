@@ -37,11 +37,13 @@ TEST_LIBS  = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 LIB_SRCS  := src/config.c src/log.c src/probe.c src/probe_pg.c \
 	     src/probe_pgbouncer.c src/probe_redis.c src/resolve.c \
 	     src/sched.c src/http.c src/render_json.c src/render_text.c \
-	     src/render_prom.c src/client.c
+	     src/render_prom.c src/client.c src/verdict.c src/notify.c \
+	     src/clock.c src/runtime.c src/serve.c src/once.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
 MAIN_OBJ  := $(BUILD)/main.o
 
-UNIT_TESTS := test_config test_sched test_render test_probe
+UNIT_TESTS := test_config test_sched test_render test_probe test_verdict \
+	      test_clock
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all run test unit integration packaging test-asan test-valgrind \

@@ -6,12 +6,30 @@
 #ifndef READYD_RENDER_H
 #define READYD_RENDER_H
 
+#include "probe.h"
+#include "verdict.h"
+
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 struct evbuffer;
-struct sched_stats;
+
+/* Upper bounds (seconds) of the attempt duration histogram; +Inf follows. */
+#define RENDER_BUCKETS 11
+extern const double render_bucket_bounds[RENDER_BUCKETS];
+
+/* A check's counters for /metrics, since start-up. */
+struct render_stats {
+	uint64_t failures[PROBE_STATUS_COUNT]; /* failed attempts by reason */
+	uint64_t transitions;		       /* changes of shown state */
+	uint64_t buckets[RENDER_BUCKETS + 1];  /* attempts by duration */
+	uint64_t attempts;		       /* finished attempts */
+	double duration_sum;		       /* seconds, all attempts */
+	double last_success;		       /* wall seconds, 0 if never */
+	uint64_t watch_drops;		       /* watched connections lost */
+};
 
 /* One check as a renderer sees it; strings borrowed for the call. */
 struct render_check {
@@ -19,22 +37,21 @@ struct render_check {
 	const char *kind;	  /* postgres | pgbouncer | redis */
 	const char *target;	  /* host:port/db, never a secret */
 	bool required;		  /* counts toward the verdict */
-	const char *status;	  /* "starting", "pass" or "fail" */
-	bool pass;		  /* status is "pass" */
-	const char *reason;	  /* of the last failure, or NULL */
+	enum verdict_state state; /* starting, pass or fail */
+	enum probe_status reason; /* of the last failure; PROBE_OK: none */
 	const char *output;	  /* error text, or NULL (none or hidden) */
 	double latency_ms;	  /* of the last attempt; < 0 if none */
 	int consecutive_failures; /* counted failures in a row */
 	time_t last_check;	  /* end of the last attempt; 0 if none */
 	time_t since;		  /* last change of status */
-	const struct sched_stats *stats; /* counters, for /metrics */
+	const struct render_stats *stats; /* counters, for /metrics */
 };
 
 /* A verdict over some checks. */
 struct render_view {
 	const struct render_check *checks; /* borrowed array */
 	size_t nchecks;			   /* entries in checks */
-	bool ready;			   /* the verdict */
+	enum verdict_status status;	   /* the verdict */
 };
 
 /*
@@ -53,8 +70,8 @@ int render_text(const struct render_view *v, struct evbuffer *out)
 
 /* One group's verdict, for /metrics. */
 struct render_group {
-	const char *name; /* group name */
-	bool ready;	  /* every required check of it passes */
+	const char *name;	    /* group name */
+	enum verdict_status status; /* what /ready/GROUP says */
 };
 
 /* Everything /metrics shows. */
@@ -63,8 +80,8 @@ struct render_metrics {
 	size_t nchecks;
 	const struct render_group *groups; /* borrowed */
 	size_t ngroups;
-	bool ready;	     /* what /ready would say */
-	const char *version; /* readyd's version */
+	enum verdict_status status; /* what /ready says */
+	const char *version;	    /* readyd's version */
 };
 
 /*

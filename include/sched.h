@@ -8,6 +8,8 @@
 #define READYD_SCHED_H
 
 #include "probe.h"
+#include "render.h"
+#include "verdict.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,9 +20,8 @@ struct event_base;
 struct resolver;
 struct config;
 struct check_cfg;
-struct render_check;
-
-enum sched_state { SCHED_STARTING, SCHED_PASS, SCHED_FAIL, SCHED_STATE_COUNT };
+struct clock;
+struct clock_timer;
 
 enum sched_mode {
 	SCHED_MODE_SERVE, /* probe forever on the configured timings */
@@ -29,28 +30,13 @@ enum sched_mode {
 	SCHED_MODE_COUNT
 };
 
-/* Upper bounds (seconds) of the attempt duration histogram; +Inf follows. */
-#define SCHED_BUCKETS 11
-extern const double sched_bucket_bounds[SCHED_BUCKETS];
-
-/* Counters for /metrics, since start-up. */
-struct sched_stats {
-	uint64_t failures[PROBE_STATUS_COUNT]; /* failed attempts by reason */
-	uint64_t transitions;		       /* changes of shown state */
-	uint64_t buckets[SCHED_BUCKETS + 1];   /* attempts by duration */
-	uint64_t attempts;		       /* finished attempts */
-	double duration_sum;		       /* seconds, all attempts */
-	double last_success;		       /* wall seconds, 0 if never */
-	uint64_t watch_drops;		       /* watched connections lost */
-};
-
 /* The state of one check; written only by sched.c. */
 struct target {
 	const struct check_cfg *cfg;	/* borrowed from config */
 	struct sched *s;		/* borrowed, the owner */
 	struct probe probe;		/* the probe of this check */
 	char target[160];		/* host:port/db, for display */
-	enum sched_state state;		/* starting, pass, fail */
+	enum verdict_state state;	/* starting, pass, fail */
 	enum probe_status reason;	/* last attempt's outcome */
 	char errstr[PROBE_ERRLEN];	/* last failure's text */
 	int failures;			/* counted failures in a row */
@@ -63,11 +49,11 @@ struct target {
 	time_t last_check;		/* wall: last attempt's end */
 	time_t since;			/* wall: last own state change */
 	int64_t last_end_ms;		/* monotonic: last attempt's end */
-	enum sched_state shown;		/* verdict: own, dependency or stale */
+	enum verdict_state shown;	/* verdict: own, dependency or stale */
 	enum probe_status shown_reason; /* reason of the verdict */
 	time_t shown_since;		/* wall: last change of the verdict */
 	char shown_err[PROBE_ERRLEN];	/* text of the verdict */
-	struct sched_stats stats;	/* for /metrics */
+	struct render_stats stats;	/* for /metrics */
 	const struct target *hold;	/* dependency it waits on, or NULL */
 	int64_t hold_ms;		/* monotonic: last seen down */
 	int64_t last_ok_start_ms;	/* monotonic: start of last success */
@@ -75,8 +61,8 @@ struct target {
 	bool enabled;			/* probed at all */
 	bool in_flight;			/* an attempt is running */
 	bool resolving;			/* ...and is in its lookup */
-	struct event *timer;		/* owned; next attempt */
-	struct event *deadline;		/* owned; attempt deadline */
+	struct clock_timer *timer;	/* owned; next attempt */
+	struct clock_timer *deadline;	/* owned; attempt deadline */
 	struct resolve_req *dns;	/* owned by resolve.c; lookup */
 };
 
@@ -84,13 +70,15 @@ struct target {
 typedef void sched_attempt_fn(struct sched *s, size_t i, void *arg);
 
 /*
- * Create a scheduler for cfg's checks on base. only, when not NULL, has
- * cfg->nchecks entries and enables just the checks set there. Nothing
- * runs before sched_start(). Returns NULL with err filled on failure.
+ * Create a scheduler for cfg's checks: probes run on base, timers and
+ * time come from clk (both borrowed; clk outlives the scheduler). only,
+ * when not NULL, has cfg->nchecks entries and enables just the checks set
+ * there. Nothing runs before sched_start(). Returns NULL with err filled
+ * on failure.
  */
-struct sched *
-sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
-    enum sched_mode mode, const bool *only, char *err, size_t errlen);
+struct sched *sched_new(struct event_base *base, struct clock *clk,
+    struct resolver *r, const struct config *cfg, enum sched_mode mode,
+    const bool *only, char *err, size_t errlen);
 
 /* Run the first attempt of every enabled check now. */
 int sched_start(struct sched *s) __attribute__((warn_unused_result));
@@ -105,6 +93,15 @@ const struct target *sched_target(const struct sched *s, size_t i);
 
 /* Whether check i passes now (in ONCE mode: its attempt succeeded). */
 bool sched_target_is_pass(const struct sched *s, size_t i);
+
+/*
+ * Judge the checks of set into v (see verdict_eval()): in SERVE mode on
+ * the verdicts shown (after sched_refresh()), in ONCE and WAIT modes on
+ * each check's own outcome. Returns 0, or -1 when out of memory; free v
+ * with verdict_free() either way.
+ */
+int sched_judge(const struct sched *s, const struct verdict_set *set,
+    struct verdict *v) __attribute__((warn_unused_result));
 
 /* Whether every enabled check has finished at least one attempt. */
 bool sched_is_settled(const struct sched *s);
@@ -147,9 +144,6 @@ int64_t sched_jitter(int64_t delay_ms, uint32_t rnd);
  */
 size_t sched_adopt(struct sched *s, const struct sched *old);
 
-/* The name of a state ("starting", "pass", "fail"). */
-const char *sched_state_name(enum sched_state st);
-
 /* ---- the state machine, exposed for tests (fake clock) ---- */
 
 /*
@@ -161,8 +155,5 @@ void sched_record(struct target *t, enum sched_mode mode, enum probe_status st,
 
 /* The delay before t's next attempt, given its state after a record. */
 int64_t sched_next_delay(const struct target *t, enum sched_mode mode);
-
-/* Monotonic milliseconds. */
-int64_t sched_now_ms(void);
 
 #endif /* READYD_SCHED_H */

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A one-shot HTTP GET for `readyd check`: the compose healthcheck command,
- * since slim images have no curl.
+ * `readyd check`, the compose healthcheck command (slim images have no
+ * curl): a one-shot HTTP GET of /ready and a one-line summary of it.
  * Owns: its own event base, resolver and connection, all freed on return.
  */
 #include "client.h"
 
+#include "clock.h"
+#include "config.h"
 #include "resolve.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,17 +123,117 @@ client_resolved_cb(const char *addr, const char *errstr, void *arg)
 	}
 }
 
+/*
+ * Fill g's host, name, port, Host: header and path (in path, pathlen)
+ * from uri. Returns -1 with err filled when it is not http://HOST/...
+ */
+static int
+client_parse_url(struct client_get *g, const struct evhttp_uri *uri,
+    const char *url, char *path, size_t pathlen, char *err, size_t errlen)
+{
+	const char *scheme = evhttp_uri_get_scheme(uri);
+	const char *p = evhttp_uri_get_path(uri);
+	const char *q = evhttp_uri_get_query(uri);
+	size_t n;
+
+	g->host = evhttp_uri_get_host(uri);
+	g->port = evhttp_uri_get_port(uri);
+	if (scheme == NULL || strcmp(scheme, "http") != 0 || g->host == NULL) {
+		snprintf(err, errlen, "%s: need http://HOST[:PORT]/PATH", url);
+		return -1;
+	}
+	if (g->port < 0)
+		g->port = 80;
+	/* evhttp_uri keeps an IPv6 literal's brackets: [::1] */
+	n = strlen(g->host);
+	if (n >= 2 && g->host[0] == '[' && g->host[n - 1] == ']')
+		snprintf(g->name, sizeof(g->name), "%.*s", (int)(n - 2),
+		    g->host + 1);
+	else
+		snprintf(g->name, sizeof(g->name), "%s", g->host);
+	if (g->port == 80)
+		snprintf(g->hosthdr, sizeof(g->hosthdr), "%s", g->host);
+	else
+		snprintf(
+		    g->hosthdr, sizeof(g->hosthdr), "%s:%d", g->host, g->port);
+	snprintf(path, pathlen, "%s%s%s", p && *p ? p : "/", q ? "?" : "",
+	    q ? q : "");
+	g->path = path;
+	return 0;
+}
+
+/* Look up g->name and send the request (or fail: g->done, g->err). */
+static void
+client_start(struct client_get *g, struct resolver *r)
+{
+	char addr[RESOLVE_ADDRLEN], rerr[128];
+
+	switch (resolve_start(r, g->name, addr, client_resolved_cb, g, &g->rq,
+	    rerr, sizeof(rerr))) {
+	case 1:
+		if (client_send(g, addr) < 0)
+			g->done = true;
+		break;
+	case 0:
+		break;
+	default:
+		g->done = true;
+		snprintf(g->err, sizeof(g->err), "lookup of %.100s: %.120s",
+		    g->name, rerr);
+		break;
+	}
+}
+
+/* Run g on its own loop for at most timeout_ms. */
+static int
+client_run(struct client_get *g, int64_t timeout_ms, char *err, size_t errlen)
+{
+	struct resolver *r = NULL;
+	struct event *timer = NULL;
+	struct timeval tv = clock_tv(timeout_ms);
+	char rerr[128];
+	int rc = -1;
+
+	g->base = event_base_new();
+	if (g->base == NULL) {
+		snprintf(err, errlen, "cannot create an event loop");
+		return -1;
+	}
+	r = resolve_new(g->base, rerr, sizeof(rerr));
+	timer = evtimer_new(g->base, client_timeout_cb, g);
+	if (r == NULL || timer == NULL) {
+		snprintf(err, errlen, "cannot set up: %s",
+		    r == NULL ? rerr : "out of memory");
+		goto out_base;
+	}
+	evtimer_add(timer, &tv);
+	client_start(g, r);
+	if (!g->done)
+		event_base_dispatch(g->base);
+	if (g->status > 0)
+		rc = 0;
+	else
+		snprintf(err, errlen, "%s", g->err[0] ? g->err : "no answer");
+
+out_base:
+	if (g->conn != NULL)
+		evhttp_connection_free(g->conn);
+	if (timer != NULL)
+		event_free(timer);
+	if (g->rq != NULL)
+		resolve_cancel(g->rq);
+	resolve_free(r); /* runs the cancelled lookup's callback */
+	event_base_free(g->base);
+	return rc;
+}
+
 int
 client_get(const char *url, int64_t timeout_ms, int *status, char **body,
     char *err, size_t errlen)
 {
 	struct client_get g = {0};
 	struct evhttp_uri *uri;
-	struct resolver *r = NULL;
-	struct event *timer = NULL;
-	struct timeval tv;
-	char addr[RESOLVE_ADDRLEN], path[1024], rerr[128];
-	const char *p, *q, *scheme;
+	char path[1024];
 	int rc = -1;
 
 	*body = NULL;
@@ -139,86 +242,102 @@ client_get(const char *url, int64_t timeout_ms, int *status, char **body,
 		snprintf(err, errlen, "%s: not a URL", url);
 		return -1;
 	}
-	scheme = evhttp_uri_get_scheme(uri);
-	g.host = evhttp_uri_get_host(uri);
-	g.port = evhttp_uri_get_port(uri);
-	if (scheme == NULL || strcmp(scheme, "http") != 0 || g.host == NULL) {
-		snprintf(err, errlen, "%s: need http://HOST[:PORT]/PATH", url);
-		goto out_uri;
-	}
-	if (g.port < 0)
-		g.port = 80;
-	/* evhttp_uri keeps an IPv6 literal's brackets: [::1] */
-	{
-		size_t n = strlen(g.host);
-
-		if (n >= 2 && g.host[0] == '[' && g.host[n - 1] == ']')
-			snprintf(g.name, sizeof(g.name), "%.*s", (int)(n - 2),
-			    g.host + 1);
-		else
-			snprintf(g.name, sizeof(g.name), "%s", g.host);
-	}
-	if (g.port == 80)
-		snprintf(g.hosthdr, sizeof(g.hosthdr), "%s", g.host);
-	else
-		snprintf(g.hosthdr, sizeof(g.hosthdr), "%s:%d", g.host, g.port);
-	p = evhttp_uri_get_path(uri);
-	q = evhttp_uri_get_query(uri);
-	snprintf(path, sizeof(path), "%s%s%s", p && *p ? p : "/", q ? "?" : "",
-	    q ? q : "");
-	g.path = path;
-
-	g.base = event_base_new();
-	if (g.base == NULL) {
-		snprintf(err, errlen, "cannot create an event loop");
-		goto out_uri;
-	}
-	r = resolve_new(g.base, rerr, sizeof(rerr));
-	timer = evtimer_new(g.base, client_timeout_cb, &g);
-	if (r == NULL || timer == NULL) {
-		snprintf(err, errlen, "cannot set up: %s",
-		    r == NULL ? rerr : "out of memory");
-		goto out_base;
-	}
-	tv.tv_sec = (time_t)(timeout_ms / 1000);
-	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
-	evtimer_add(timer, &tv);
-	switch (resolve_start(r, g.name, addr, client_resolved_cb, &g, &g.rq,
-	    rerr, sizeof(rerr))) {
-	case 1:
-		if (client_send(&g, addr) < 0)
-			g.done = true;
-		break;
-	case 0:
-		break;
-	default:
-		g.done = true;
-		snprintf(g.err, sizeof(g.err), "lookup of %.100s: %.120s",
-		    g.name, rerr);
-		break;
-	}
-	if (!g.done)
-		event_base_dispatch(g.base);
-	if (g.status > 0) {
+	if (client_parse_url(&g, uri, url, path, sizeof(path), err, errlen) ==
+		0 &&
+	    client_run(&g, timeout_ms, err, errlen) == 0) {
 		*status = g.status;
 		*body = g.body;
 		g.body = NULL;
 		rc = 0;
-	} else {
-		snprintf(err, errlen, "%s", g.err[0] ? g.err : "no answer");
 	}
-
-out_base:
-	if (g.conn != NULL)
-		evhttp_connection_free(g.conn);
-	if (timer != NULL)
-		event_free(timer);
-	if (g.rq != NULL)
-		resolve_cancel(g.rq);
-	resolve_free(r); /* runs the cancelled lookup's callback */
 	free(g.body);
-	event_base_free(g.base);
-out_uri:
 	evhttp_uri_free(uri);
 	return rc;
+}
+
+/* ---- readyd check ---- */
+
+/* Name the failing checks of a health+json body into out. */
+static void
+client_summarize(const char *body, char *out, size_t outlen)
+{
+	json_t *root = json_loads(body, 0, NULL), *checks, *c;
+	const char *name;
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (root == NULL)
+		return;
+	checks = json_object_get(root, "checks");
+	json_object_foreach(checks, name, c)
+	{
+		const char *st =
+		    json_string_value(json_object_get(c, "status"));
+		const char *why =
+		    json_string_value(json_object_get(c, "reason"));
+		int n;
+
+		if (st == NULL || strcmp(st, "pass") == 0)
+			continue;
+		n = snprintf(out + len, outlen - len, "%s%s=%s",
+		    len ? " " : ": ", name, why ? why : st);
+		if (n < 0 || (size_t)n >= outlen - len)
+			break;
+		len += (size_t)n;
+	}
+	json_decref(root);
+}
+
+/*
+ * http://HOST:PORT/ready for the daemon's own listen address, as the
+ * container sets it in $READYD_LISTEN (127.0.0.1:8080 without it); a
+ * wildcard address is asked on loopback.
+ */
+static void
+client_default_url(char *url, size_t urllen)
+{
+	const char *env = getenv("READYD_LISTEN");
+	char host[256], err[128], *h = NULL;
+	int port;
+
+	if (env == NULL ||
+	    config_parse_listen(env, &h, &port, err, sizeof(err)) < 0) {
+		snprintf(host, sizeof(host), "127.0.0.1");
+		port = 8080;
+	} else {
+		snprintf(host, sizeof(host), "%s", h);
+	}
+	free(h);
+	if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "127.0.0.1");
+	else if (strcmp(host, "::") == 0)
+		snprintf(host, sizeof(host), "::1");
+	snprintf(url, urllen, "http://%s%s%s:%d/ready",
+	    strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+	    port);
+}
+
+int
+client_check(const char *url, int64_t timeout_ms)
+{
+	char urlbuf[300], err[256], summary[200];
+	char *body = NULL;
+	int status = 0;
+
+	if (url == NULL) {
+		client_default_url(urlbuf, sizeof(urlbuf));
+		url = urlbuf;
+	}
+	if (client_get(url, timeout_ms, &status, &body, err, sizeof(err)) < 0) {
+		printf("not ready: %s: %s\n", url, err);
+		return 1;
+	}
+	client_summarize(body ? body : "", summary, sizeof(summary));
+	free(body);
+	if (status == 200) {
+		printf("ready: HTTP 200\n");
+		return 0;
+	}
+	printf("not ready: HTTP %d%s\n", status, summary);
+	return 1;
 }

@@ -6,10 +6,12 @@
  */
 #include "http.h"
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "render.h"
 #include "sched.h"
+#include "verdict.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -188,112 +190,153 @@ http_query_parse(const char *raw, struct http_query *q)
 
 /* ---- /ready ---- */
 
-static bool
-http_is_excluded(const char *name, char *const *excl, size_t nexcl)
+/*
+ * The set /ready (name NULL), /ready/GROUP or /ready/CHECK is about, less
+ * ?exclude. Returns -1 when name is neither a check nor a group.
+ */
+static int
+http_ready_set(const struct http_server *h, const char *name,
+    const struct http_query *q, size_t *one, bool *named,
+    struct verdict_set *set)
 {
-	for (size_t i = 0; i < nexcl; i++)
-		if (strcmp(excl[i], name) == 0)
-			return true;
-	return false;
+	const struct config *cfg = h->cfg;
+	int rc;
+
+	memset(set, 0, sizeof(*set));
+	set->excl = q->excl;
+	set->nexcl = q->nexcl;
+	set->draining = h->draining;
+	if (name == NULL)
+		return 0;
+	if ((rc = config_find_group(cfg, name)) >= 0) {
+		set->idx = cfg->groups[rc].checks;
+		set->nidx = cfg->groups[rc].nchecks;
+		return 0;
+	}
+	if ((rc = config_find_check(cfg, name)) >= 0) {
+		/* a check asked for by name counts even when not required */
+		*one = (size_t)rc;
+		named[*one] = true;
+		set->idx = one;
+		set->nidx = 1;
+		set->named = named;
+		return 0;
+	}
+	return -1;
+}
+
+/* Render v's members into body, as JSON or (verbose) text. */
+static int
+http_ready_body(struct http_server *h, struct evhttp_request *req,
+    const struct verdict *v, bool verbose, struct evbuffer *body)
+{
+	const struct config *cfg = h->cfg;
+	struct render_view rv = {.status = v->status};
+	struct render_check *views;
+	bool details;
+	int rc;
+
+	views = calloc(v->nmembers ? v->nmembers : 1, sizeof(*views));
+	if (views == NULL)
+		return -1;
+	details = cfg->details == CONFIG_DETAILS_ALL ||
+	    (cfg->details == CONFIG_DETAILS_LOCAL && http_peer_is_local(req));
+	for (size_t k = 0; k < v->nmembers; k++)
+		sched_view(h->s, v->members[k], details, &views[k]);
+	rv.checks = views;
+	rv.nchecks = v->nmembers;
+	rc = verbose ? render_text(&rv, body) : render_json(&rv, body);
+	free(views);
+	return rc;
 }
 
 static void
 http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
     const struct http_query *q)
 {
-	const struct config *cfg = h->cfg;
-	size_t n = 0, ncand = 0, one = 0;
-	const size_t *idx = NULL; /* the candidates; NULL: 0..ncand-1 */
-	struct render_check *views;
-	struct render_view v = {.ready = true};
-	struct evbuffer *body;
+	struct verdict_set set;
+	struct verdict v = {0};
+	struct evbuffer *body = NULL;
+	bool *named;
+	size_t one = 0;
+	bool ready;
 
 	sched_refresh(h->s);
-	bool details, single = false;
-	int64_t retry_ms = -1;
-	int rc;
-
-	/* the candidate checks: all, one group's, or one check */
-	if (name == NULL) {
-		ncand = cfg->nchecks;
-	} else if ((rc = config_find_group(cfg, name)) >= 0) {
-		idx = cfg->groups[rc].checks;
-		ncand = cfg->groups[rc].nchecks;
-	} else if ((rc = config_find_check(cfg, name)) >= 0) {
-		one = (size_t)rc;
-		idx = &one;
-		ncand = 1;
-		single = true;
-	} else {
+	named = calloc(h->cfg->nchecks ? h->cfg->nchecks : 1, sizeof(*named));
+	if (named == NULL)
+		goto out_error;
+	if (http_ready_set(h, name, q, &one, named, &set) < 0) {
+		free(named);
 		http_send_text(
 		    req, HTTP_NOTFOUND, "Not Found", "unknown check or group");
 		return;
 	}
-
-	views = calloc(ncand ? ncand : 1, sizeof(*views));
 	body = evbuffer_new();
-	if (views == NULL || body == NULL) {
-		free(views);
-		if (body != NULL)
-			evbuffer_free(body);
-		evhttp_send_error(req, HTTP_INTERNAL, NULL);
-		return;
-	}
-	details = cfg->details == CONFIG_DETAILS_ALL ||
-	    (cfg->details == CONFIG_DETAILS_LOCAL && http_peer_is_local(req));
-	for (size_t k = 0; k < ncand; k++) {
-		size_t i = idx != NULL ? idx[k] : k;
-
-		if (http_is_excluded(cfg->checks[i].name, q->excl, q->nexcl))
-			continue;
-		sched_view(h->s, i, details, &views[n]);
-		if (!views[n].pass && (views[n].required || single)) {
-			int64_t due = sched_next_in_ms(h->s, i);
-
-			v.ready = false;
-			if (retry_ms < 0 || due < retry_ms)
-				retry_ms = due;
-		}
-		n++;
-	}
-	if (h->draining) {
-		v.ready = false;
-		retry_ms = 1000;
-	}
-	v.checks = views;
-	v.nchecks = n;
-	rc = q->verbose ? render_text(&v, body) : render_json(&v, body);
-	free(views);
-	if (rc < 0) {
-		evbuffer_free(body);
-		evhttp_send_error(req, HTTP_INTERNAL, NULL);
-		return;
-	}
-	if (!v.ready) {
+	if (body == NULL || sched_judge(h->s, &set, &v) < 0 ||
+	    http_ready_body(h, req, &v, q->verbose, body) < 0)
+		goto out_error;
+	ready = verdict_status_is_ready(v.status);
+	if (!ready) {
 		char ra[32];
 
-		/* a whole second at least: when the next verdict can change */
-		snprintf(ra, sizeof(ra), "%lld",
-		    (long long)(retry_ms < 1000 ? 1 : (retry_ms + 999) / 1000));
+		snprintf(ra, sizeof(ra), "%lld", verdict_retry_after_s(&v));
 		evhttp_add_header(
 		    evhttp_request_get_output_headers(req), "Retry-After", ra);
 	}
-	http_send(req, v.ready ? HTTP_OK : HTTP_SERVUNAVAIL,
-	    v.ready ? "OK" : "Service Unavailable",
+	http_send(req, ready ? HTTP_OK : HTTP_SERVUNAVAIL,
+	    ready ? "OK" : "Service Unavailable",
 	    q->verbose ? "text/plain; charset=utf-8"
 		       : "application/health+json",
 	    body);
 	evbuffer_free(body);
+	verdict_free(&v);
+	free(named);
+	return;
+
+out_error:
+	if (body != NULL)
+		evbuffer_free(body);
+	verdict_free(&v);
+	free(named);
+	evhttp_send_error(req, HTTP_INTERNAL, NULL);
 }
 
 /* ---- /metrics ---- */
+
+/* Fill the groups' and the whole set's verdicts of m. */
+static int
+http_metrics_verdicts(struct http_server *h, struct render_metrics *m,
+    struct render_group *groups)
+{
+	const struct config *cfg = h->cfg;
+	struct verdict_set set = {.draining = h->draining};
+	struct verdict v;
+
+	if (sched_judge(h->s, &set, &v) < 0) {
+		verdict_free(&v);
+		return -1;
+	}
+	m->status = v.status;
+	verdict_free(&v);
+	for (size_t g = 0; g < cfg->ngroups; g++) {
+		set.idx = cfg->groups[g].checks;
+		set.nidx = cfg->groups[g].nchecks;
+		if (sched_judge(h->s, &set, &v) < 0) {
+			verdict_free(&v);
+			return -1;
+		}
+		groups[g].name = cfg->groups[g].name;
+		groups[g].status = v.status;
+		verdict_free(&v);
+	}
+	return 0;
+}
 
 static void
 http_metrics(struct http_server *h, struct evhttp_request *req)
 {
 	const struct config *cfg = h->cfg;
-	struct render_metrics m = {
-	    .ready = !h->draining, .version = READYD_VERSION};
+	struct render_metrics m = {.version = READYD_VERSION};
 	struct render_check *views;
 	struct render_group *groups;
 	struct evbuffer *body;
@@ -304,22 +347,10 @@ http_metrics(struct http_server *h, struct evhttp_request *req)
 	body = evbuffer_new();
 	if (views == NULL || groups == NULL || body == NULL)
 		goto out_error;
-	for (size_t i = 0; i < cfg->nchecks; i++) {
+	for (size_t i = 0; i < cfg->nchecks; i++)
 		sched_view(h->s, i, false, &views[i]);
-		if (views[i].required && !views[i].pass)
-			m.ready = false;
-	}
-	for (size_t g = 0; g < cfg->ngroups; g++) {
-		groups[g].name = cfg->groups[g].name;
-		groups[g].ready = !h->draining;
-		for (size_t k = 0; k < cfg->groups[g].nchecks; k++) {
-			const struct render_check *c =
-			    &views[cfg->groups[g].checks[k]];
-
-			if (c->required && !c->pass)
-				groups[g].ready = false;
-		}
-	}
+	if (http_metrics_verdicts(h, &m, groups) < 0)
+		goto out_error;
 	m.checks = views;
 	m.nchecks = cfg->nchecks;
 	m.groups = groups;
@@ -351,7 +382,7 @@ out_error:
 static void
 http_reap(struct http_server *h, bool close_old)
 {
-	int64_t now = sched_now_ms();
+	int64_t now = clock_mono_ms();
 	size_t k = 0;
 
 	for (size_t i = 0; i < h->nconns; i++) {
@@ -395,7 +426,7 @@ http_bev_cb(struct event_base *base, void *arg)
 	}
 	bufferevent_incref(bev);
 	h->conns[h->nconns++] =
-	    (struct http_conn){.bev = bev, .born_ms = sched_now_ms()};
+	    (struct http_conn){.bev = bev, .born_ms = clock_mono_ms()};
 	return bev;
 }
 
@@ -406,7 +437,7 @@ http_beat_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	h->last_beat_ms = sched_now_ms();
+	h->last_beat_ms = clock_mono_ms();
 	http_reap(h, true);
 }
 
@@ -417,13 +448,12 @@ http_beat_cb(evutil_socket_t fd, short what, void *arg)
 static void
 http_live(struct http_server *h, struct evhttp_request *req)
 {
-	int64_t lag = sched_now_ms() - h->last_beat_ms - HTTP_BEAT_MS;
+	int64_t lag = clock_mono_ms() - h->last_beat_ms - HTTP_BEAT_MS;
 	char msg[80];
 
 	if (lag > HTTP_LIVE_LAG_MS) {
 		snprintf(msg, sizeof(msg),
-		    "event loop stalled: heartbeat %lldms "
-		    "late",
+		    "event loop stalled: heartbeat %lldms late",
 		    (long long)lag);
 		http_send_text(
 		    req, HTTP_SERVUNAVAIL, "Service Unavailable", msg);
@@ -507,8 +537,7 @@ http_resume_cb(evutil_socket_t fd, short what, void *arg)
 static void
 http_accept_error_cb(struct evconnlistener *lev, void *arg)
 {
-	struct timeval tv = {
-	    HTTP_ACCEPT_PAUSE_MS / 1000, (HTTP_ACCEPT_PAUSE_MS % 1000) * 1000};
+	struct timeval tv = clock_tv(HTTP_ACCEPT_PAUSE_MS);
 	int e = EVUTIL_SOCKET_ERROR();
 
 	(void)arg;
@@ -563,10 +592,9 @@ http_new(struct event_base *base, const char *host, int port,
 	h->listener = evhttp_bound_socket_get_listener(bound);
 	evconnlistener_set_error_cb(h->listener, http_accept_error_cb);
 	{
-		struct timeval tv = {
-		    HTTP_BEAT_MS / 1000, (HTTP_BEAT_MS % 1000) * 1000};
+		struct timeval tv = clock_tv(HTTP_BEAT_MS);
 
-		h->last_beat_ms = sched_now_ms();
+		h->last_beat_ms = clock_mono_ms();
 		if (event_add(h->beat, &tv) != 0) {
 			snprintf(err, errlen, "cannot start the heartbeat");
 			goto out_free;

@@ -84,12 +84,14 @@ render_json_check(const struct render_check *c)
 
 	if (o == NULL)
 		return NULL;
-	rc |= render_json_set(o, "status", json_string(c->status));
+	rc |= render_json_set(
+	    o, "status", json_string(verdict_state_name(c->state)));
 	rc |= render_json_set(o, "kind", json_string(c->kind));
 	rc |= render_json_set(o, "target", render_json_string(c->target));
 	rc |= render_json_set(o, "required", json_boolean(c->required));
-	if (c->reason != NULL)
-		rc |= render_json_set(o, "reason", json_string(c->reason));
+	if (c->reason != PROBE_OK)
+		rc |= render_json_set(
+		    o, "reason", json_string(probe_status_name(c->reason)));
 	if (c->output != NULL)
 		rc |=
 		    render_json_set(o, "output", render_json_string(c->output));
@@ -126,7 +128,7 @@ render_json(const struct render_view *v, struct evbuffer *out)
 		return -1;
 	}
 	rc |= render_json_set(
-	    root, "status", json_string(v->ready ? "pass" : "fail"));
+	    root, "status", json_string(verdict_status_name(v->status)));
 	rc |= render_json_set(root, "checks", checks);
 	for (size_t i = 0; rc == 0 && i < v->nchecks; i++)
 		rc |= render_json_set(checks, v->checks[i].name,

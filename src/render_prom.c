@@ -5,12 +5,22 @@
  */
 #include "render.h"
 
-#include "probe.h"
-#include "sched.h"
-
 #include <event2/buffer.h>
 #include <stdio.h>
-#include <string.h>
+
+const double render_bucket_bounds[RENDER_BUCKETS] = {
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+};
 
 /* Append s as a label value: backslash, quote and newline escaped. */
 static void
@@ -46,8 +56,6 @@ prom_head(
 static void
 prom_checks(const struct render_metrics *m, struct evbuffer *out)
 {
-	static const char *const states[] = {"starting", "pass", "fail"};
-
 	prom_head(out, "readyd_check_up", "gauge",
 	    "1 when the check passes (after dependencies and staleness).");
 	for (size_t i = 0; i < m->nchecks; i++) {
@@ -56,19 +64,19 @@ prom_checks(const struct render_metrics *m, struct evbuffer *out)
 		evbuffer_add_printf(out, "readyd_check_up");
 		prom_check_labels(out, c, true);
 		evbuffer_add_printf(out, "required=\"%s\"} %d\n",
-		    c->required ? "true" : "false", c->pass ? 1 : 0);
+		    c->required ? "true" : "false", c->state == VERDICT_PASS);
 	}
 	prom_head(out, "readyd_check_state", "gauge",
-	    "The check's state: 1 for the current one of starting, pass, "
-	    "fail.");
+	    "The check's state: 1 for the current one of starting, pass, fail.");
 	for (size_t i = 0; i < m->nchecks; i++)
-		for (size_t k = 0; k < 3; k++) {
+		for (int k = 0; k < VERDICT_STATE_COUNT; k++) {
 			const struct render_check *c = &m->checks[i];
 
 			evbuffer_add_printf(out, "readyd_check_state");
 			prom_check_labels(out, c, true);
 			evbuffer_add_printf(out, "state=\"%s\"} %d\n",
-			    states[k], strcmp(c->status, states[k]) == 0);
+			    verdict_state_name(k),
+			    c->state == (enum verdict_state)k);
 		}
 }
 
@@ -79,16 +87,16 @@ prom_durations(const struct render_metrics *m, struct evbuffer *out)
 	    "Duration of probe attempts: lookup, connect, login and query.");
 	for (size_t i = 0; i < m->nchecks; i++) {
 		const struct render_check *c = &m->checks[i];
-		const struct sched_stats *st = c->stats;
+		const struct render_stats *st = c->stats;
 		uint64_t cum = 0;
 
-		for (size_t b = 0; b <= SCHED_BUCKETS; b++) {
+		for (size_t b = 0; b <= RENDER_BUCKETS; b++) {
 			char le[32];
 
 			cum += st->buckets[b];
-			if (b < SCHED_BUCKETS)
+			if (b < RENDER_BUCKETS)
 				snprintf(le, sizeof(le), "%g",
-				    sched_bucket_bounds[b]);
+				    render_bucket_bounds[b]);
 			else
 				snprintf(le, sizeof(le), "+Inf");
 			evbuffer_add_printf(
@@ -158,13 +166,15 @@ render_prom(const struct render_metrics *m, struct evbuffer *out)
 	evbuffer_add_printf(out, "\"} 1\n");
 	prom_head(
 	    out, "readyd_ready_all", "gauge", "1 when /ready answers 200.");
-	evbuffer_add_printf(out, "readyd_ready_all %d\n", m->ready ? 1 : 0);
+	evbuffer_add_printf(
+	    out, "readyd_ready_all %d\n", verdict_status_is_ready(m->status));
 	prom_head(
 	    out, "readyd_ready", "gauge", "1 when /ready/GROUP answers 200.");
 	for (size_t i = 0; i < m->ngroups; i++) {
 		evbuffer_add_printf(out, "readyd_ready{group=\"");
 		prom_label(out, m->groups[i].name);
-		evbuffer_add_printf(out, "\"} %d\n", m->groups[i].ready);
+		evbuffer_add_printf(out, "\"} %d\n",
+		    verdict_status_is_ready(m->groups[i].status));
 	}
 	prom_checks(m, out);
 	prom_durations(m, out);

@@ -7,6 +7,13 @@
 
 #include <event2/buffer.h>
 
+/* How a line reads for each state. */
+static const char *const render_text_words[VERDICT_STATE_COUNT] = {
+    [VERDICT_STARTING] = "starting",
+    [VERDICT_PASS] = "ok",
+    [VERDICT_FAIL] = "failed",
+};
+
 int
 render_text(const struct render_view *v, struct evbuffer *out)
 {
@@ -14,19 +21,20 @@ render_text(const struct render_view *v, struct evbuffer *out)
 
 	for (size_t i = 0; i < v->nchecks; i++) {
 		const struct render_check *c = &v->checks[i];
-		const char *word = c->pass ? "ok"
-		    : c->status[0] == 's'  ? "starting"
-					   : "failed";
+		bool pass = c->state == VERDICT_PASS;
+		const char *word = render_text_words[c->state];
 		const char *opt = c->required ? "" : " (not required)";
 
-		if (c->reason != NULL && !c->pass)
+		if (c->reason != PROBE_OK && !pass)
 			rc |= evbuffer_add_printf(out, "[-]%s %s: %s%s\n",
-				  c->name, word, c->reason, opt) < 0;
+				  c->name, word, probe_status_name(c->reason),
+				  opt) < 0;
 		else
 			rc |= evbuffer_add_printf(out, "[%c]%s %s%s\n",
-				  c->pass ? '+' : '-', c->name, word, opt) < 0;
+				  pass ? '+' : '-', c->name, word, opt) < 0;
 	}
-	rc |= evbuffer_add_printf(
-		  out, "%s\n", v->ready ? "ready" : "not ready") < 0;
+	rc |=
+	    evbuffer_add_printf(out, "%s\n",
+		verdict_status_is_ready(v->status) ? "ready" : "not ready") < 0;
 	return rc ? -1 : 0;
 }

@@ -6,87 +6,33 @@
  */
 #include "sched.h"
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
-#include "render.h"
 #include "resolve.h"
 
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+
+#define SCHED_TICK_MS 1000 /* verdict refresh period */
 
 struct sched {
 	struct event_base *base;   /* borrowed from main */
+	struct clock *clock;	   /* borrowed from main; timers, time */
 	struct resolver *resolver; /* borrowed from main */
 	const struct config *cfg;  /* borrowed from main */
 	enum sched_mode mode;	   /* serve, once or wait */
 	struct target *targets;	   /* owned array, cfg->nchecks long */
 	size_t ntargets;	   /* entries in targets */
 	sched_attempt_fn *notify;  /* told of finished attempts */
-	struct event *tick;	   /* owned; refreshes verdicts */
+	struct clock_timer *tick;  /* owned; refreshes verdicts */
 	void *notify_arg;	   /* for notify */
 };
 
-static const char *const sched_state_names[SCHED_STATE_COUNT] = {
-    [SCHED_STARTING] = "starting",
-    [SCHED_PASS] = "pass",
-    [SCHED_FAIL] = "fail",
-};
-
-static void sched_timer_cb(evutil_socket_t fd, short what, void *arg);
-static void sched_deadline_cb(evutil_socket_t fd, short what, void *arg);
+static void sched_timer_cb(void *arg);
+static void sched_deadline_cb(void *arg);
 static void sched_probe_done_cb(struct probe *p, enum probe_status st);
-
-const char *
-sched_state_name(enum sched_state st)
-{
-	if ((unsigned)st >= SCHED_STATE_COUNT)
-		return "unknown";
-	return sched_state_names[st];
-}
-
-int64_t
-sched_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-sched_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void
-sched_ms_to_tv(int64_t ms, struct timeval *tv)
-{
-	if (ms < 0)
-		ms = 0;
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
-}
-
-const double sched_bucket_bounds[SCHED_BUCKETS] = {
-    0.005,
-    0.01,
-    0.025,
-    0.05,
-    0.1,
-    0.25,
-    0.5,
-    1,
-    2.5,
-    5,
-    10,
-};
 
 /* ---- the state machine ---- */
 
@@ -110,7 +56,7 @@ sched_reason_is_down(enum probe_status st)
 
 /* A check's own state; the verdict shown is set by sched_refresh(). */
 static void
-target_set_state(struct target *t, enum sched_state st, time_t wall)
+target_set_state(struct target *t, enum verdict_state st, time_t wall)
 {
 	if (t->state == st)
 		return;
@@ -133,21 +79,21 @@ sched_record(struct target *t, enum sched_mode mode, enum probe_status st,
 		t->failures = 0;
 		t->successes++;
 		/* rise: successes needed to come back from fail */
-		if (t->state != SCHED_FAIL || t->successes >= t->cfg->rise ||
+		if (t->state != VERDICT_FAIL || t->successes >= t->cfg->rise ||
 		    mode != SCHED_MODE_SERVE)
-			target_set_state(t, SCHED_PASS, wall);
+			target_set_state(t, VERDICT_PASS, wall);
 		return;
 	}
 	snprintf(t->errstr, sizeof(t->errstr), "%s", errstr ? errstr : "");
 	t->successes = 0;
 	/* compose: failures inside start_period do not count */
-	counted = mode != SCHED_MODE_SERVE || t->state != SCHED_STARTING ||
+	counted = mode != SCHED_MODE_SERVE || t->state != VERDICT_STARTING ||
 	    now_ms - t->started_ms >= t->cfg->start_period_ms;
 	if (!counted)
 		return;
 	t->failures++;
 	if (mode == SCHED_MODE_ONCE || t->failures >= t->cfg->retries)
-		target_set_state(t, SCHED_FAIL, wall);
+		target_set_state(t, VERDICT_FAIL, wall);
 }
 
 int64_t
@@ -155,13 +101,14 @@ sched_next_delay(const struct target *t, enum sched_mode mode)
 {
 	if (mode == SCHED_MODE_WAIT)
 		return t->cfg->fast_interval_ms;
-	if (t->state == SCHED_STARTING)
+	if (t->state == VERDICT_STARTING)
 		return t->cfg->start_interval_ms;
 	/*
 	 * HAProxy's fastinter/downinter: re-check soon after a failure, and
 	 * while shown failed for a dependency that came back (sched_hold)
 	 */
-	if (t->state == SCHED_FAIL || t->reason != PROBE_OK || t->hold != NULL)
+	if (t->state == VERDICT_FAIL || t->reason != PROBE_OK ||
+	    t->hold != NULL)
 		return t->cfg->fast_interval_ms;
 	return t->cfg->interval_ms;
 }
@@ -182,7 +129,7 @@ sched_attempt_timeout(const struct target *t, enum sched_mode mode)
 	 */
 	if (fast < 1000)
 		fast = 1000;
-	if (mode == SCHED_MODE_SERVE && t->state != SCHED_FAIL &&
+	if (mode == SCHED_MODE_SERVE && t->state != VERDICT_FAIL &&
 	    t->failures > 0 && fast < t->cfg->timeout_ms)
 		return fast;
 	return t->cfg->timeout_ms;
@@ -222,12 +169,12 @@ sched_target_is_stale(const struct target *t, int64_t now_ms)
  */
 static void
 sched_verdict(const struct sched *s, const struct target *t, int64_t now,
-    int depth, enum sched_state *st, enum probe_status *why,
+    int depth, enum verdict_state *st, enum probe_status *why,
     const struct target **cause)
 {
 	*cause = NULL;
 	if (s->mode == SCHED_MODE_SERVE && sched_target_is_stale(t, now)) {
-		*st = SCHED_FAIL;
+		*st = VERDICT_FAIL;
 		*why = PROBE_STALE;
 		return;
 	}
@@ -235,13 +182,13 @@ sched_verdict(const struct sched *s, const struct target *t, int64_t now,
 		const struct target *d = &s->targets[t->cfg->depends_idx[k]];
 		const struct target *dc;
 		enum probe_status dwhy;
-		enum sched_state dst;
+		enum verdict_state dst;
 
 		if (!d->enabled)
 			continue;
 		sched_verdict(s, d, now, depth + 1, &dst, &dwhy, &dc);
-		if (dst == SCHED_FAIL && sched_reason_is_down(dwhy)) {
-			*st = SCHED_FAIL;
+		if (dst == VERDICT_FAIL && sched_reason_is_down(dwhy)) {
+			*st = VERDICT_FAIL;
 			*why = PROBE_DEPENDENCY;
 			*cause = d;
 			return;
@@ -253,14 +200,14 @@ sched_verdict(const struct sched *s, const struct target *t, int64_t now,
 
 /* The ONLY way to change a verdict: logs every change once. */
 static void
-target_set_shown(struct target *t, enum sched_state st, enum probe_status why,
+target_set_shown(struct target *t, enum verdict_state st, enum probe_status why,
     const struct target *cause, time_t wall)
 {
 	bool changed = t->shown != st;
 
 	t->shown_reason = why;
 	if (why == PROBE_DEPENDENCY && cause != NULL &&
-	    cause->shown == SCHED_PASS)
+	    cause->shown == VERDICT_PASS)
 		snprintf(t->shown_err, sizeof(t->shown_err),
 		    "%s is back; waiting for a successful probe",
 		    cause->cfg->name);
@@ -275,12 +222,12 @@ target_set_shown(struct target *t, enum sched_state st, enum probe_status why,
 		snprintf(t->shown_err, sizeof(t->shown_err), "%s", t->errstr);
 	if (!changed)
 		return;
-	if (st == SCHED_PASS)
+	if (st == VERDICT_PASS)
 		log_info("check %s: %s -> %s", t->cfg->name,
-		    sched_state_name(t->shown), sched_state_name(st));
+		    verdict_state_name(t->shown), verdict_state_name(st));
 	else
 		log_warn("check %s: %s -> %s: %s: %s", t->cfg->name,
-		    sched_state_name(t->shown), sched_state_name(st),
+		    verdict_state_name(t->shown), verdict_state_name(st),
 		    probe_status_name(why), t->shown_err);
 	t->shown = st;
 	t->shown_since = wall;
@@ -294,7 +241,7 @@ target_set_shown(struct target *t, enum sched_state st, enum probe_status why,
  * after PostgreSQL returns, server_login_retry).
  */
 static void
-sched_hold(struct target *t, int64_t now, enum sched_state *st,
+sched_hold(struct target *t, int64_t now, enum verdict_state *st,
     enum probe_status *why, const struct target **cause)
 {
 	if (*why == PROBE_DEPENDENCY) {
@@ -308,7 +255,7 @@ sched_hold(struct target *t, int64_t now, enum sched_state *st,
 		t->hold = NULL;
 		return;
 	}
-	*st = SCHED_FAIL;
+	*st = VERDICT_FAIL;
 	if (t->attempts > 0 && t->reason != PROBE_OK) {
 		*why = t->reason; /* its own failure since */
 		*cause = NULL;
@@ -321,8 +268,8 @@ sched_hold(struct target *t, int64_t now, enum sched_state *st,
 void
 sched_refresh(struct sched *s)
 {
-	int64_t now = sched_now_ms();
-	time_t wall = time(NULL);
+	int64_t now = clock_now_ms(s->clock);
+	time_t wall = clock_wall(s->clock);
 
 	/* dependencies first would need an order; two passes settle chains */
 	for (int pass = 0; pass < 2; pass++)
@@ -330,7 +277,7 @@ sched_refresh(struct sched *s)
 			struct target *t = &s->targets[i];
 			const struct target *cause;
 			enum probe_status why;
-			enum sched_state st;
+			enum verdict_state st;
 
 			if (!t->enabled)
 				continue;
@@ -345,11 +292,9 @@ sched_refresh(struct sched *s)
 static void
 sched_arm(struct target *t, int64_t delay_ms)
 {
-	struct timeval tv;
-
-	sched_ms_to_tv(delay_ms, &tv);
-	t->next_ms = sched_now_ms() + delay_ms;
-	evtimer_add(t->timer, &tv);
+	t->next_ms = clock_now_ms(t->s->clock) + delay_ms;
+	if (clock_timer_add(t->timer, delay_ms) != 0)
+		log_error("check %s: cannot arm its timer", t->cfg->name);
 }
 
 /* Probe t now unless an attempt is in flight (one at a time). */
@@ -358,18 +303,18 @@ sched_probe_now(struct target *t)
 {
 	if (t->in_flight || !t->enabled || t->s->mode == SCHED_MODE_ONCE)
 		return;
-	evtimer_del(t->timer);
+	clock_timer_del(t->timer);
 	sched_arm(t, 0);
 }
 
 static void
 sched_count_attempt(struct target *t, enum probe_status st, time_t wall)
 {
-	struct sched_stats *st_ = &t->stats;
+	struct render_stats *st_ = &t->stats;
 	double secs = t->latency_ms / 1000.0;
 	size_t b = 0;
 
-	while (b < SCHED_BUCKETS && secs > sched_bucket_bounds[b])
+	while (b < RENDER_BUCKETS && secs > render_bucket_bounds[b])
 		b++;
 	st_->buckets[b]++;
 	st_->attempts++;
@@ -385,22 +330,23 @@ static void
 sched_attempt_end(struct target *t, enum probe_status st, const char *errstr)
 {
 	struct sched *s = t->s;
-	enum sched_state old = t->state;
-	int64_t now = sched_now_ms(), delay;
-	time_t wall = time(NULL);
+	enum verdict_state old = t->state;
+	int64_t now = clock_now_ms(s->clock), delay;
+	time_t wall = clock_wall(s->clock);
 
-	evtimer_del(t->deadline);
+	clock_timer_del(t->deadline);
 	t->in_flight = false;
 	t->resolving = false;
-	t->latency_ms = (double)(sched_now_us() - t->attempt_us) / 1000.0;
+	t->latency_ms =
+	    (double)(clock_now_us(s->clock) - t->attempt_us) / 1000.0;
 	sched_count_attempt(t, st, wall);
 	if (st == PROBE_OK)
 		t->last_ok_start_ms = t->attempt_us / 1000;
 	sched_record(t, s->mode, st, errstr, now, wall);
 	if (s->mode != SCHED_MODE_ONCE &&
-	    !(s->mode == SCHED_MODE_WAIT && t->state == SCHED_PASS)) {
+	    !(s->mode == SCHED_MODE_WAIT && t->state == VERDICT_PASS)) {
 		delay = sched_next_delay(t, s->mode);
-		if (delay == t->cfg->interval_ms && t->state == SCHED_PASS)
+		if (delay == t->cfg->interval_ms && t->state == VERDICT_PASS)
 			delay = sched_jitter(delay, arc4random());
 		sched_arm(t, delay);
 	}
@@ -428,7 +374,7 @@ static void
 sched_watch_lost_cb(struct probe *p)
 {
 	struct target *t = p->arg;
-	int64_t now = sched_now_ms();
+	int64_t now = clock_now_ms(t->s->clock);
 	int64_t due = t->attempt_us / 1000 + t->cfg->fast_interval_ms;
 
 	t->stats.watch_drops++;
@@ -448,7 +394,7 @@ sched_watch_lost_cb(struct probe *p)
 	if (due <= now || t->in_flight) {
 		sched_probe_now(t);
 	} else if (t->next_ms > due) {
-		evtimer_del(t->timer);
+		clock_timer_del(t->timer);
 		sched_arm(t, due - now);
 	}
 }
@@ -486,7 +432,6 @@ sched_attempt_start(struct target *t)
 {
 	struct sched *s = t->s;
 	char err[128], msg[PROBE_ERRLEN];
-	struct timeval tv;
 	int rc;
 
 	if (t->in_flight)
@@ -497,10 +442,10 @@ sched_attempt_start(struct target *t)
 	 * login needs, and a full pool would go unnoticed.
 	 */
 	t->in_flight = true;
-	t->attempt_us = sched_now_us();
+	t->attempt_us = clock_now_us(s->clock);
 	t->deadline_ms = sched_attempt_timeout(t, s->mode);
-	sched_ms_to_tv(t->deadline_ms, &tv);
-	evtimer_add(t->deadline, &tv);
+	if (clock_timer_add(t->deadline, t->deadline_ms) != 0)
+		log_error("check %s: cannot arm its deadline", t->cfg->name);
 	t->resolving = true;
 	rc = resolve_start(s->resolver, t->cfg->host, t->probe.addr,
 	    sched_resolved_cb, t, &t->dns, err, sizeof(err));
@@ -516,22 +461,18 @@ sched_attempt_start(struct target *t)
 }
 
 static void
-sched_timer_cb(evutil_socket_t fd, short what, void *arg)
+sched_timer_cb(void *arg)
 {
-	(void)fd;
-	(void)what;
 	sched_attempt_start(arg);
 }
 
 static void
-sched_deadline_cb(evutil_socket_t fd, short what, void *arg)
+sched_deadline_cb(void *arg)
 {
 	struct target *t = arg;
 	char msg[PROBE_ERRLEN];
 	enum probe_status reason = PROBE_TIMEOUT;
 
-	(void)fd;
-	(void)what;
 	if (!t->in_flight)
 		return;
 	if (t->resolving) {
@@ -540,33 +481,34 @@ sched_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		resolve_cancel(t->dns);
 		t->dns = NULL;
 		snprintf(msg, sizeof(msg),
-		    "lookup of %s: no answer within "
-		    "%lldms",
-		    t->cfg->host, (long long)t->deadline_ms);
+		    "lookup of %s: no answer within %lldms", t->cfg->host,
+		    (long long)t->deadline_ms);
 	} else {
 		t->probe.ops->cancel(&t->probe);
 		snprintf(msg, sizeof(msg),
-		    "no answer from %s port %d within "
-		    "%lldms",
-		    t->probe.addr, t->cfg->port, (long long)t->deadline_ms);
+		    "no answer from %s port %d within %lldms", t->probe.addr,
+		    t->cfg->port, (long long)t->deadline_ms);
 	}
 	sched_attempt_end(t, reason, msg);
 }
 
 /* Once a second: verdicts go stale even when nothing else happens. */
 static void
-sched_tick_cb(evutil_socket_t fd, short what, void *arg)
+sched_tick_cb(void *arg)
 {
-	(void)fd;
-	(void)what;
-	sched_refresh(arg);
+	struct sched *s = arg;
+
+	if (clock_timer_add(s->tick, SCHED_TICK_MS) != 0)
+		log_error("cannot re-arm the verdict refresh");
+	sched_refresh(s);
 }
 
 /* ---- lifecycle ---- */
 
 struct sched *
-sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
-    enum sched_mode mode, const bool *only, char *err, size_t errlen)
+sched_new(struct event_base *base, struct clock *clk, struct resolver *r,
+    const struct config *cfg, enum sched_mode mode, const bool *only, char *err,
+    size_t errlen)
 {
 	struct sched *s;
 
@@ -574,6 +516,7 @@ sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
 	if (s == NULL)
 		goto out_nomem;
 	s->base = base;
+	s->clock = clk;
 	s->resolver = r;
 	s->cfg = cfg;
 	s->mode = mode;
@@ -587,12 +530,13 @@ sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
 
 		t->cfg = &cfg->checks[i];
 		t->s = s;
-		t->state = SCHED_STARTING;
+		t->state = VERDICT_STARTING;
 		t->reason = PROBE_OK;
 		t->latency_ms = -1;
-		t->since = time(NULL);
-		t->started_ms = sched_now_ms(); /* sched_adopt keeps the old */
-		t->shown = SCHED_STARTING;
+		t->since = clock_wall(clk);
+		t->started_ms =
+		    clock_now_ms(clk); /* sched_adopt keeps the old */
+		t->shown = VERDICT_STARTING;
 		t->shown_since = t->since;
 		t->enabled = only == NULL || only[i];
 		if (t->cfg->dbname != NULL)
@@ -608,13 +552,13 @@ sched_new(struct event_base *base, struct resolver *r, const struct config *cfg,
 		t->probe.lost = sched_watch_lost_cb;
 		t->probe.keep = t->cfg->watch && mode == SCHED_MODE_SERVE;
 		t->probe.arg = t;
-		t->timer = evtimer_new(base, sched_timer_cb, t);
-		t->deadline = evtimer_new(base, sched_deadline_cb, t);
+		t->timer = clock_timer_new(clk, sched_timer_cb, t);
+		t->deadline = clock_timer_new(clk, sched_deadline_cb, t);
 		if (t->timer == NULL || t->deadline == NULL)
 			goto out_free;
 	}
 	if (mode == SCHED_MODE_SERVE) {
-		s->tick = event_new(base, -1, EV_PERSIST, sched_tick_cb, s);
+		s->tick = clock_timer_new(clk, sched_tick_cb, s);
 		if (s->tick == NULL)
 			goto out_free;
 	}
@@ -636,12 +580,8 @@ sched_start(struct sched *s)
 		if (t->enabled)
 			sched_arm(t, 0); /* the first probe runs at start-up */
 	}
-	if (s->tick != NULL) {
-		struct timeval tv = {1, 0};
-
-		if (event_add(s->tick, &tv) != 0)
-			return -1;
-	}
+	if (s->tick != NULL && clock_timer_add(s->tick, SCHED_TICK_MS) != 0)
+		return -1;
 	return 0;
 }
 
@@ -659,13 +599,10 @@ sched_free(struct sched *s)
 			t->probe.ops->cancel(&t->probe);
 		if (t->probe.ops != NULL)
 			t->probe.ops->unwatch(&t->probe);
-		if (t->timer != NULL)
-			event_free(t->timer);
-		if (t->deadline != NULL)
-			event_free(t->deadline);
+		clock_timer_free(t->timer);
+		clock_timer_free(t->deadline);
 	}
-	if (s->tick != NULL)
-		event_free(s->tick);
+	clock_timer_free(s->tick);
 	free(s->targets);
 	free(s);
 }
@@ -755,7 +692,32 @@ sched_target(const struct sched *s, size_t i)
 bool
 sched_target_is_pass(const struct sched *s, size_t i)
 {
-	return s->targets[i].state == SCHED_PASS;
+	return s->targets[i].state == VERDICT_PASS;
+}
+
+int
+sched_judge(
+    const struct sched *s, const struct verdict_set *set, struct verdict *v)
+{
+	struct verdict_check *cs;
+	int rc;
+
+	cs = calloc(s->ntargets ? s->ntargets : 1, sizeof(*cs));
+	if (cs == NULL) {
+		memset(v, 0, sizeof(*v));
+		return -1;
+	}
+	for (size_t i = 0; i < s->ntargets; i++) {
+		const struct target *t = &s->targets[i];
+
+		cs[i].name = t->cfg->name;
+		cs[i].state = s->mode == SCHED_MODE_SERVE ? t->shown : t->state;
+		cs[i].required = t->cfg->required;
+		cs[i].next_in_ms = sched_next_in_ms(s, i);
+	}
+	rc = verdict_eval(cs, s->ntargets, set, v);
+	free(cs);
+	return rc;
 }
 
 bool
@@ -775,7 +737,7 @@ sched_next_in_ms(const struct sched *s, size_t i)
 
 	if (t->in_flight)
 		return 0;
-	d = t->next_ms - sched_now_ms();
+	d = t->next_ms - clock_now_ms(s->clock);
 	return d > 0 ? d : 0;
 }
 
@@ -791,9 +753,8 @@ sched_view(
 	out->kind = t->cfg->ops->name;
 	out->target = t->target;
 	out->required = t->cfg->required;
-	out->status = sched_state_name(t->shown);
-	out->pass = t->shown == SCHED_PASS;
-	out->reason = failed ? probe_status_name(t->shown_reason) : NULL;
+	out->state = t->shown;
+	out->reason = t->shown_reason;
 	out->output = failed && details ? t->shown_err : NULL;
 	out->latency_ms = t->latency_ms;
 	out->consecutive_failures = t->failures;

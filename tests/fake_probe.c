@@ -6,10 +6,10 @@
  */
 #include "fake_probe.h"
 
-#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 
 int fake_probe_starts;
@@ -21,11 +21,12 @@ static enum probe_status fake_status = PROBE_OK;
 static const char *fake_only_name;	   /* check with its own outcome */
 static enum probe_status fake_only_status; /* ...which is this */
 static int fake_delay_ms;
-static int fake_watch_token; /* what p->watch points at when kept */
+static int fake_watch_token;	 /* what p->watch points at when kept */
+static struct clock *fake_clock; /* borrowed from the test; answers */
 
 struct fake_check {
-	struct probe *p;  /* borrowed */
-	struct event *ev; /* owned; the answer */
+	struct probe *p;	/* borrowed */
+	struct clock_timer *ev; /* owned; the answer */
 	enum probe_status st;
 };
 
@@ -44,6 +45,12 @@ fake_probe_set_for(const char *name, enum probe_status st)
 }
 
 void
+fake_probe_use_clock(struct clock *c)
+{
+	fake_clock = c;
+}
+
+void
 fake_probe_reset(void)
 {
 	fake_only_name = NULL;
@@ -55,15 +62,13 @@ fake_probe_reset(void)
 }
 
 static void
-fake_answer_cb(evutil_socket_t fd, short what, void *arg)
+fake_answer_cb(void *arg)
 {
 	struct fake_check *fc = arg;
 	struct probe *p = fc->p;
 	enum probe_status st = fc->st;
 
-	(void)fd;
-	(void)what;
-	event_free(fc->ev);
+	clock_timer_free(fc->ev);
 	free(fc);
 	p->priv = NULL;
 	fake_probe_in_flight--;
@@ -78,7 +83,6 @@ static int
 fake_start(struct probe *p)
 {
 	struct fake_check *fc = calloc(1, sizeof(*fc));
-	struct timeval tv;
 
 	if (fc == NULL)
 		return -1;
@@ -87,15 +91,16 @@ fake_start(struct probe *p)
 		strcmp(p->cfg->name, fake_only_name) == 0
 	    ? fake_only_status
 	    : fake_status;
-	fc->ev = evtimer_new(p->base, fake_answer_cb, fc);
+	fc->ev = clock_timer_new(fake_clock, fake_answer_cb, fc);
+	if (fc->ev == NULL) {
+		free(fc);
+		return -1;
+	}
 	fake_probe_starts++;
 	if (++fake_probe_in_flight > fake_probe_max_in_flight)
 		fake_probe_max_in_flight = fake_probe_in_flight;
-	if (fake_delay_ms >= 0) {
-		tv.tv_sec = fake_delay_ms / 1000;
-		tv.tv_usec = (fake_delay_ms % 1000) * 1000;
-		evtimer_add(fc->ev, &tv);
-	}
+	if (fake_delay_ms >= 0 && clock_timer_add(fc->ev, fake_delay_ms) != 0)
+		abort(); /* a fake clock's timers cannot fail */
 	p->priv = fc;
 	return 0;
 }
@@ -107,7 +112,7 @@ fake_cancel(struct probe *p)
 
 	if (fc == NULL)
 		return;
-	event_free(fc->ev);
+	clock_timer_free(fc->ev);
 	free(fc);
 	p->priv = NULL;
 	fake_probe_cancels++;

@@ -8,6 +8,8 @@
 
 #include "probe.h"
 
+struct clock;
+
 extern const struct probe_ops fake_probe_ops;
 
 /* Outcome of the next attempts; delay_ms < 0 means never answer. */
@@ -20,6 +22,9 @@ extern int fake_probe_in_flight;
 extern int fake_probe_max_in_flight;
 
 void fake_probe_reset(void);
+
+/* Answer on clock c's timers (a fake clock the test advances). */
+void fake_probe_use_clock(struct clock *c);
 
 /* Give the check called name its own outcome (NULL: none). */
 void fake_probe_set_for(const char *name, enum probe_status st);

@@ -9,7 +9,6 @@
 #include <cmocka.h>
 
 #include "render.h"
-#include "sched.h"
 
 #include <event2/buffer.h>
 #include <jansson.h>
@@ -27,8 +26,7 @@ static const struct render_check sample[] = {
 	.kind = "postgres",
 	.target = "postgres:5432/hdms_db",
 	.required = true,
-	.status = "pass",
-	.pass = true,
+	.state = VERDICT_PASS,
 	.latency_ms = 2.345,
 	.last_check = T1,
 	.since = T0,
@@ -38,8 +36,8 @@ static const struct render_check sample[] = {
 	.kind = "redis",
 	.target = "redis:6379/2",
 	.required = true,
-	.status = "fail",
-	.reason = "refused",
+	.state = VERDICT_FAIL,
+	.reason = PROBE_REFUSED,
 	.output = "connect: Connection refused",
 	.latency_ms = 0.4,
 	.consecutive_failures = 3,
@@ -51,7 +49,7 @@ static const struct render_check sample[] = {
 	.kind = "redis",
 	.target = "redis:6379/0",
 	.required = false,
-	.status = "starting",
+	.state = VERDICT_STARTING,
 	.latency_ms = -1,
 	.since = T0,
     },
@@ -104,7 +102,7 @@ assert_golden(const char *got, const char *path)
 static void
 test_render_json_golden(void **state)
 {
-	struct render_view v = {sample, 3, false};
+	struct render_view v = {sample, 3, VERDICT_STATUS_FAIL};
 	struct evbuffer *b = evbuffer_new();
 	char *got;
 
@@ -119,7 +117,7 @@ test_render_json_golden(void **state)
 static void
 test_render_text_golden(void **state)
 {
-	struct render_view v = {sample, 3, false};
+	struct render_view v = {sample, 3, VERDICT_STATUS_FAIL};
 	struct evbuffer *b = evbuffer_new();
 	char *got;
 
@@ -134,7 +132,7 @@ test_render_text_golden(void **state)
 static void
 test_render_text_ready(void **state)
 {
-	struct render_view v = {sample, 1, true};
+	struct render_view v = {sample, 1, VERDICT_STATUS_PASS};
 	struct evbuffer *b = evbuffer_new();
 	char *got;
 
@@ -151,7 +149,7 @@ static void
 test_render_json_hostile_output(void **state)
 {
 	struct render_check c = sample[1];
-	struct render_view v = {&c, 1, false};
+	struct render_view v = {&c, 1, VERDICT_STATUS_FAIL};
 	struct evbuffer *b = evbuffer_new();
 	json_t *root, *out;
 	json_error_t jerr;
@@ -178,7 +176,7 @@ test_render_json_hostile_output(void **state)
 static void
 test_render_json_empty(void **state)
 {
-	struct render_view v = {NULL, 0, true};
+	struct render_view v = {NULL, 0, VERDICT_STATUS_PASS};
 	struct evbuffer *b = evbuffer_new();
 	char *got;
 
@@ -194,11 +192,11 @@ test_render_json_empty(void **state)
 static void
 test_render_prom_golden(void **state)
 {
-	struct sched_stats st[3];
+	struct render_stats st[3];
 	struct render_check c[3];
-	struct render_group g[2] = {
-	    {"file-service", false}, {"user-\"odd\\group", true}};
-	struct render_metrics m = {c, 3, g, 2, false, "0.1.0"};
+	struct render_group g[2] = {{"file-service", VERDICT_STATUS_FAIL},
+	    {"user-\"odd\\group", VERDICT_STATUS_PASS}};
+	struct render_metrics m = {c, 3, g, 2, VERDICT_STATUS_FAIL, "0.1.0"};
 	struct evbuffer *b = evbuffer_new();
 	char *got;
 
@@ -208,7 +206,7 @@ test_render_prom_golden(void **state)
 	for (int i = 0; i < 3; i++)
 		c[i].stats = &st[i];
 	st[0].buckets[2] = 3;
-	st[0].buckets[SCHED_BUCKETS] = 1;
+	st[0].buckets[RENDER_BUCKETS] = 1;
 	st[0].attempts = 4;
 	st[0].duration_sum = 12.5;
 	st[0].last_success = T1;

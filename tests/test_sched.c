@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Scheduler tests: the compose state machine on a fake clock, and the
- * loop (deadlines, one attempt in flight) with a fake probe.
+ * scheduler's timers (deadlines, one attempt in flight) with a fake probe
+ * on a fake clock the tests advance: nothing waits on the real clock.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "config.h"
 #include "fake_probe.h"
 #include "log.h"
@@ -46,7 +48,7 @@ make_target(const struct check_cfg *c)
 
 	memset(&t, 0, sizeof(t));
 	t.cfg = c;
-	t.state = SCHED_STARTING;
+	t.state = VERDICT_STARTING;
 	t.latency_ms = -1;
 	return t;
 }
@@ -59,7 +61,7 @@ test_sched_one_success_passes(void **state)
 
 	(void)state;
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 100);
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 	assert_int_equal(t.since, 100);
 	assert_int_equal(t.failures, 0);
 }
@@ -74,10 +76,10 @@ test_sched_retries_failures_fail(void **state)
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 1);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 10, 2);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 20, 3);
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 	assert_int_equal(t.failures, 2);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "late", 30, 4);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	assert_int_equal(t.reason, PROBE_TIMEOUT);
 	assert_string_equal(t.errstr, "late");
 	assert_int_equal(t.since, 4);
@@ -97,7 +99,7 @@ test_sched_success_resets_failures(void **state)
 	assert_int_equal(t.failures, 0);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 4, 5);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 5, 6);
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 	assert_string_equal(t.errstr, "x");
 }
 
@@ -110,9 +112,9 @@ test_sched_never_passed_fails_after_retries(void **state)
 	(void)state;
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 0, 1);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 5000, 2);
-	assert_int_equal(t.state, SCHED_STARTING);
+	assert_int_equal(t.state, VERDICT_STARTING);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 10000, 3);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 }
 
 static void
@@ -126,14 +128,14 @@ test_sched_start_period_failures_do_not_count(void **state)
 	for (int i = 0; i < 10; i++)
 		sched_record(
 		    &t, SCHED_MODE_SERVE, PROBE_STARTING, "57P03", i * 5000, i);
-	assert_int_equal(t.state, SCHED_STARTING);
+	assert_int_equal(t.state, VERDICT_STARTING);
 	assert_int_equal(t.failures, 0);
 	assert_int_equal(t.reason, PROBE_STARTING);
 	/* after the start period they count */
 	for (int i = 0; i < 3; i++)
 		sched_record(&t, SCHED_MODE_SERVE, PROBE_STARTING, "57P03",
 		    60000 + i * 5000, 20 + i);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 }
 
 static void
@@ -145,11 +147,11 @@ test_sched_start_period_ends_on_success(void **state)
 	(void)state;
 	c.start_period_ms = 60000;
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 1000, 1);
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 	/* once passed, failures count even inside the start period */
 	for (int i = 0; i < 3; i++)
 		sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 2000 + i, 2);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 }
 
 static void
@@ -174,7 +176,7 @@ test_sched_once_mode_first_failure_decides(void **state)
 	(void)state;
 	c.start_period_ms = 60000;
 	sched_record(&t, SCHED_MODE_ONCE, PROBE_AUTH, "denied", 0, 1);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	assert_int_equal(t.reason, PROBE_AUTH);
 }
 
@@ -188,13 +190,13 @@ test_sched_rise_needs_successes_after_fail(void **state)
 	c.rise = 2;
 	c.retries = 1;
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 1);
-	assert_int_equal(t.state, SCHED_PASS); /* rise is for coming back */
+	assert_int_equal(t.state, VERDICT_PASS); /* rise is for coming back */
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_IO, "x", 1, 2);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 2, 3);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 3, 4);
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 }
 
 static void
@@ -208,11 +210,11 @@ test_sched_fast_interval_after_failure(void **state)
 	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 30000);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 1, 2);
 	/* still pass, but re-checked fast until it flips or recovers */
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 1000);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 2, 3);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_REFUSED, "x", 3, 4);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 1000);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 4, 5);
 	assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 30000);
@@ -239,12 +241,12 @@ test_sched_recheck_deadline_is_short(void **state)
 	c.fast_interval_ms = 1000;
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", 2, 3);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", 3, 4);
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	/* recovery probes get the whole timeout: a slow server can return */
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
 	/* compose-exact: fast_interval = interval changes nothing */
 	c.fast_interval_ms = c.interval_ms;
-	t.state = SCHED_PASS;
+	t.state = VERDICT_PASS;
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
 }
 
@@ -264,9 +266,9 @@ test_sched_compose_exact_timings(void **state)
 		sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", i, 2);
 		assert_int_equal(sched_next_delay(&t, SCHED_MODE_SERVE), 30000);
 	}
-	assert_int_equal(t.state, SCHED_FAIL);
+	assert_int_equal(t.state, VERDICT_FAIL);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 9, 3);
-	assert_int_equal(t.state, SCHED_PASS);
+	assert_int_equal(t.state, VERDICT_PASS);
 }
 
 static void
@@ -300,31 +302,22 @@ test_sched_stale_after_interval_timeout_margin(void **state)
 	assert_true(sched_target_is_stale(&t, 95001));
 }
 
-/* ---- on a real loop with the fake probe ---- */
+/* ---- the scheduler's timers, with the fake probe, on a fake clock ---- */
 
 struct loop_fixture {
 	struct event_base *base;
+	struct clock *clk;
 	struct resolver *r;
 	struct config cfg;
 	struct check_cfg checks[2];
 	struct sched *s;
 };
 
-static void
-loop_stop_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	event_base_loopbreak(arg);
-}
-
+/* Let ms of fake time pass, running the timers that fall due. */
 static void
 loop_run_ms(struct loop_fixture *f, int ms)
 {
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-	event_base_once(f->base, -1, EV_TIMEOUT, loop_stop_cb, f->base, &tv);
-	event_base_dispatch(f->base);
+	clock_advance(f->clk, ms);
 }
 
 static int
@@ -336,6 +329,8 @@ loop_setup(void **state)
 	memset(&f, 0, sizeof(f));
 	fake_probe_reset();
 	f.base = event_base_new();
+	f.clk = clock_new_fake(1000000, 1795758000);
+	fake_probe_use_clock(f.clk);
 	f.r = resolve_new(f.base, err, sizeof(err));
 	f.checks[0] = make_cfg();
 	f.checks[1] = make_cfg();
@@ -350,7 +345,7 @@ loop_setup(void **state)
 	f.cfg.checks = f.checks;
 	f.cfg.nchecks = 2;
 	*state = &f;
-	return f.base != NULL && f.r != NULL ? 0 : -1;
+	return f.base != NULL && f.clk != NULL && f.r != NULL ? 0 : -1;
 }
 
 static int
@@ -360,6 +355,7 @@ loop_teardown(void **state)
 
 	sched_free(f->s);
 	resolve_free(f->r);
+	clock_free(f->clk);
 	event_base_free(f->base);
 	return 0;
 }
@@ -370,8 +366,8 @@ test_sched_loop_first_probe_at_start(void **state)
 	struct loop_fixture *f = *state;
 	char err[128];
 
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, NULL, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, NULL,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
@@ -391,14 +387,14 @@ test_sched_loop_deadline_cancels_hung_attempt(void **state)
 	bool only[2] = {true, false};
 
 	fake_probe_set(PROBE_OK, -1); /* never answers */
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 130);
 	t = sched_target(f->s, 0);
 	assert_int_equal(fake_probe_cancels, 1);
-	assert_int_equal(t->state, SCHED_FAIL);
+	assert_int_equal(t->state, VERDICT_FAIL);
 	assert_int_equal(t->reason, PROBE_TIMEOUT);
 	assert_non_null(strstr(t->errstr, "within 100ms"));
 	/* one attempt in flight per check, never more */
@@ -414,8 +410,8 @@ test_sched_loop_recovers_and_reschedules(void **state)
 	bool only[2] = {true, false};
 
 	fake_probe_set(PROBE_REFUSED, 0);
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
@@ -436,16 +432,16 @@ test_sched_loop_dependency_down_fails_dependent(void **state)
 
 	f->checks[1].depends_idx = &dep;
 	f->checks[1].ndepends = 1;
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, NULL, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, NULL,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
-	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_PASS);
+	assert_int_equal(sched_target(f->s, 1)->shown, VERDICT_PASS);
 	fake_probe_set(PROBE_REFUSED, 0); /* both fail now... */
 	loop_run_ms(f, 80);
-	assert_int_equal(sched_target(f->s, 0)->shown, SCHED_FAIL);
-	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_FAIL);
+	assert_int_equal(sched_target(f->s, 0)->shown, VERDICT_FAIL);
+	assert_int_equal(sched_target(f->s, 1)->shown, VERDICT_FAIL);
 	/* ...but the dependent is shown as failing because of check 0 */
 	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_DEPENDENCY);
 	assert_string_equal(
@@ -457,7 +453,7 @@ test_sched_loop_dependency_down_fails_dependent(void **state)
 	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_AUTH);
 	fake_probe_set(PROBE_OK, 0);
 	loop_run_ms(f, 80);
-	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_PASS);
+	assert_int_equal(sched_target(f->s, 1)->shown, VERDICT_PASS);
 
 	/*
 	 * Down again, then back; but the dependent's own logins still fail
@@ -471,14 +467,14 @@ test_sched_loop_dependency_down_fails_dependent(void **state)
 	fake_probe_set(PROBE_OK, 0);
 	fake_probe_set_for("fake2", PROBE_REFUSED);
 	loop_run_ms(f, 80);
-	assert_int_equal(sched_target(f->s, 0)->shown, SCHED_PASS);
-	assert_int_equal(sched_target(f->s, 1)->state, SCHED_PASS);
-	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_FAIL);
+	assert_int_equal(sched_target(f->s, 0)->shown, VERDICT_PASS);
+	assert_int_equal(sched_target(f->s, 1)->state, VERDICT_PASS);
+	assert_int_equal(sched_target(f->s, 1)->shown, VERDICT_FAIL);
 	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_REFUSED);
 
 	/* a reload (SIGHUP) keeps the dependent waiting for its own success */
 	{
-		struct sched *n = sched_new(f->base, f->r, &f->cfg,
+		struct sched *n = sched_new(f->base, f->clk, f->r, &f->cfg,
 		    SCHED_MODE_SERVE, NULL, err, sizeof(err));
 		int64_t started = sched_target(f->s, 1)->started_ms;
 
@@ -491,13 +487,13 @@ test_sched_loop_dependency_down_fails_dependent(void **state)
 		assert_int_equal(sched_target(n, 1)->started_ms, started);
 	}
 	loop_run_ms(f, 80);
-	assert_int_equal(sched_target(f->s, 1)->state, SCHED_PASS);
-	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_FAIL);
+	assert_int_equal(sched_target(f->s, 1)->state, VERDICT_PASS);
+	assert_int_equal(sched_target(f->s, 1)->shown, VERDICT_FAIL);
 	assert_int_equal(sched_target(f->s, 1)->shown_reason, PROBE_REFUSED);
 
 	fake_probe_set_for(NULL, PROBE_OK);
 	loop_run_ms(f, 80);
-	assert_int_equal(sched_target(f->s, 1)->shown, SCHED_PASS);
+	assert_int_equal(sched_target(f->s, 1)->shown, VERDICT_PASS);
 	f->checks[1].depends_idx = NULL;
 	f->checks[1].ndepends = 0;
 }
@@ -514,8 +510,8 @@ test_sched_loop_watch_lost_probes_at_once(void **state)
 	f->checks[0].watch = true;
 	f->checks[0].interval_ms = 60000; /* only a lost watch explains more */
 	f->checks[0].fast_interval_ms = 10;
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
@@ -553,8 +549,8 @@ test_sched_loop_watch_lost_waits_fast_interval(void **state)
 	f->checks[0].watch = true;
 	f->checks[0].interval_ms = 60000;
 	f->checks[0].fast_interval_ms = 300;
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
@@ -579,8 +575,8 @@ test_sched_loop_counts_for_metrics(void **state)
 	bool only[2] = {true, false};
 
 	fake_probe_set(PROBE_TIMEOUT, 0);
-	f->s = sched_new(
-	    f->base, f->r, &f->cfg, SCHED_MODE_SERVE, only, err, sizeof(err));
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(sched_start(f->s), 0);
 	loop_run_ms(f, 20);
