@@ -53,12 +53,6 @@ enum config_key_id {
 	CONFIG_KEY_KIND,
 	CONFIG_KEY_HOST,
 	CONFIG_KEY_PORT,
-	CONFIG_KEY_DBNAME,
-	CONFIG_KEY_USER,
-	CONFIG_KEY_PASSWORD,
-	CONFIG_KEY_PASSWORD_FILE,
-	CONFIG_KEY_OPTIONS,
-	CONFIG_KEY_DB,
 	CONFIG_KEY_DEPENDS_ON,
 	CONFIG_KEY_REQUIRED,
 	CONFIG_KEY_INTERVAL,
@@ -72,6 +66,13 @@ enum config_key_id {
 	CONFIG_KEY_CHECKS,
 	CONFIG_KEY_COUNT
 };
+
+/*
+ * The kinds' keys (probe_ops.keys, each name once) follow the generic
+ * ones: key ids CONFIG_KEY_COUNT + i. Messages list them after "port".
+ */
+#define CONFIG_MAX_KIND_KEYS 24
+#define CONFIG_ALL_KEYS	     (CONFIG_KEY_COUNT + CONFIG_MAX_KIND_KEYS)
 
 enum config_type {
 	CONFIG_TYPE_TEXT,     /* handled by its own code */
@@ -129,26 +130,6 @@ static const struct config_key config_keys[CONFIG_KEY_COUNT] = {
 	.max = 65535,
 	.offset = CHECK_FIELD(port),
 	.accepted = "1-65535"},
-    [CONFIG_KEY_DBNAME] = {.name = "dbname",
-	.in = IN_CHECK,
-	.accepted = "letters, digits and \"_\""},
-    [CONFIG_KEY_USER] = {.name = "user",
-	.in = IN_CHECK,
-	.accepted = "a non-empty user name"},
-    [CONFIG_KEY_PASSWORD] = {.name = "password",
-	.in = IN_CHECK,
-	.accepted = "a non-empty password or password_file"},
-    [CONFIG_KEY_PASSWORD_FILE] = {.name = "password_file",
-	.in = IN_CHECK,
-	.accepted = "a readable file holding the password"},
-    [CONFIG_KEY_OPTIONS] = {.name = "options", .in = IN_CHECK},
-    [CONFIG_KEY_DB] = {.name = "db",
-	.type = CONFIG_TYPE_INT,
-	.in = IN_CHECK,
-	.min = 0,
-	.max = 15,
-	.offset = CHECK_FIELD(db),
-	.accepted = "0-15"},
     [CONFIG_KEY_DEPENDS_ON] = {.name = "depends_on",
 	.in = IN_CHECK,
 	.accepted = CONFIG_LIST_ACCEPTED},
@@ -226,39 +207,6 @@ static const char *const config_details_names[CONFIG_DETAILS_COUNT] = {
     [CONFIG_DETAILS_ALL] = "all",
     [CONFIG_DETAILS_NONE] = "none",
 };
-
-/*
- * What the data model says per kind: default port and database, whether
- * user and password are required, which kind-specific keys it takes.
- * A kind probe.c knows but this table does not gets the generic rules.
- */
-struct config_kind {
-	const char *name;   /* ops->name */
-	int port;	    /* default port */
-	const char *dbname; /* default dbname, NULL if none */
-	bool auth;	    /* user and password required */
-	unsigned keys;	    /* bits of CONFIG_KIND_KEYS it takes */
-};
-
-#define CONFIG_KIND_KEYS                                          \
-	((1u << CONFIG_KEY_DBNAME) | (1u << CONFIG_KEY_OPTIONS) | \
-	    (1u << CONFIG_KEY_DB))
-
-static const struct config_kind config_kinds[] = {
-    {.name = "postgres",
-	.port = 5432,
-	.dbname = "hdms_db",
-	.auth = true,
-	.keys = (1u << CONFIG_KEY_DBNAME) | (1u << CONFIG_KEY_OPTIONS)},
-    {.name = "pgbouncer",
-	.port = 6432,
-	.dbname = "hdms_db",
-	.auth = true,
-	.keys = (1u << CONFIG_KEY_DBNAME) | (1u << CONFIG_KEY_OPTIONS)},
-    {.name = "redis", .port = 6379, .keys = 1u << CONFIG_KEY_DB},
-};
-
-#define CONFIG_NKINDS (sizeof(config_kinds) / sizeof(config_kinds[0]))
 
 /* ---- growing strings ---- */
 
@@ -1059,10 +1007,10 @@ config_expand(const char *in, char **out, char *err, size_t errlen)
 /* ---- the raw file: sections and keys as written ---- */
 
 struct raw_kv {
-	enum config_key_id id; /* which key */
-	char *key;	       /* owned; as written */
-	char *value;	       /* owned; as written, before expansion */
-	int line;	       /* where it was written */
+	size_t id;   /* CONFIG_KEY_*, or a kind's key */
+	char *key;   /* owned; as written */
+	char *value; /* owned; as written, before expansion */
+	int line;    /* where it was written */
 };
 
 struct raw_section {
@@ -1096,7 +1044,9 @@ struct config_parser {
 	size_t caperrs;
 	size_t dropped;	 /* messages beyond CONFIG_KEEP_ERRORS */
 	bool oom;	 /* an allocation failed */
-	char kinds[128]; /* "postgres, pgbouncer, redis" */
+	char kinds[128]; /* every kind, comma-separated */
+	const struct probe_key *kkeys[CONFIG_MAX_KIND_KEYS]; /* static */
+	size_t nkkeys; /* entries in kkeys */
 };
 
 /* Where a value comes from: a key in a section, or nowhere (NULL). */
@@ -1217,6 +1167,64 @@ fill_kinds(struct config_parser *ps)
 		ps->kinds[len] = '\0';
 		k += n;
 	}
+}
+
+/* The kinds' keys, each name once, in the order of the kind table. */
+static void
+collect_kind_keys(struct config_parser *ps)
+{
+	const struct probe_ops *ops;
+	size_t i, k, j;
+
+	for (i = 0; (ops = probe_kind(i)) != NULL; i++) {
+		for (k = 0; k < ops->nkeys; k++) {
+			for (j = 0; j < ps->nkkeys; j++)
+				if (strcmp(ps->kkeys[j]->name,
+					ops->keys[k].name) == 0)
+					break;
+			if (j == ps->nkkeys && j < CONFIG_MAX_KIND_KEYS)
+				ps->kkeys[ps->nkkeys++] = &ops->keys[k];
+		}
+	}
+}
+
+static const char *
+key_name(const struct config_parser *ps, size_t id)
+{
+	if (id < CONFIG_KEY_COUNT)
+		return config_keys[id].name;
+	return ps->kkeys[id - CONFIG_KEY_COUNT]->name;
+}
+
+static unsigned
+key_in(size_t id)
+{
+	return id < CONFIG_KEY_COUNT ? config_keys[id].in : IN_CHECK;
+}
+
+/* The id of the kinds' key of that type, or -1 when no kind takes one. */
+static long
+kind_key_id(const struct config_parser *ps, enum probe_key_type type)
+{
+	for (size_t j = 0; j < ps->nkkeys; j++)
+		if (ps->kkeys[j]->type == type)
+			return (long)(CONFIG_KEY_COUNT + j);
+	return -1;
+}
+
+/* Key ids in the order messages list them: the kinds' after "port". */
+static size_t
+key_order(const struct config_parser *ps, size_t *ids)
+{
+	size_t n = 0, i, j;
+
+	for (i = 0; i < CONFIG_KEY_COUNT; i++) {
+		ids[n++] = i;
+		if (i == CONFIG_KEY_PORT)
+			for (j = 0; j < ps->nkkeys; j++)
+				ids[n++] = CONFIG_KEY_COUNT + j;
+	}
+	return n;
 }
 
 /* Start a section from the text between the brackets. */
@@ -1441,15 +1449,16 @@ config_reader_cb(char *str, int num, void *stream)
 }
 
 static void
-key_list(unsigned in, struct sbuf *b)
+key_list(const struct config_parser *ps, unsigned in, struct sbuf *b)
 {
-	size_t i;
+	size_t ids[CONFIG_ALL_KEYS], n, i;
 	bool first = true;
 
-	for (i = 0; i < CONFIG_KEY_COUNT; i++) {
-		if (!(config_keys[i].in & in))
+	n = key_order(ps, ids);
+	for (i = 0; i < n; i++) {
+		if (!(key_in(ids[i]) & in))
 			continue;
-		sbuf_printf(b, "%s%s", first ? "" : ", ", config_keys[i].name);
+		sbuf_printf(b, "%s%s", first ? "" : ", ", key_name(ps, ids[i]));
 		first = false;
 	}
 }
@@ -1460,7 +1469,8 @@ config_ini_cb(
     void *user, const char *section, const char *name, const char *value)
 {
 	struct config_parser *ps = user;
-	const char *cands[CONFIG_KEY_COUNT], *hint;
+	const char *cands[CONFIG_ALL_KEYS], *hint;
+	size_t ids[CONFIG_ALL_KEYS], n;
 	struct raw_section *sec;
 	struct raw_kv *nkv, *kv;
 	struct sbuf b = {0};
@@ -1489,14 +1499,15 @@ config_ini_cb(
 		    "missing key name before \"=\" (accepted: KEY = VALUE)");
 		return 1;
 	}
-	for (i = 0; i < CONFIG_KEY_COUNT; i++) {
-		cands[i] = config_keys[i].in & bit ? config_keys[i].name : NULL;
-		if (strcmp(name, config_keys[i].name) == 0)
-			id = (long)i;
+	n = key_order(ps, ids);
+	for (i = 0; i < n; i++) {
+		cands[i] = key_in(ids[i]) & bit ? key_name(ps, ids[i]) : NULL;
+		if (strcmp(name, key_name(ps, ids[i])) == 0)
+			id = (long)ids[i];
 	}
-	if (id < 0 || !(config_keys[id].in & bit)) {
-		hint = suggest(name, cands, CONFIG_KEY_COUNT);
-		key_list(bit, &b);
+	if (id < 0 || !(key_in((size_t)id) & bit)) {
+		hint = suggest(name, cands, n);
+		key_list(ps, bit, &b);
 		list = sbuf_take(&b);
 		if (list == NULL) {
 			ps->oom = true;
@@ -1519,7 +1530,7 @@ config_ini_cb(
 		return 1;
 	}
 	for (i = 0; i < sec->nkv; i++) {
-		if (sec->kv[i].id == (enum config_key_id)id) {
+		if (sec->kv[i].id == (size_t)id) {
 			report(ps, ps->lineno, sec, name, value, NULL,
 			    "duplicate key (first at line %d)",
 			    sec->kv[i].line);
@@ -1533,7 +1544,7 @@ config_ini_cb(
 	}
 	sec->kv = nkv;
 	kv = &sec->kv[sec->nkv];
-	kv->id = (enum config_key_id)id;
+	kv->id = (size_t)id;
 	kv->line = ps->lineno;
 	kv->key = strdup(name);
 	kv->value = strdup(value);
@@ -1621,11 +1632,24 @@ apply_typed(
     struct config_parser *ps, const struct config_src *s, struct check_cfg *c)
 {
 	const struct config_key *k = &config_keys[s->kv->id];
+	const struct probe_key *pk;
+	struct config_key kk;
 	char *base = (char *)c, err[256], *v;
 	int64_t n;
 	bool bv;
 	int rc = -1;
 
+	if (s->kv->id >= CONFIG_KEY_COUNT) { /* a kind's INT */
+		pk = ps->kkeys[s->kv->id - CONFIG_KEY_COUNT];
+		kk = (struct config_key){.name = pk->name,
+		    .type = CONFIG_TYPE_INT,
+		    .in = IN_CHECK,
+		    .min = pk->min,
+		    .max = pk->max,
+		    .offset = pk->offset,
+		    .accepted = pk->accepted};
+		k = &kk;
+	}
 	v = src_expand(ps, s);
 	if (v == NULL)
 		return -1;
@@ -1728,7 +1752,7 @@ build_defaults(
 	size_t i;
 
 	defaults_init(tmpl);
-	memset(tsrc, 0, sizeof(*tsrc) * CONFIG_KEY_COUNT);
+	memset(tsrc, 0, sizeof(*tsrc) * CONFIG_ALL_KEYS);
 	for (i = 0; i < ps->nsecs && sec == NULL; i++)
 		if (ps->secs[i].type == CONFIG_SECTION_DEFAULTS)
 			sec = &ps->secs[i];
@@ -1753,7 +1777,7 @@ build_defaults(
 static void
 build_daemon(struct config_parser *ps, struct config *cfg)
 {
-	struct config_src src[CONFIG_KEY_COUNT];
+	struct config_src src[CONFIG_ALL_KEYS];
 	char err[256], *v;
 	size_t i;
 
@@ -1802,54 +1826,53 @@ build_daemon(struct config_parser *ps, struct config *cfg)
 	}
 }
 
-/* "postgres and pgbouncer" for the kinds that take a key. */
+/* "postgres and pgbouncer": the kinds that take the key called name. */
 static void
-kinds_taking(enum config_key_id id, char *buf, size_t len)
+kinds_taking(const char *name, char *buf, size_t len)
 {
+	const struct probe_ops *ops;
 	size_t i, n = 0, total = 0, used = 0;
 
-	for (i = 0; i < CONFIG_NKINDS; i++)
-		if (config_kinds[i].keys & (1u << id))
+	for (i = 0; (ops = probe_kind(i)) != NULL; i++)
+		if (probe_find_key(ops, name) != NULL)
 			total++;
 	buf[0] = '\0';
-	for (i = 0; i < CONFIG_NKINDS && used < len; i++) {
-		if (!(config_kinds[i].keys & (1u << id)))
+	for (i = 0; (ops = probe_kind(i)) != NULL && used < len; i++) {
+		if (probe_find_key(ops, name) == NULL)
 			continue;
 		n++;
 		used += (size_t)snprintf(buf + used, len - used, "%s%s",
-		    n == 1 ? "" : (n == total ? " and " : ", "),
-		    config_kinds[i].name);
+		    n == 1 ? "" : (n == total ? " and " : ", "), ops->name);
 	}
 }
 
-/* Refuse a kind-specific key the check's kind does not take. */
+/* Refuse a kind's key the check's kind does not take. */
 static bool
 key_fits_kind(struct config_parser *ps, const struct config_src *s,
-    const struct config_kind *kinfo)
+    const struct probe_ops *ops)
 {
-	char kinds[64];
+	const char *name;
+	char kinds[128];
 
-	if (s->kv == NULL || kinfo == NULL ||
-	    !(CONFIG_KIND_KEYS & (1u << s->kv->id)) ||
-	    (kinfo->keys & (1u << s->kv->id)))
+	if (s->kv == NULL || ops == NULL || s->kv->id < CONFIG_KEY_COUNT)
 		return true;
-	kinds_taking(s->kv->id, kinds, sizeof(kinds));
+	name = key_name(ps, s->kv->id);
+	if (probe_find_key(ops, name) != NULL)
+		return true;
+	kinds_taking(name, kinds, sizeof(kinds));
 	report(ps, s->kv->line, s->sec, s->kv->key, s->kv->value, NULL,
-	    "not used by kind %s (accepted: %s checks only)", kinfo->name,
-	    kinds);
+	    "not used by kind %s (accepted: %s checks only)", ops->name, kinds);
 	return false;
 }
 
 static void
 build_kind(struct config_parser *ps, const struct raw_section *sec,
-    const struct config_src *s, struct check_cfg *c,
-    const struct config_kind **kinfo)
+    const struct config_src *s, struct check_cfg *c)
 {
 	const char *cands[16], *hint;
 	char words[128], *v, *w, *save = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 
-	*kinfo = NULL;
 	if (s->kv == NULL) {
 		report(ps, sec->line, sec, "kind", NULL, NULL,
 		    "missing (accepted: %s)", ps->kinds);
@@ -1871,22 +1894,29 @@ build_kind(struct config_parser *ps, const struct raw_section *sec,
 		else
 			report(ps, s->kv->line, sec, "kind", s->kv->value, v,
 			    "unknown kind (accepted: %s)", ps->kinds);
-	} else {
-		for (i = 0; i < CONFIG_NKINDS; i++)
-			if (strcmp(config_kinds[i].name, c->ops->name) == 0)
-				*kinfo = &config_kinds[i];
 	}
 	free(v);
 }
 
+/* The accepted text of the kinds' key of that type. */
+static const char *
+kind_key_accepted(const struct config_parser *ps, long id)
+{
+	if (id < (long)CONFIG_KEY_COUNT)
+		return "";
+	return ps->kkeys[(size_t)id - CONFIG_KEY_COUNT]->accepted;
+}
+
 static void
 build_password(struct config_parser *ps, const struct raw_section *sec,
-    const struct config_src *src, const struct config_kind *kinfo,
-    struct check_cfg *c)
+    const struct config_src *src, struct check_cfg *c)
 {
-	const struct config_src *pw = &src[CONFIG_KEY_PASSWORD];
-	const struct config_src *pf = &src[CONFIG_KEY_PASSWORD_FILE];
-	bool need = kinfo != NULL && kinfo->auth;
+	static const struct config_src none;
+	long pwid = kind_key_id(ps, PROBE_KEY_PASSWORD);
+	long pfid = kind_key_id(ps, PROBE_KEY_PASSWORD_FILE);
+	const struct config_src *pw = pwid >= 0 ? &src[pwid] : &none;
+	const struct config_src *pf = pfid >= 0 ? &src[pfid] : &none;
+	bool need = c->ops != NULL && c->ops->auth;
 	char err[256], *v, *path;
 
 	if (pw->kv != NULL && pf->kv != NULL) {
@@ -1907,7 +1937,7 @@ build_password(struct config_parser *ps, const struct raw_section *sec,
 		if (need)
 			report(ps, pw->kv->line, sec, pw->kv->key,
 			    pw->kv->value, NULL, "empty (accepted: %s)",
-			    config_keys[CONFIG_KEY_PASSWORD].accepted);
+			    kind_key_accepted(ps, pwid));
 		return;
 	}
 	if (pf->kv != NULL) {
@@ -1931,22 +1961,109 @@ build_password(struct config_parser *ps, const struct raw_section *sec,
 	}
 	if (need)
 		report(ps, sec->line, sec, "password", NULL, NULL,
-		    "missing (accepted: %s)",
-		    config_keys[CONFIG_KEY_PASSWORD].accepted);
+		    "missing (accepted: %s)", kind_key_accepted(ps, pwid));
 }
 
-/* The line ops->validate's message is about: its leading KEY, if set. */
-static int
-validate_line(const char *msg, const struct raw_section *sec,
-    const struct config_src *src)
+/* A kind's TEXT key: the kind's check, then the field ("" leaves NULL). */
+static void
+build_text(struct config_parser *ps, const struct config_src *s,
+    const struct probe_key *k, struct check_cfg *c)
 {
-	size_t n = strcspn(msg, " :="), i;
+	const char *problem;
+	char *v = src_expand(ps, s);
 
-	for (i = 0; i < CONFIG_KEY_COUNT; i++)
-		if (src[i].kv != NULL && strlen(config_keys[i].name) == n &&
-		    strncmp(msg, config_keys[i].name, n) == 0)
-			return src[i].kv->line;
-	return sec->line;
+	if (v == NULL)
+		return;
+	problem = k->check != NULL ? k->check(v) : NULL;
+	if (problem != NULL) {
+		report(ps, s->kv->line, s->sec, s->kv->key, s->kv->value, v,
+		    "%s (accepted: %s)", problem, k->accepted);
+		free(v);
+	} else if (*v == '\0') {
+		free(v);
+	} else {
+		memcpy((char *)c + k->offset, &v, sizeof(v));
+	}
+}
+
+static void
+build_user(struct config_parser *ps, const struct config_src *s,
+    const struct probe_key *k, struct check_cfg *c)
+{
+	char *v = src_expand(ps, s);
+
+	if (v == NULL)
+		return;
+	if (*v == '\0' && c->ops != NULL && c->ops->auth)
+		report(ps, s->kv->line, s->sec, s->kv->key, s->kv->value, v,
+		    "empty (accepted: %s)", k->accepted);
+	if (*v != '\0')
+		c->user = v;
+	else
+		free(v);
+}
+
+/* The kinds' keys set in the check, each by its type. */
+static void
+build_kind_keys(struct config_parser *ps, const struct raw_section *sec,
+    struct config_src *src, struct check_cfg *c)
+{
+	long uid = kind_key_id(ps, PROBE_KEY_USER);
+	const struct probe_key *k;
+	struct config_src *s;
+
+	for (size_t j = 0; j < ps->nkkeys; j++) {
+		k = ps->kkeys[j];
+		s = &src[CONFIG_KEY_COUNT + j];
+		if (s->kv == NULL)
+			continue;
+		if (!key_fits_kind(ps, s, c->ops)) {
+			s->kv = NULL;
+			s->sec = NULL;
+			continue;
+		}
+		switch (k->type) {
+		case PROBE_KEY_TEXT:
+			build_text(ps, s, k, c);
+			break;
+		case PROBE_KEY_INT:
+			(void)apply_typed(ps, s, c);
+			break;
+		case PROBE_KEY_USER:
+			build_user(ps, s, k, c);
+			break;
+		case PROBE_KEY_PASSWORD:
+		case PROBE_KEY_PASSWORD_FILE:
+		case PROBE_KEY_TYPE_COUNT:
+			break; /* build_password */
+		}
+	}
+	if (c->ops != NULL && c->ops->auth && (uid < 0 || src[uid].kv == NULL))
+		report(ps, sec->line, sec, "user", NULL, NULL,
+		    "missing (accepted: %s)", kind_key_accepted(ps, uid));
+	build_password(ps, sec, src, c);
+}
+
+/* Ask the kind about the check as a whole; blame the key it names. */
+static void
+validate_kind(struct config_parser *ps, const struct raw_section *sec,
+    const struct config_src *src, const struct check_cfg *c)
+{
+	const char *key = NULL;
+	char err[512];
+	size_t id;
+
+	err[0] = '\0';
+	if (c->ops->validate(c, &key, err, sizeof(err)) == 0)
+		return;
+	for (id = 0; key != NULL && id < CONFIG_KEY_COUNT + ps->nkkeys; id++) {
+		if (src[id].kv == NULL || strcmp(key_name(ps, id), key) != 0)
+			continue;
+		report(ps, src[id].kv->line, sec, src[id].kv->key,
+		    src[id].kv->value, NULL, "%s", err);
+		return;
+	}
+	report(ps, sec->line, sec, key, NULL, NULL, "%s", err);
 }
 
 static void
@@ -1954,11 +2071,10 @@ build_check(struct config_parser *ps, const struct raw_section *sec,
     const struct check_cfg *tmpl, const struct config_src *tsrc,
     struct check_cfg *c, const struct raw_kv **depends)
 {
-	struct config_src src[CONFIG_KEY_COUNT], *s;
-	const struct config_kind *kinfo;
+	struct config_src src[CONFIG_ALL_KEYS], *s;
 	bool badtime = false;
 	size_t nerrs = ps->nerrs, i;
-	char err[512], *v;
+	char *v;
 	long n;
 
 	*c = *tmpl;
@@ -1968,19 +2084,19 @@ build_check(struct config_parser *ps, const struct raw_section *sec,
 	find_srcs(sec, src);
 	*depends = src[CONFIG_KEY_DEPENDS_ON].kv;
 
-	build_kind(ps, sec, &src[CONFIG_KEY_KIND], c, &kinfo);
+	build_kind(ps, sec, &src[CONFIG_KEY_KIND], c);
 	for (i = 0; i < CONFIG_KEY_COUNT; i++) {
 		s = &src[i];
 		if (s->sec != sec || config_keys[i].type == CONFIG_TYPE_TEXT)
 			continue;
-		if (!key_fits_kind(ps, s, kinfo) || apply_typed(ps, s, c) < 0)
+		if (apply_typed(ps, s, c) < 0)
 			if (i == CONFIG_KEY_TIMEOUT || i == CONFIG_KEY_INTERVAL)
 				badtime = true;
 	}
-	if (src[CONFIG_KEY_PORT].kv == NULL) {
-		if (kinfo != NULL)
-			c->port = kinfo->port;
-		else if (c->ops != NULL)
+	if (src[CONFIG_KEY_PORT].kv == NULL && c->ops != NULL) {
+		if (c->ops->port > 0)
+			c->port = c->ops->port;
+		else
 			report(ps, sec->line, sec, "port", NULL, NULL,
 			    "missing (accepted: 1-65535)");
 	}
@@ -2003,51 +2119,7 @@ build_check(struct config_parser *ps, const struct raw_section *sec,
 		free(v);
 	}
 
-	s = &src[CONFIG_KEY_DBNAME];
-	if (s->kv != NULL && key_fits_kind(ps, s, kinfo) &&
-	    (v = src_expand(ps, s)) != NULL) {
-		for (i = 0; v[i] != '\0'; i++)
-			if (!is_alnum(v[i]) && v[i] != '_')
-				break;
-		if (v[0] == '\0' || v[i] != '\0') {
-			report(ps, s->kv->line, sec, s->kv->key, s->kv->value,
-			    v, "%s (accepted: %s)",
-			    v[0] == '\0' ? "empty" : "invalid database name",
-			    config_keys[CONFIG_KEY_DBNAME].accepted);
-			free(v);
-		} else {
-			c->dbname = v;
-		}
-	} else if (s->kv == NULL && kinfo != NULL && kinfo->dbname != NULL) {
-		c->dbname = dup_or_oom(ps, kinfo->dbname);
-	}
-
-	s = &src[CONFIG_KEY_USER];
-	if (s->kv != NULL && (v = src_expand(ps, s)) != NULL) {
-		if (*v == '\0' && kinfo != NULL && kinfo->auth)
-			report(ps, s->kv->line, sec, s->kv->key, s->kv->value,
-			    v, "empty (accepted: %s)",
-			    config_keys[CONFIG_KEY_USER].accepted);
-		if (*v != '\0')
-			c->user = v;
-		else
-			free(v);
-	} else if (s->kv == NULL && kinfo != NULL && kinfo->auth) {
-		report(ps, sec->line, sec, "user", NULL, NULL,
-		    "missing (accepted: %s)",
-		    config_keys[CONFIG_KEY_USER].accepted);
-	}
-
-	build_password(ps, sec, src, kinfo, c);
-
-	s = &src[CONFIG_KEY_OPTIONS];
-	if (s->kv != NULL && key_fits_kind(ps, s, kinfo) &&
-	    (v = src_expand(ps, s)) != NULL) {
-		if (*v != '\0')
-			c->options = v;
-		else
-			free(v);
-	}
+	build_kind_keys(ps, sec, src, c);
 
 	s = &src[CONFIG_KEY_DEPENDS_ON];
 	if (s->kv != NULL && (v = src_expand(ps, s)) != NULL) {
@@ -2069,13 +2141,9 @@ build_check(struct config_parser *ps, const struct raw_section *sec,
 		src[CONFIG_KEY_INTERVAL].sec == sec))
 		check_timeout(ps, c, src, sec);
 
-	if (ps->nerrs != nerrs || ps->oom || c->ops == NULL ||
-	    c->ops->validate == NULL)
-		return;
-	err[0] = '\0';
-	if (c->ops->validate(c, err, sizeof(err)) < 0)
-		report(ps, validate_line(err, sec, src), NULL, NULL, NULL, NULL,
-		    "[%s] %s", sec->title, err);
+	if (ps->nerrs == nerrs && !ps->oom && c->ops != NULL &&
+	    c->ops->validate != NULL)
+		validate_kind(ps, sec, src, c);
 }
 
 /* Report "unknown check" for name, with a "did you mean" if one is close. */
@@ -2197,7 +2265,7 @@ static void
 build_group(struct config_parser *ps, const struct config *cfg,
     const struct raw_section *sec, struct group_cfg *g)
 {
-	struct config_src src[CONFIG_KEY_COUNT], *s = &src[CONFIG_KEY_CHECKS];
+	struct config_src src[CONFIG_ALL_KEYS], *s = &src[CONFIG_KEY_CHECKS];
 	char **names = NULL, *v;
 	size_t i;
 	long n;
@@ -2248,7 +2316,7 @@ build(struct config_parser *ps, struct config *cfg)
 {
 	const struct raw_section **secs = NULL;
 	const struct raw_kv **depends = NULL;
-	struct config_src tsrc[CONFIG_KEY_COUNT];
+	struct config_src tsrc[CONFIG_ALL_KEYS];
 	struct check_cfg tmpl;
 	size_t i, nchecks = 0, ngroups = 0;
 
@@ -2368,6 +2436,7 @@ config_load_string(const char *name, const char *text, char *err, size_t errlen)
 	if (errlen > 0)
 		err[0] = '\0';
 	fill_kinds(&ps);
+	collect_kind_keys(&ps);
 	parse_text(&ps);
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL) {
@@ -2497,16 +2566,39 @@ config_details_name(enum config_details d)
 	return config_details_names[d];
 }
 
-/* Does the check's kind take a kind-specific key? */
-static bool
-takes_key(const struct check_cfg *c, enum config_key_id id)
+/* The kind's keys of c, as set. */
+static void
+print_kind_keys(const struct check_cfg *c, FILE *out)
 {
-	size_t i;
+	const struct probe_key *k;
+	const char *base = (const char *)c, *v;
+	int n;
 
-	for (i = 0; c->ops != NULL && i < CONFIG_NKINDS; i++)
-		if (strcmp(config_kinds[i].name, c->ops->name) == 0)
-			return (config_kinds[i].keys & (1u << id)) != 0;
-	return false;
+	for (size_t i = 0; c->ops != NULL && i < c->ops->nkeys; i++) {
+		k = &c->ops->keys[i];
+		switch (k->type) {
+		case PROBE_KEY_TEXT:
+			memcpy(&v, base + k->offset, sizeof(v));
+			if (v != NULL)
+				fprintf(out, "%s = %s\n", k->name, v);
+			break;
+		case PROBE_KEY_INT:
+			memcpy(&n, base + k->offset, sizeof(n));
+			fprintf(out, "%s = %d\n", k->name, n);
+			break;
+		case PROBE_KEY_USER:
+			if (c->user != NULL)
+				fprintf(out, "%s = %s\n", k->name, c->user);
+			break;
+		case PROBE_KEY_PASSWORD:
+			if (c->password != NULL)
+				fprintf(out, "%s = ***\n", k->name);
+			break;
+		case PROBE_KEY_PASSWORD_FILE:
+		case PROBE_KEY_TYPE_COUNT:
+			break;
+		}
+	}
 }
 
 static void
@@ -2550,16 +2642,7 @@ config_print(const struct config *cfg, FILE *out)
 		fprintf(out, "kind = %s\n", c->ops != NULL ? c->ops->name : "");
 		fprintf(out, "host = %s\n", c->host);
 		fprintf(out, "port = %d\n", c->port);
-		if (c->dbname != NULL)
-			fprintf(out, "dbname = %s\n", c->dbname);
-		if (c->user != NULL)
-			fprintf(out, "user = %s\n", c->user);
-		if (c->password != NULL)
-			fprintf(out, "password = ***\n");
-		if (c->options != NULL)
-			fprintf(out, "options = %s\n", c->options);
-		if (takes_key(c, CONFIG_KEY_DB))
-			fprintf(out, "db = %d\n", c->db);
+		print_kind_keys(c, out);
 		fprintf(out, "required = %s\n", c->required ? "yes" : "no");
 		if (c->ndepends > 0) {
 			fprintf(out, "depends_on =");

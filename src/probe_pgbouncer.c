@@ -62,7 +62,13 @@ pgbouncer_start(struct probe *p)
 
 const struct probe_ops probe_pgbouncer_ops = {
     .name = "pgbouncer",
+    .port = 6432,
+    .auth = true,
+    .keys = probe_pg_keys,
+    .nkeys = PROBE_PG_NKEYS,
     .validate = probe_pg_validate,
+    .target = probe_pg_target,
+    .same = probe_pg_same,
     .start = pgbouncer_start,
     .cancel = probe_pg_cancel,
     .unwatch = probe_pg_unwatch,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "probe.h"
 #include "probe_pg.h"
 #include "probe_redis.h"
@@ -199,6 +200,110 @@ test_probe_seterr_one_line(void **state)
 	assert_string_equal(p.errstr, "connect: line one  line two");
 }
 
+static char s_db[] = "db", s_app[] = "app", s_app_db[] = "app_db";
+static char s_cache[] = "cache", s_u[] = "u", s_p[] = "p", s_q[] = "q";
+static char s_opts[] = "-c a=1", s_opts_nl[] = "-c a=1\n";
+
+static void
+test_probe_ops_target(void **state)
+{
+	struct check_cfg c = {.host = s_db, .port = 5432, .user = s_app};
+	char buf[128];
+
+	(void)state;
+	c.ops = &probe_pg_ops;
+	probe_target(&c, buf, sizeof(buf));
+	/* No dbname: PostgreSQL's default, the user's database. */
+	assert_string_equal(buf, "db:5432/app");
+	c.dbname = s_app_db;
+	probe_target(&c, buf, sizeof(buf));
+	assert_string_equal(buf, "db:5432/app_db");
+	c = (struct check_cfg){.host = s_cache, .port = 6379, .db = 2};
+	c.ops = &probe_redis_ops;
+	probe_target(&c, buf, sizeof(buf));
+	assert_string_equal(buf, "cache:6379/2");
+	c.ops = NULL; /* a kind without a target of its own */
+	probe_target(&c, buf, sizeof(buf));
+	assert_string_equal(buf, "cache:6379");
+}
+
+static void
+test_probe_ops_same(void **state)
+{
+	struct check_cfg a = {.ops = &probe_pg_ops,
+	    .host = s_db,
+	    .port = 5432,
+	    .dbname = s_app_db,
+	    .user = s_u,
+	    .password = s_p};
+	struct check_cfg b = a;
+
+	(void)state;
+	assert_true(probe_same(&a, &b));
+	b.options = s_opts;
+	assert_false(probe_same(&a, &b));
+	b = a;
+	b.password = s_q;
+	assert_false(probe_same(&a, &b));
+	b = a;
+	b.ops = &probe_pgbouncer_ops;
+	assert_false(probe_same(&a, &b));
+	a = (struct check_cfg){
+	    .ops = &probe_redis_ops, .host = s_cache, .port = 1};
+	b = a;
+	assert_true(probe_same(&a, &b));
+	b.db = 3;
+	assert_false(probe_same(&a, &b));
+}
+
+/* A key name means one type in every kind; each kind's keys resolve. */
+static void
+test_probe_ops_keys(void **state)
+{
+	const struct probe_ops *o, *o2;
+	const struct probe_key *k, *k2;
+
+	(void)state;
+	for (size_t i = 0; (o = probe_kind(i)) != NULL; i++) {
+		assert_non_null(o->start);
+		assert_non_null(o->cancel);
+		for (size_t j = 0; j < o->nkeys; j++) {
+			k = &o->keys[j];
+			assert_ptr_equal(probe_find_key(o, k->name), k);
+			for (size_t m = 0; (o2 = probe_kind(m)) != NULL; m++) {
+				k2 = probe_find_key(o2, k->name);
+				if (k2 != NULL)
+					assert_int_equal(k2->type, k->type);
+			}
+		}
+	}
+	assert_null(probe_kind(1000));
+	assert_non_null(probe_find_key(&probe_pg_ops, "dbname"));
+	assert_null(probe_find_key(&probe_redis_ops, "dbname"));
+	assert_non_null(probe_find_key(&probe_redis_ops, "db"));
+	assert_int_equal(probe_pg_ops.port, 5432);
+	assert_int_equal(probe_pgbouncer_ops.port, 6432);
+	assert_int_equal(probe_redis_ops.port, 6379);
+	assert_true(probe_pg_ops.auth);
+	assert_false(probe_redis_ops.auth);
+}
+
+/* validate names the key it is about instead of text to parse back. */
+static void
+test_probe_pg_validate_names_key(void **state)
+{
+	struct check_cfg c = {.ops = &probe_pg_ops, .options = s_opts_nl};
+	const char *key = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(probe_pg_validate(&c, &key, err, sizeof(err)), -1);
+	assert_string_equal(key, "options");
+	assert_non_null(strstr(err, "contains a newline (accepted: "));
+	c.options = s_opts;
+	assert_int_equal(probe_pg_validate(&c, &key, err, sizeof(err)), 0);
+}
+
 int
 main(void)
 {
@@ -209,6 +314,10 @@ main(void)
 	    cmocka_unit_test(test_probe_redis_reasons),
 	    cmocka_unit_test(test_probe_table_and_names),
 	    cmocka_unit_test(test_probe_seterr_one_line),
+	    cmocka_unit_test(test_probe_ops_target),
+	    cmocka_unit_test(test_probe_ops_same),
+	    cmocka_unit_test(test_probe_ops_keys),
+	    cmocka_unit_test(test_probe_pg_validate_names_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
