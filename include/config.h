@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config_expand.h" /* config_expand() */
+#include "config_parse.h"  /* config_parse_duration(), _listen() */
+
 struct probe_ops;
 
 /* Exit status for a configuration error (EX_CONFIG). */
@@ -94,28 +97,6 @@ void config_free(struct config *cfg);
 
 /* The text of the built-in default (identical to config/readyd.conf). */
 const char *config_builtin(void);
-
-/*
- * Parse a duration ("250ms", "10s", "2m", "1h", bare number = seconds)
- * into milliseconds. Returns 0, or -1 with err filled.
- */
-int config_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
-
-/*
- * Expand ${VAR}, ${VAR:-default} and the VAR_FILE convention in in.
- * On success *out is a new string the caller frees. Returns 0, or -1
- * with err filled (naming the variable, never a value).
- */
-int config_expand(const char *in, char **out, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
-
-/*
- * Parse "ADDR:PORT" or "[IPv6]:PORT"; *host is a new string the caller
- * frees. Returns 0, or -1 with err filled.
- */
-int config_parse_listen(const char *s, char **host, int *port, char *err,
-    size_t errlen) __attribute__((warn_unused_result));
 
 /* Index of the check or group called name, or -1. */
 int config_find_check(const struct config *cfg, const char *name);
