@@ -43,7 +43,9 @@ LIB_SRCS  := src/config.c src/config_check.c src/config_expand.c \
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
 MAIN_OBJ  := $(BUILD)/main.o
 
-UNIT_TESTS := test_config test_sched test_render test_probe
+UNIT_TESTS := test_config test_sched test_render test_probe test_strbuf \
+	      test_suggest test_config_lex test_config_parse test_config_expand \
+	      test_config_parser test_config_check
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all run test unit integration packaging test-asan test-valgrind \
