@@ -226,8 +226,7 @@ config_parse_listen(
 		if (inet_pton(AF_INET, *host, buf) != 1 &&
 		    inet_pton(AF_INET6, *host, buf) != 1) {
 			snprintf(err, errlen,
-			    "not a numeric address (such as 127.0.0.1, "
-			    "0.0.0.0 or [::])");
+			    "not a numeric address (such as 127.0.0.1, 0.0.0.0 or [::])");
 			free(*host);
 			*host = NULL;
 			return -1;

@@ -45,10 +45,7 @@ probe_pgbouncer_classify(
 			continue;
 		if (i == 0)
 			snprintf(hint, hintlen,
-			    " (hint: PgBouncer refuses "
-			    "this startup parameter: add it "
-			    "to ignore_startup_parameters "
-			    "in pgbouncer.ini)");
+			    " (hint: PgBouncer refuses this startup parameter: add it to ignore_startup_parameters in pgbouncer.ini)");
 		return rules[i].st;
 	}
 	return probe_pg_classify(msg, sqlstate, hint, hintlen);
