@@ -37,7 +37,8 @@ TEST_LIBS  = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 LIB_SRCS  := src/config.c src/config_check.c src/config_expand.c \
 	     src/config_lex.c src/config_parse.c src/config_parser.c \
 	     src/strbuf.c src/suggest.c src/log.c src/probe.c src/probe_pg.c \
-	     src/probe_pgbouncer.c src/probe_redis.c src/resolve.c \
+	     src/probe_pgbouncer.c src/probe_redis.c src/probe_tcp.c \
+	     src/resolve.c \
 	     src/sched.c src/http.c src/render_json.c src/render_text.c \
 	     src/render_prom.c src/client.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o

@@ -185,5 +185,6 @@ void probe_seterr(struct probe *p, const char *fmt, ...)
 extern const struct probe_ops probe_pg_ops;
 extern const struct probe_ops probe_pgbouncer_ops;
 extern const struct probe_ops probe_redis_ops;
+extern const struct probe_ops probe_tcp_ops;
 
 #endif /* READYD_PROBE_H */

@@ -16,6 +16,7 @@ static const struct probe_ops *const probe_table[] = {
     &probe_pg_ops,
     &probe_pgbouncer_ops,
     &probe_redis_ops,
+    &probe_tcp_ops,
 };
 
 #define PROBE_TABLE_LEN (sizeof(probe_table) / sizeof(probe_table[0]))
