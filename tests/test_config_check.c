@@ -11,17 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-check_free(struct check_cfg *c)
+/* The checks are built into a config, freed by config_free. */
+static struct config *
+new_config(void)
 {
-	free(c->name);
-	free(c->host);
-	free(c->dbname);
-	free(c->user);
-	config_expand_free_secret(c->password);
-	free(c->options);
-	config_parse_free_names(c->depends_on);
-	free(c->depends_idx);
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	assert_non_null(cfg);
+	cfg->checks = calloc(1, sizeof(*cfg->checks));
+	assert_non_null(cfg->checks);
+	cfg->nchecks = 1;
+	return cfg;
 }
 
 /* Build the first section of text as a check; returns the messages. */
@@ -45,43 +45,45 @@ build(const char *text, struct check_cfg *c, char *err, size_t errlen)
 static void
 test_config_check_kind_keys(void **state)
 {
-	struct check_cfg c;
+	struct config *cfg = new_config();
+	struct check_cfg *c = &cfg->checks[0];
 	char err[1024];
 
 	(void)state;
 	build("[check r]\nkind = redis\nhost = h\ndb = 7\nuser = u\n"
 	      "password = p\ntimeout = 2s\ndepends_on = a b\n",
-	    &c, err, sizeof(err));
+	    c, err, sizeof(err));
 	assert_string_equal(err, "");
-	assert_string_equal(c.ops->name, "redis");
-	assert_int_equal(c.port, 6379); /* the kind's default */
-	assert_int_equal(c.db, 7);
-	assert_string_equal(c.user, "u");
-	assert_string_equal(c.password, "p");
-	assert_null(c.dbname);
-	assert_int_equal(c.timeout_ms, 2000);
-	assert_int_equal(c.interval_ms, 30000); /* the template's */
-	assert_int_equal(c.ndepends, 2);
-	check_free(&c);
+	assert_string_equal(c->ops->name, "redis");
+	assert_int_equal(c->port, 6379); /* the kind's default */
+	assert_int_equal(c->db, 7);
+	assert_string_equal(c->user, "u");
+	assert_string_equal(c->password, "p");
+	assert_null(c->dbname);
+	assert_int_equal(c->timeout_ms, 2000);
+	assert_int_equal(c->interval_ms, 30000); /* the template's */
+	assert_int_equal(c->ndepends, 2);
+	config_free(cfg);
 }
 
 static void
 test_config_check_refusals(void **state)
 {
-	struct check_cfg c;
+	struct config *cfg = new_config();
+	struct check_cfg *c = &cfg->checks[0];
 	char err[2048];
 
 	(void)state;
 	build("[check p]\nkind = postgres\nhost = h\ndb = 1\ndbname = a-b\n"
 	      "timeout = 1m\n",
-	    &c, err, sizeof(err));
+	    c, err, sizeof(err));
 	assert_string_equal(err,
 	    "t.conf:1: [check p] user: missing (accepted: a non-empty user name)\n"
 	    "t.conf:1: [check p] password: missing (accepted: a non-empty password or password_file)\n"
 	    "t.conf:4: [check p] db = \"1\": not used by kind postgres (accepted: redis checks only)\n"
 	    "t.conf:5: [check p] dbname = \"a-b\": invalid database name (accepted: letters, digits and \"_\")\n"
 	    "t.conf:6: [check p] timeout = \"1m\": 1m is longer than the interval 30s (accepted: at most the interval)");
-	check_free(&c);
+	config_free(cfg);
 }
 
 /* config_check_apply parses by type into the field at the key's offset. */
