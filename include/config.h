@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Configuration: INI parsing, ${VAR} expansion, durations, validation.
+ * Configuration: loading, validating, printing and freeing struct config.
+ * The parts live in config_parser.c, config_check.c, config_lex.c,
+ * config_parse.c and config_expand.c.
  * Owns: struct config and everything hanging off it.
  */
 #ifndef READYD_CONFIG_H
@@ -33,17 +35,21 @@ enum config_details {
 	CONFIG_DETAILS_COUNT
 };
 
-/* One [check NAME] section, with [defaults] applied. */
+/*
+ * One [check NAME] section, with [defaults] applied. user, password,
+ * dbname, options and db are set only through a kind's key table
+ * (probe_ops.keys); which kinds take them is the kinds' business.
+ */
 struct check_cfg {
 	char *name;		     /* owned */
 	const struct probe_ops *ops; /* static, from probe_find(kind) */
 	char *host;		     /* owned; name or numeric address */
 	int port;		     /* 1-65535 */
-	char *dbname;		     /* owned; NULL for redis */
+	char *dbname;		     /* owned; NULL if unset */
 	char *user;		     /* owned; NULL if unset */
 	char *password;		     /* owned secret; NULL if unset */
-	char *options;		     /* owned; NULL if unset (pg kinds) */
-	int db;			     /* redis logical database, 0-15 */
+	char *options;		     /* owned; NULL if unset */
+	int db;			     /* a logical database number */
 	bool required;		     /* counts toward /ready */
 	int64_t interval_ms;	     /* between probes once started */
 	int64_t timeout_ms;	     /* deadline of one attempt */
