@@ -18,7 +18,7 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libpq hiredis libevent libevent_extra inih jansson libsystemd
+PKGS      := libpq hiredis libevent libevent_extra jansson libsystemd
 TEST_PKGS := cmocka
 
 WARNINGS  := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes \
@@ -144,7 +144,7 @@ fmt-check: deps-build
 # ---- dependencies (Debian 12) ----
 
 BUILD_DEBS := gcc make pkg-config libc6-dev libpq-dev libhiredis-dev \
-	      libevent-dev libinih-dev libjansson-dev libcmocka-dev \
+	      libevent-dev libjansson-dev libcmocka-dev \
 	      libsystemd-dev \
 	      clang-format
 RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \

@@ -13,12 +13,11 @@
 
 #include "suggest.h"
 
-/* Parse a DURATION, INT or BOOL key into the check at base. */
 int
 config_check_apply(
     struct config_parser *ps, const struct config_src *s, void *c)
 {
-	const struct config_key *k = &config_keys[s->kv->id];
+	const struct config_key *k = NULL;
 	const struct probe_key *pk;
 	struct config_key kk;
 	char *base = (char *)c, err[256], *v;
@@ -36,6 +35,8 @@ config_check_apply(
 		    .offset = pk->offset,
 		    .accepted = pk->accepted};
 		k = &kk;
+	} else {
+		k = &config_keys[s->kv->id];
 	}
 	v = config_parser_expand(ps, s);
 	if (v == NULL)

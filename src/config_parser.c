@@ -547,7 +547,8 @@ config_parser_errors(struct config_parser *ps, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", ps->file);
 		return;
 	}
-	qsort(ps->errs, ps->nerrs, sizeof(*ps->errs), error_cmp);
+	if (ps->nerrs > 0) /* errs is NULL without one */
+		qsort(ps->errs, ps->nerrs, sizeof(*ps->errs), error_cmp);
 	/* Keep room for the "more" line. */
 	room = errlen > sizeof(more) * 2 ? errlen - sizeof(more) : errlen;
 	for (i = 0; i < ps->nerrs && i < CONFIG_MAX_ERRORS; i++) {
