@@ -18,7 +18,7 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libpq hiredis libevent libevent_extra inih jansson libsystemd
+PKGS      := libpq hiredis libevent libevent_extra jansson libsystemd
 TEST_PKGS := cmocka
 
 WARNINGS  := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes \
@@ -34,8 +34,11 @@ LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 TEST_LIBS  = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 # Every module but main.c; tests link these.
-LIB_SRCS  := src/config.c src/log.c src/probe.c src/probe_pg.c \
-	     src/probe_pgbouncer.c src/probe_redis.c src/resolve.c \
+LIB_SRCS  := src/config.c src/config_check.c src/config_expand.c \
+	     src/config_lex.c src/config_parse.c src/config_parser.c \
+	     src/strbuf.c src/suggest.c src/log.c src/probe.c src/probe_pg.c \
+	     src/probe_pgbouncer.c src/probe_redis.c src/probe_tcp.c \
+	     src/resolve.c \
 	     src/sched.c src/http.c src/render_json.c src/render_text.c \
 	     src/render_prom.c src/client.c src/verdict.c src/notify.c \
 	     src/clock.c src/runtime.c src/serve.c src/once.c
@@ -43,7 +46,9 @@ LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
 MAIN_OBJ  := $(BUILD)/main.o
 
 UNIT_TESTS := test_config test_sched test_render test_probe test_verdict \
-	      test_clock
+	      test_clock test_strbuf test_suggest test_config_lex \
+	      test_config_parse test_config_expand test_config_parser \
+	      test_config_check
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all run test unit integration packaging test-asan test-valgrind \
@@ -141,7 +146,7 @@ fmt-check: deps-build
 # ---- dependencies (Debian 12) ----
 
 BUILD_DEBS := gcc make pkg-config libc6-dev libpq-dev libhiredis-dev \
-	      libevent-dev libinih-dev libjansson-dev libcmocka-dev \
+	      libevent-dev libjansson-dev libcmocka-dev \
 	      libsystemd-dev \
 	      clang-format
 RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \

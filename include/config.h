@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Configuration: INI parsing, ${VAR} expansion, durations, validation.
+ * Configuration: loading, validating, printing and freeing struct config.
+ * The parts live in config_parser.c, config_check.c, config_lex.c,
+ * config_parse.c and config_expand.c.
  * Owns: struct config and everything hanging off it.
  */
 #ifndef READYD_CONFIG_H
@@ -10,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "config_expand.h" /* config_expand() */
+#include "config_parse.h"  /* config_parse_duration(), _listen() */
 
 struct probe_ops;
 
@@ -30,17 +35,21 @@ enum config_details {
 	CONFIG_DETAILS_COUNT
 };
 
-/* One [check NAME] section, with [defaults] applied. */
+/*
+ * One [check NAME] section, with [defaults] applied. user, password,
+ * dbname, options and db are set only through a kind's key table
+ * (probe_ops.keys); which kinds take them is the kinds' business.
+ */
 struct check_cfg {
 	char *name;		     /* owned */
 	const struct probe_ops *ops; /* static, from probe_find(kind) */
 	char *host;		     /* owned; name or numeric address */
 	int port;		     /* 1-65535 */
-	char *dbname;		     /* owned; NULL for redis */
+	char *dbname;		     /* owned; NULL if unset */
 	char *user;		     /* owned; NULL if unset */
 	char *password;		     /* owned secret; NULL if unset */
-	char *options;		     /* owned; NULL if unset (pg kinds) */
-	int db;			     /* redis logical database, 0-15 */
+	char *options;		     /* owned; NULL if unset */
+	int db;			     /* a logical database number */
 	bool required;		     /* counts toward /ready */
 	int64_t interval_ms;	     /* between probes once started */
 	int64_t timeout_ms;	     /* deadline of one attempt */
@@ -94,28 +103,6 @@ void config_free(struct config *cfg);
 
 /* The text of the built-in default (identical to config/readyd.conf). */
 const char *config_builtin(void);
-
-/*
- * Parse a duration ("250ms", "10s", "2m", "1h", bare number = seconds)
- * into milliseconds. Returns 0, or -1 with err filled.
- */
-int config_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
-
-/*
- * Expand ${VAR}, ${VAR:-default} and the VAR_FILE convention in in.
- * On success *out is a new string the caller frees. Returns 0, or -1
- * with err filled (naming the variable, never a value).
- */
-int config_expand(const char *in, char **out, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
-
-/*
- * Parse "ADDR:PORT" or "[IPv6]:PORT"; *host is a new string the caller
- * frees. Returns 0, or -1 with err filled.
- */
-int config_parse_listen(const char *s, char **host, int *port, char *err,
-    size_t errlen) __attribute__((warn_unused_result));
 
 /* Index of the check or group called name, or -1. */
 int config_find_check(const struct config *cfg, const char *name);

@@ -43,8 +43,58 @@ typedef void probe_done_fn(struct probe *p, enum probe_status st);
 typedef void probe_lost_fn(struct probe *p);
 
 /*
- * validate: check the kind-specific keys of cfg; on failure fill err with
- *     "KEY = \"VALUE\": problem (accepted: ...)" and return -1.
+ * How config.c reads one of a kind's keys in [check NAME]. The kind's
+ * table lists every key only some kinds take; config.c parses each by
+ * its type, walking the tables generically, and refuses a key a
+ * check's kind does not list. A name means the same type in every kind.
+ */
+enum probe_key_type {
+	PROBE_KEY_TEXT,		 /* char * at offset; "" leaves it NULL */
+	PROBE_KEY_INT,		 /* int at offset, min..max */
+	PROBE_KEY_USER,		 /* check_cfg.user; required if ops->auth */
+	PROBE_KEY_PASSWORD,	 /* check_cfg.password, a secret */
+	PROBE_KEY_PASSWORD_FILE, /* check_cfg.password, read from a file */
+	PROBE_KEY_TYPE_COUNT
+};
+
+struct probe_key {
+	const char *name;	  /* as written in the file */
+	enum probe_key_type type; /* how config.c parses it */
+	int min;		  /* bounds of an INT */
+	int max;
+	size_t offset;	      /* field in struct check_cfg (TEXT, INT) */
+	const char *accepted; /* what "(accepted: ...)" says */
+	/* TEXT: "" or a problem such as "invalid database name" */
+	const char *(*check)(const char *value);
+};
+
+/* The credential keys, for the tables of kinds that log in. */
+#define PROBE_KEYS_USER_PASSWORD                                          \
+	{.name = "user",                                                  \
+	    .type = PROBE_KEY_USER,                                       \
+	    .accepted = "a non-empty user name"},                         \
+	    {.name = "password",                                          \
+		.type = PROBE_KEY_PASSWORD,                               \
+		.accepted = "a non-empty password or password_file"},     \
+	{                                                                 \
+		.name = "password_file", .type = PROBE_KEY_PASSWORD_FILE, \
+		.accepted = "a readable file holding the password"        \
+	}
+
+/*
+ * Everything that depends on the kind, so that config.c, sched.c, http.c
+ * and main.c name none.
+ *
+ * port: the default port, 0 when the check must set one.
+ * auth: user and password are required.
+ * keys, nkeys: the kind-specific keys it takes (static).
+ * validate: check the keys together once each parsed; on failure set
+ *     *key to the key it is about (NULL: the whole check), fill err with
+ *     "problem (accepted: ...)" and return -1. NULL when there is nothing
+ *     to check.
+ * target: print what the check probes ("host:port/db") into buf.
+ * same: whether a and b (both of this kind) probe the same server the
+ *     same way, so a reload keeps its state.
  * start: begin one attempt against p->addr (numeric). On 0, p->done is
  *     called exactly once, later, from the event loop. On -1, p->errstr
  *     and p->status are set; done is never called.
@@ -53,14 +103,24 @@ typedef void probe_lost_fn(struct probe *p);
  * unwatch: close the connection a successful attempt kept (p->keep) in
  *     p->watch; lost is not called. A no-op when there is none.
  *
+ * The kind-specific values live in generic fields of struct check_cfg
+ * (dbname, options, db), which config.c owns and frees.
+ *
  * When p->keep is set, a successful attempt leaves its connection open and
  * idle in p->watch, replacing (closing) the one kept before, and calls
  * p->lost (from the event loop, once) when the server closes it or it
  * breaks. A failed attempt leaves the kept connection alone.
  */
 struct probe_ops {
-	const char *name; /* config "kind" value */
-	int (*validate)(const struct check_cfg *cfg, char *err, size_t errlen);
+	const char *name;	      /* config "kind" value */
+	int port;		      /* default port; 0: required */
+	bool auth;		      /* user and password required */
+	const struct probe_key *keys; /* static; kind-specific keys */
+	size_t nkeys;		      /* entries in keys */
+	int (*validate)(const struct check_cfg *cfg, const char **key,
+	    char *err, size_t errlen);
+	void (*target)(const struct check_cfg *cfg, char *buf, size_t len);
+	bool (*same)(const struct check_cfg *a, const struct check_cfg *b);
 	int (*start)(struct probe *p);
 	void (*cancel)(struct probe *p);
 	void (*unwatch)(struct probe *p);
@@ -87,8 +147,33 @@ const char *probe_status_name(enum probe_status st);
 /* The ops table whose name is kind, or NULL. */
 const struct probe_ops *probe_find(const char *kind);
 
+/* The i-th kind of the table, or NULL past its end. */
+const struct probe_ops *probe_kind(size_t i);
+
 /* A space-separated list of every kind, for error messages. */
 const char *probe_kinds(void);
+
+/* The kind's key called name, or NULL when ops does not take it. */
+const struct probe_key *
+probe_find_key(const struct probe_ops *ops, const char *name);
+
+/*
+ * What cfg probes, as shown: ops->target, or "host:port" for a kind
+ * without one.
+ */
+void probe_target(const struct check_cfg *cfg, char *buf, size_t len);
+
+/* Whether a and b probe the same thing: same kind, then ops->same. */
+bool probe_same(const struct check_cfg *a, const struct check_cfg *b);
+
+/* "host:port", the target of a kind without more to it. */
+void probe_target_host_port(const struct check_cfg *cfg, char *buf, size_t len);
+
+/* Whether a and b reach the same host and port with the same credentials. */
+bool probe_same_endpoint(const struct check_cfg *a, const struct check_cfg *b);
+
+/* NULL-safe string equality, for ops->same. */
+bool probe_same_str(const char *a, const char *b);
 
 /*
  * Format an error into p->errstr, stripping trailing newlines and
@@ -100,5 +185,6 @@ void probe_seterr(struct probe *p, const char *fmt, ...)
 extern const struct probe_ops probe_pg_ops;
 extern const struct probe_ops probe_pgbouncer_ops;
 extern const struct probe_ops probe_redis_ops;
+extern const struct probe_ops probe_tcp_ops;
 
 #endif /* READYD_PROBE_H */

@@ -9,6 +9,7 @@
 
 #include "probe.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -42,7 +43,18 @@ void probe_pg_cancel(struct probe *p);
 /* probe_ops.unwatch for both kinds. */
 void probe_pg_unwatch(struct probe *p);
 
+/* The keys both kinds take: dbname, user, password, password_file, options. */
+#define PROBE_PG_NKEYS 5
+extern const struct probe_key probe_pg_keys[PROBE_PG_NKEYS];
+
 /* probe_ops.validate for both kinds. */
-int probe_pg_validate(const struct check_cfg *cfg, char *err, size_t errlen);
+int probe_pg_validate(
+    const struct check_cfg *cfg, const char **key, char *err, size_t errlen);
+
+/* probe_ops.target for both kinds: "host:port/dbname". */
+void probe_pg_target(const struct check_cfg *cfg, char *buf, size_t len);
+
+/* probe_ops.same for both kinds. */
+bool probe_pg_same(const struct check_cfg *a, const struct check_cfg *b);
 
 #endif /* READYD_PROBE_PG_H */

@@ -5,6 +5,8 @@
  */
 #include "probe.h"
 
+#include "config.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +16,7 @@ static const struct probe_ops *const probe_table[] = {
     &probe_pg_ops,
     &probe_pgbouncer_ops,
     &probe_redis_ops,
+    &probe_tcp_ops,
 };
 
 #define PROBE_TABLE_LEN (sizeof(probe_table) / sizeof(probe_table[0]))
@@ -49,6 +52,63 @@ probe_find(const char *kind)
 		if (strcmp(probe_table[i]->name, kind) == 0)
 			return probe_table[i];
 	return NULL;
+}
+
+const struct probe_ops *
+probe_kind(size_t i)
+{
+	return i < PROBE_TABLE_LEN ? probe_table[i] : NULL;
+}
+
+const struct probe_key *
+probe_find_key(const struct probe_ops *ops, const char *name)
+{
+	for (size_t i = 0; ops != NULL && i < ops->nkeys; i++)
+		if (strcmp(ops->keys[i].name, name) == 0)
+			return &ops->keys[i];
+	return NULL;
+}
+
+void
+probe_target_host_port(const struct check_cfg *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%d", cfg->host, cfg->port);
+}
+
+void
+probe_target(const struct check_cfg *cfg, char *buf, size_t len)
+{
+	if (cfg->ops != NULL && cfg->ops->target != NULL)
+		cfg->ops->target(cfg, buf, len);
+	else
+		probe_target_host_port(cfg, buf, len);
+}
+
+bool
+probe_same(const struct check_cfg *a, const struct check_cfg *b)
+{
+	if (a->ops != b->ops)
+		return false;
+	if (a->ops != NULL && a->ops->same != NULL)
+		return a->ops->same(a, b);
+	return probe_same_endpoint(a, b);
+}
+
+bool
+probe_same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+bool
+probe_same_endpoint(const struct check_cfg *a, const struct check_cfg *b)
+{
+	return a->ops == b->ops && a->port == b->port &&
+	    probe_same_str(a->host, b->host) &&
+	    probe_same_str(a->user, b->user) &&
+	    probe_same_str(a->password, b->password);
 }
 
 const char *

@@ -317,6 +317,13 @@ pg_event_cb(evutil_socket_t fd, short what, void *arg)
 	pg_flush(pc);
 }
 
+/* The database logged into: dbname, else PostgreSQL's default, the user. */
+static const char *
+pg_dbname(const struct check_cfg *cfg)
+{
+	return cfg->dbname != NULL ? cfg->dbname : cfg->user;
+}
+
 int
 probe_pg_start(struct probe *p, probe_pg_classify_fn *classify)
 {
@@ -339,7 +346,7 @@ probe_pg_start(struct probe *p, probe_pg_classify_fn *classify)
 	keys[n] = "host", vals[n++] = cfg->host;
 	keys[n] = "hostaddr", vals[n++] = p->addr;
 	keys[n] = "port", vals[n++] = port;
-	keys[n] = "dbname", vals[n++] = cfg->dbname;
+	keys[n] = "dbname", vals[n++] = pg_dbname(cfg);
 	if (cfg->user != NULL)
 		keys[n] = "user", vals[n++] = cfg->user;
 	if (cfg->password != NULL)
@@ -461,23 +468,60 @@ probe_pg_unwatch(struct probe *p)
 	pg_watch_free(w);
 }
 
-int
-probe_pg_validate(const struct check_cfg *cfg, char *err, size_t errlen)
+/* dbname: PostgreSQL accepts more, the stack's names need no quoting. */
+static const char *
+pg_check_dbname(const char *v)
 {
-	if (cfg->dbname == NULL || cfg->dbname[0] == '\0') {
-		snprintf(err, errlen,
-		    "dbname: missing (accepted: a database "
-		    "name of [A-Za-z0-9_])");
-		return -1;
-	}
+	size_t i;
+
+	if (*v == '\0')
+		return "empty";
+	for (i = 0; v[i] != '\0'; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') ||
+			(v[i] >= 'a' && v[i] <= 'z') ||
+			(v[i] >= 'A' && v[i] <= 'Z') || v[i] == '_'))
+			return "invalid database name";
+	return NULL;
+}
+
+const struct probe_key probe_pg_keys[PROBE_PG_NKEYS] = {
+    {.name = "dbname",
+	.type = PROBE_KEY_TEXT,
+	.offset = offsetof(struct check_cfg, dbname),
+	.accepted = "letters, digits and \"_\"",
+	.check = pg_check_dbname},
+    PROBE_KEYS_USER_PASSWORD,
+    {.name = "options",
+	.type = PROBE_KEY_TEXT,
+	.offset = offsetof(struct check_cfg, options)},
+};
+
+int
+probe_pg_validate(
+    const struct check_cfg *cfg, const char **key, char *err, size_t errlen)
+{
 	if (cfg->options != NULL && strchr(cfg->options, '\n') != NULL) {
+		*key = "options";
 		snprintf(err, errlen,
-		    "options: contains a newline (accepted: "
-		    "libpq startup options such as "
-		    "-c statement_timeout=0)");
+		    "contains a newline (accepted: libpq startup options such as -c statement_timeout=0)");
 		return -1;
 	}
 	return 0;
+}
+
+void
+probe_pg_target(const struct check_cfg *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%d/%s", cfg->host, cfg->port,
+	    pg_dbname(cfg) != NULL ? pg_dbname(cfg) : "");
+}
+
+bool
+probe_pg_same(const struct check_cfg *a, const struct check_cfg *b)
+{
+	return probe_same_endpoint(a, b) &&
+	    probe_same_str(a->dbname, b->dbname) &&
+	    probe_same_str(a->options, b->options);
 }
 
 static int
@@ -488,7 +532,13 @@ pg_start(struct probe *p)
 
 const struct probe_ops probe_pg_ops = {
     .name = "postgres",
+    .port = 5432,
+    .auth = true,
+    .keys = probe_pg_keys,
+    .nkeys = PROBE_PG_NKEYS,
     .validate = probe_pg_validate,
+    .target = probe_pg_target,
+    .same = probe_pg_same,
     .start = pg_start,
     .cancel = probe_pg_cancel,
     .unwatch = probe_pg_unwatch,

@@ -45,10 +45,7 @@ probe_pgbouncer_classify(
 			continue;
 		if (i == 0)
 			snprintf(hint, hintlen,
-			    " (hint: PgBouncer refuses "
-			    "this startup parameter: add it "
-			    "to ignore_startup_parameters "
-			    "in pgbouncer.ini)");
+			    " (hint: PgBouncer refuses this startup parameter: add it to ignore_startup_parameters in pgbouncer.ini)");
 		return rules[i].st;
 	}
 	return probe_pg_classify(msg, sqlstate, hint, hintlen);
@@ -62,7 +59,13 @@ pgbouncer_start(struct probe *p)
 
 const struct probe_ops probe_pgbouncer_ops = {
     .name = "pgbouncer",
+    .port = 6432,
+    .auth = true,
+    .keys = probe_pg_keys,
+    .nkeys = PROBE_PG_NKEYS,
     .validate = probe_pg_validate,
+    .target = probe_pg_target,
+    .same = probe_pg_same,
     .start = pgbouncer_start,
     .cancel = probe_pg_cancel,
     .unwatch = probe_pg_unwatch,

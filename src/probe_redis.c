@@ -326,29 +326,35 @@ redis_cancel(struct probe *p)
 	redisAsyncFree(rc->ac);
 }
 
-static int
-redis_validate(const struct check_cfg *cfg, char *err, size_t errlen)
+static const struct probe_key redis_keys[] = {
+    PROBE_KEYS_USER_PASSWORD,
+    {.name = "db",
+	.type = PROBE_KEY_INT,
+	.min = 0,
+	.max = 15,
+	.offset = offsetof(struct check_cfg, db),
+	.accepted = "0-15"},
+};
+
+static void
+redis_target(const struct check_cfg *cfg, char *buf, size_t len)
 {
-	if (cfg->options != NULL) {
-		snprintf(err, errlen,
-		    "options: not used by kind redis "
-		    "(accepted: postgres and pgbouncer "
-		    "checks only)");
-		return -1;
-	}
-	if (cfg->db < 0 || cfg->db > 15) {
-		snprintf(err, errlen,
-		    "db = \"%d\": out of range (accepted: "
-		    "0-15)",
-		    cfg->db);
-		return -1;
-	}
-	return 0;
+	snprintf(buf, len, "%s:%d/%d", cfg->host, cfg->port, cfg->db);
+}
+
+static bool
+redis_same(const struct check_cfg *a, const struct check_cfg *b)
+{
+	return probe_same_endpoint(a, b) && a->db == b->db;
 }
 
 const struct probe_ops probe_redis_ops = {
     .name = "redis",
-    .validate = redis_validate,
+    .port = 6379,
+    .keys = redis_keys,
+    .nkeys = sizeof(redis_keys) / sizeof(redis_keys[0]),
+    .target = redis_target,
+    .same = redis_same,
     .start = redis_start,
     .cancel = redis_cancel,
     .unwatch = redis_unwatch,

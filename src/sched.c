@@ -539,12 +539,7 @@ sched_new(struct event_base *base, struct clock *clk, struct resolver *r,
 		t->shown = VERDICT_STARTING;
 		t->shown_since = t->since;
 		t->enabled = only == NULL || only[i];
-		if (t->cfg->dbname != NULL)
-			snprintf(t->target, sizeof(t->target), "%s:%d/%s",
-			    t->cfg->host, t->cfg->port, t->cfg->dbname);
-		else
-			snprintf(t->target, sizeof(t->target), "%s:%d/%d",
-			    t->cfg->host, t->cfg->port, t->cfg->db);
+		probe_target(t->cfg, t->target, sizeof(t->target));
 		t->probe.ops = t->cfg->ops;
 		t->probe.cfg = t->cfg;
 		t->probe.base = base;
@@ -607,26 +602,6 @@ sched_free(struct sched *s)
 	free(s);
 }
 
-static bool
-sched_same_str(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-/* Whether a and b probe the same server the same way. */
-static bool
-sched_same_probe(const struct check_cfg *a, const struct check_cfg *b)
-{
-	return a->ops == b->ops && a->port == b->port && a->db == b->db &&
-	    sched_same_str(a->host, b->host) &&
-	    sched_same_str(a->dbname, b->dbname) &&
-	    sched_same_str(a->user, b->user) &&
-	    sched_same_str(a->password, b->password) &&
-	    sched_same_str(a->options, b->options);
-}
-
 size_t
 sched_adopt(struct sched *s, const struct sched *old)
 {
@@ -640,7 +615,7 @@ sched_adopt(struct sched *s, const struct sched *old)
 
 			if (strcmp(t->cfg->name, o->cfg->name) != 0)
 				continue;
-			if (!sched_same_probe(t->cfg, o->cfg) || !o->enabled)
+			if (!probe_same(t->cfg, o->cfg) || !o->enabled)
 				break; /* changed: it starts afresh */
 			t->state = o->state;
 			t->reason = o->reason;

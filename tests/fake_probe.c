@@ -135,9 +135,11 @@ fake_probe_lose(struct probe *p)
 }
 
 static int
-fake_validate(const struct check_cfg *cfg, char *err, size_t errlen)
+fake_validate(
+    const struct check_cfg *cfg, const char **key, char *err, size_t errlen)
 {
 	(void)cfg;
+	(void)key;
 	(void)err;
 	(void)errlen;
 	return 0;

@@ -772,7 +772,8 @@ test_config_good_overrides(void **state)
 	assert_ptr_equal(c->ops, probe_find("pgbouncer"));
 	assert_string_equal(c->host, "::1");
 	assert_int_equal(c->port, 6432);
-	assert_string_equal(c->dbname, "hdms_db");
+	/* No dbname: PostgreSQL's default, the database named as the user. */
+	assert_null(c->dbname);
 	assert_string_equal(c->password, "file-secret");
 	assert_null(c->options);
 	assert_false(c->required);
@@ -917,6 +918,33 @@ test_config_print_masks_password(void **state)
 	assert_non_null(strstr(buf,
 	    "\n[group file-service]\nchecks = pgbouncer redis-cache redis-celery\n"));
 	free(buf);
+	config_free(cfg);
+}
+
+/* A kind's validate names the key: the message points at its line. */
+static void
+test_config_kind_validate_blames_key(void **state)
+{
+	(void)state;
+	setenv("RT_OPTS", "-c a=1\n-c b=2", 1);
+	assert_load_fails("[check pg]\nkind = postgres\nhost = h\nuser = u\n"
+			  "password = p\noptions = ${RT_OPTS}\n",
+	    "t.conf:6: [check pg] options = \"${RT_OPTS}\": contains a newline (accepted: libpq startup options such as -c statement_timeout=0)");
+	unsetenv("RT_OPTS");
+}
+
+/* Credentials are a kind's keys: a kind without them refuses them. */
+static void
+test_config_kind_key_lists(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = must_load("[check c]\nkind = redis\nhost = h\nuser = u\n"
+			"password_file = /dev/null\n");
+	assert_string_equal(cfg->checks[0].user, "u");
+	assert_null(cfg->checks[0].password);
+	assert_int_equal(cfg->checks[0].port, 6379);
 	config_free(cfg);
 }
 
@@ -1304,6 +1332,9 @@ main(void)
 	    cmocka_unit_test_setup(
 		test_config_defaults_timeout_interval, clear_env),
 	    cmocka_unit_test_setup(test_config_print_masks_password, clear_env),
+	    cmocka_unit_test_setup(
+		test_config_kind_validate_blames_key, clear_env),
+	    cmocka_unit_test_setup(test_config_kind_key_lists, clear_env),
 	    cmocka_unit_test_setup(test_config_print_round_trips, clear_env),
 	    cmocka_unit_test_setup(test_config_print_null, clear_env),
 	    cmocka_unit_test_setup(test_config_password_file, clear_env),
