@@ -42,6 +42,9 @@ void probe_pg_cancel(struct probe *p);
 /* probe_ops.unwatch for both kinds. */
 void probe_pg_unwatch(struct probe *p);
 
+/* probe_ops.heartbeat for both kinds: the probe's query, no login. */
+int probe_pg_heartbeat(struct probe *p);
+
 /* probe_ops.validate for both kinds. */
 int probe_pg_validate(const struct check_cfg *cfg, char *err, size_t errlen);
 

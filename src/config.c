@@ -1716,6 +1716,7 @@ defaults_init(struct check_cfg *c)
 	c->fast_interval_ms = 1000;
 	c->rise = 1;
 	c->watch = true;
+	c->writable = true;
 }
 
 /* The template every check starts from: built-ins plus [defaults]. */
