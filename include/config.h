@@ -59,6 +59,8 @@ struct check_cfg {
 	int64_t fast_interval_ms;    /* re-check spacing after a failure */
 	int rise;		     /* successes to come back from fail */
 	bool watch;		     /* keep the last good connection */
+	bool writable;		     /* the server must take writes */
+	int64_t heartbeat_ms;	     /* between heartbeats; 0: none */
 	char **depends_on;	     /* owned; NULL-terminated names */
 	size_t *depends_idx;	     /* owned; indexes into config checks */
 	size_t ndepends;	     /* entries in depends_on/depends_idx */

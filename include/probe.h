@@ -30,6 +30,8 @@ enum probe_status {
 	PROBE_REJECTED,
 	PROBE_PROTOCOL,
 	PROBE_IO,
+	PROBE_UNWRITABLE, /* the server refuses writes (OOM, read-only) */
+	PROBE_LOCAL,	  /* readyd itself could not start the attempt */
 	PROBE_DEPENDENCY,
 	PROBE_STALE,
 	PROBE_STATUS_COUNT
@@ -41,6 +43,12 @@ typedef void probe_done_fn(struct probe *p, enum probe_status st);
 
 /* A watched connection closed or broke; p->watch is already NULL. */
 typedef void probe_lost_fn(struct probe *p);
+
+/*
+ * A heartbeat on the watched connection got its answer: st is PROBE_OK,
+ * or a failure with p->errstr set. The connection stays watched.
+ */
+typedef void probe_beat_fn(struct probe *p, enum probe_status st);
 
 /*
  * How config.c reads one of a kind's keys in [check NAME]. The kind's
@@ -102,6 +110,13 @@ struct probe_key {
  *     returning; done is not called. A no-op when idle.
  * unwatch: close the connection a successful attempt kept (p->keep) in
  *     p->watch; lost is not called. A no-op when there is none.
+ * heartbeat: send one cheap request (Redis PING; the probe's query for
+ *     PostgreSQL and PgBouncer) on p->watch, which must be idle. On 0,
+ *     p->beat is called exactly once, later, with the outcome, unless the
+ *     connection is lost first (then only p->lost is called) or unwatched
+ *     (then neither). On -1 (no watched connection, or a heartbeat in
+ *     flight, or it cannot be sent) nothing is called. NULL when the kind
+ *     has none. The caller owns the deadline: on expiry it unwatches.
  *
  * The kind-specific values live in generic fields of struct check_cfg
  * (dbname, options, db), which config.c owns and frees.
@@ -124,6 +139,7 @@ struct probe_ops {
 	int (*start)(struct probe *p);
 	void (*cancel)(struct probe *p);
 	void (*unwatch)(struct probe *p);
+	int (*heartbeat)(struct probe *p);
 };
 
 struct probe {
@@ -135,6 +151,7 @@ struct probe {
 	void *priv;		     /* owned by ops; NULL if idle */
 	void *watch;		     /* owned by ops; kept connection or NULL */
 	probe_lost_fn *lost;	     /* set by sched */
+	probe_beat_fn *beat;	     /* set by sched */
 	bool keep;		     /* keep the connection after a success */
 	char addr[64];		     /* numeric address to connect to */
 	enum probe_status status;    /* set with errstr when start fails */

@@ -47,6 +47,9 @@ void probe_pg_unwatch(struct probe *p);
 #define PROBE_PG_NKEYS 5
 extern const struct probe_key probe_pg_keys[PROBE_PG_NKEYS];
 
+/* probe_ops.heartbeat for both kinds: the probe's query, no login. */
+int probe_pg_heartbeat(struct probe *p);
+
 /* probe_ops.validate for both kinds. */
 int probe_pg_validate(
     const struct check_cfg *cfg, const char **key, char *err, size_t errlen);

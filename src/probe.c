@@ -33,6 +33,8 @@ static const char *const probe_status_names[PROBE_STATUS_COUNT] = {
     [PROBE_REJECTED] = "rejected",
     [PROBE_PROTOCOL] = "protocol",
     [PROBE_IO] = "io",
+    [PROBE_UNWRITABLE] = "unwritable",
+    [PROBE_LOCAL] = "local",
     [PROBE_DEPENDENCY] = "dependency",
     [PROBE_STALE] = "stale",
 };

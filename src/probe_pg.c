@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * PostgreSQL probe: PQconnectStartParams/PQconnectPoll with hostaddr set,
- * then SELECT 1 with PQsendQuery, all on the event loop.
+ * then one query with PQsendQuery that also asks whether the session can
+ * write, all on the event loop; the same query is the heartbeat on the
+ * watched connection.
  * Owns: struct pg_check, the PGconn and the socket event of an attempt.
  */
 #include "probe_pg.h"
@@ -23,24 +25,76 @@ static const char *const pg_step_names[PG_STEP_COUNT] = {
     [PG_STEP_QUERY] = "query",
 };
 
+/*
+ * One round trip: is the server in recovery, and is a new transaction of
+ * this session read-only (default_transaction_read_only, a standby)? The
+ * application's first write would fail on either.
+ */
+#define PG_QUERY \
+	"SELECT pg_is_in_recovery(), current_setting('transaction_read_only')"
+
 struct pg_check {
 	struct probe *p;		/* borrowed from sched */
 	PGconn *conn;			/* owned; PQfinish exactly once */
 	struct event *ev;		/* owned; on PQsocket() */
 	enum pg_step step;		/* where the attempt is */
-	bool got_row;			/* SELECT 1 returned its row */
+	bool got_row;			/* the query returned its row */
+	enum probe_status row_st;	/* what the row says */
 	probe_pg_classify_fn *classify; /* static, from the kind */
 };
 
 /* A connection kept open and idle after a success, to see it drop. */
 struct pg_watch {
-	struct probe *p;  /* borrowed from sched */
-	PGconn *conn;	  /* owned */
-	struct event *ev; /* owned; EV_READ on PQsocket() */
+	struct probe *p;		/* borrowed from sched */
+	PGconn *conn;			/* owned */
+	struct event *ev;		/* owned; EV_READ on PQsocket() */
+	struct event *wev;		/* owned; EV_WRITE while flushing */
+	probe_pg_classify_fn *classify; /* static, from the kind */
+	bool beating;			/* a heartbeat query is in flight */
+	bool got_row;			/* ...and its row came */
+	enum probe_status row_st;	/* what the row says */
+	enum probe_status err_st;	/* its error, or PROBE_OK */
 };
 
 static void pg_event_cb(evutil_socket_t fd, short what, void *arg);
-static void pg_watch_start(struct probe *p, PGconn *conn);
+static void
+pg_watch_start(struct probe *p, PGconn *conn, probe_pg_classify_fn *classify);
+
+/*
+ * Judge the query's row: PROBE_OK, PROBE_UNWRITABLE (unless the check
+ * accepts a read-only server) or PROBE_PROTOCOL, with p->errstr set.
+ */
+static enum probe_status
+pg_judge_row(struct probe *p, const PGresult *res)
+{
+	const char *recovery, *ro;
+
+	if (PQntuples(res) != 1 || PQnfields(res) != 2) {
+		probe_seterr(p,
+		    "query: unexpected result (%d rows, %d columns)",
+		    PQntuples(res), PQnfields(res));
+		return PROBE_PROTOCOL;
+	}
+	recovery = PQgetvalue(res, 0, 0);
+	ro = PQgetvalue(res, 0, 1);
+	if (!p->cfg->writable)
+		return PROBE_OK;
+	if (strcmp(recovery, "t") == 0) {
+		probe_seterr(p,
+		    "query: the server is in recovery (read-only): writes fail");
+		return PROBE_UNWRITABLE;
+	}
+	if (strcmp(ro, "on") == 0) {
+		probe_seterr(p,
+		    "query: transaction_read_only is on (default_transaction_read_only): writes fail");
+		return PROBE_UNWRITABLE;
+	}
+	if (strcmp(recovery, "f") != 0 || strcmp(ro, "off") != 0) {
+		probe_seterr(p, "query: unexpected row");
+		return PROBE_PROTOCOL;
+	}
+	return PROBE_OK;
+}
 
 /* Probes never log: the outcome speaks through done() and errstr. */
 static void
@@ -152,8 +206,8 @@ pg_finish(struct pg_check *pc, enum probe_status st)
 	if (pc->ev != NULL)
 		event_free(pc->ev);
 	if (st == PROBE_OK && p->keep) {
-		probe_pg_unwatch(p);	     /* the fresh one replaces it */
-		pg_watch_start(p, pc->conn); /* takes the connection */
+		probe_pg_unwatch(p); /* the fresh one replaces it */
+		pg_watch_start(p, pc->conn, pc->classify); /* takes it */
 	} else
 		PQfinish(pc->conn);
 	p->priv = NULL;
@@ -225,7 +279,7 @@ pg_read_result(struct pg_check *pc)
 		res = PQgetResult(pc->conn);
 		if (res == NULL) {
 			if (pc->got_row) {
-				pg_finish(pc, PROBE_OK);
+				pg_finish(pc, pc->row_st);
 			} else {
 				probe_seterr(pc->p, "query: no row returned");
 				pg_finish(pc, PROBE_PROTOCOL);
@@ -233,9 +287,10 @@ pg_read_result(struct pg_check *pc)
 			return;
 		}
 		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
-			if (PQntuples(res) == 1 && PQnfields(res) == 1 &&
-			    strcmp(PQgetvalue(res, 0, 0), "1") == 0)
+			if (!pc->got_row) {
 				pc->got_row = true;
+				pc->row_st = pg_judge_row(pc->p, res);
+			}
 			PQclear(res);
 			continue;
 		}
@@ -271,7 +326,7 @@ pg_connected(struct pg_check *pc)
 {
 	pc->step = PG_STEP_QUERY;
 	if (PQsetnonblocking(pc->conn, 1) != 0 ||
-	    PQsendQuery(pc->conn, "SELECT 1") == 0) {
+	    PQsendQuery(pc->conn, PG_QUERY) == 0) {
 		pg_fail(pc, PQerrorMessage(pc->conn), NULL);
 		return;
 	}
@@ -412,33 +467,143 @@ pg_watch_free(struct pg_watch *w)
 {
 	if (w->ev != NULL)
 		event_free(w->ev);
+	if (w->wev != NULL)
+		event_free(w->wev);
 	PQfinish(w->conn);
 	free(w);
+}
+
+/* The connection broke: tell sched (last: p may start a new attempt). */
+static void
+pg_watch_lost(struct pg_watch *w)
+{
+	struct probe *p = w->p;
+
+	p->watch = NULL;
+	pg_watch_free(w);
+	p->lost(p);
+}
+
+/* The heartbeat's outcome; the connection stays watched. */
+static void
+pg_beat_done(struct pg_watch *w, enum probe_status st)
+{
+	w->beating = false;
+	w->p->beat(w->p, st); /* last: may unwatch, which frees w */
+}
+
+/* Read the heartbeat's results; true when the heartbeat is over. */
+static bool
+pg_beat_read(struct pg_watch *w)
+{
+	struct probe *p = w->p;
+	PGresult *res;
+
+	while (!PQisBusy(w->conn)) {
+		res = PQgetResult(w->conn);
+		if (res == NULL) {
+			enum probe_status st = w->err_st;
+
+			if (st == PROBE_OK && !w->got_row) {
+				probe_seterr(p, "query: no row returned");
+				st = PROBE_PROTOCOL;
+			} else if (st == PROBE_OK)
+				st = w->row_st;
+			pg_beat_done(w, st);
+			return true;
+		}
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			if (!w->got_row) {
+				w->got_row = true;
+				w->row_st = pg_judge_row(p, res);
+			}
+		} else if (w->err_st == PROBE_OK) {
+			const char *msg = PQresultErrorMessage(res);
+			const char *state =
+			    PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			char code[6] = "", hint[160];
+
+			if (state != NULL)
+				snprintf(code, sizeof(code), "%s", state);
+			w->err_st = w->classify(
+			    msg, state ? code : NULL, hint, sizeof(hint));
+			if (w->err_st == PROBE_OK)
+				w->err_st = PROBE_PROTOCOL;
+			probe_seterr(p, "query: %s", msg);
+		}
+		PQclear(res);
+	}
+	return false;
 }
 
 static void
 pg_watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pg_watch *w = arg;
-	struct probe *p = w->p;
 	PGnotify *n;
 
 	(void)fd;
 	(void)what;
 	/* an idle session hears only notices, or its end */
-	if (PQconsumeInput(w->conn) != 0 &&
-	    PQstatus(w->conn) == CONNECTION_OK) {
-		while ((n = PQnotifies(w->conn)) != NULL)
-			PQfreemem(n);
+	if (PQconsumeInput(w->conn) == 0 ||
+	    PQstatus(w->conn) != CONNECTION_OK) {
+		pg_watch_lost(w);
 		return;
 	}
-	p->watch = NULL;
-	pg_watch_free(w);
-	p->lost(p); /* last: p may start a new attempt later */
+	while ((n = PQnotifies(w->conn)) != NULL)
+		PQfreemem(n);
+	if (w->beating)
+		(void)pg_beat_read(w);
 }
 
 static void
-pg_watch_start(struct probe *p, PGconn *conn)
+pg_beat_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pg_watch *w = arg;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	rc = PQflush(w->conn);
+	if (rc < 0) {
+		pg_watch_lost(w);
+		return;
+	}
+	if (rc == 1 && event_add(w->wev, NULL) != 0)
+		pg_watch_lost(w);
+}
+
+int
+probe_pg_heartbeat(struct probe *p)
+{
+	struct pg_watch *w = p->watch;
+	int rc;
+
+	if (w == NULL || w->beating)
+		return -1;
+	if (PQsendQuery(w->conn, PG_QUERY) == 0)
+		return -1;
+	w->beating = true;
+	w->got_row = false;
+	w->err_st = PROBE_OK;
+	rc = PQflush(w->conn);
+	if (rc == 1) {
+		if (w->wev == NULL)
+			w->wev = event_new(p->base, PQsocket(w->conn), EV_WRITE,
+			    pg_beat_flush_cb, w);
+		if (w->wev == NULL || event_add(w->wev, NULL) != 0)
+			rc = -1;
+	}
+	if (rc < 0) {
+		/* the next read sees the broken connection */
+		w->beating = false;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+pg_watch_start(struct probe *p, PGconn *conn, probe_pg_classify_fn *classify)
 {
 	struct pg_watch *w = calloc(1, sizeof(*w));
 
@@ -448,6 +613,7 @@ pg_watch_start(struct probe *p, PGconn *conn)
 	}
 	w->p = p;
 	w->conn = conn;
+	w->classify = classify;
 	w->ev = event_new(
 	    p->base, PQsocket(conn), EV_READ | EV_PERSIST, pg_watch_cb, w);
 	if (w->ev == NULL || event_add(w->ev, NULL) != 0) {
@@ -542,4 +708,5 @@ const struct probe_ops probe_pg_ops = {
     .start = pg_start,
     .cancel = probe_pg_cancel,
     .unwatch = probe_pg_unwatch,
+    .heartbeat = probe_pg_heartbeat,
 };

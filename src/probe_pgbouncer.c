@@ -69,4 +69,5 @@ const struct probe_ops probe_pgbouncer_ops = {
     .start = pgbouncer_start,
     .cancel = probe_pg_cancel,
     .unwatch = probe_pg_unwatch,
+    .heartbeat = probe_pg_heartbeat,
 };

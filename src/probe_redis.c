@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Redis probe: AUTH (when a password is set), SELECT db and PING,
- * pipelined through hiredis' async API on the event loop, judged in order.
+ * Redis probe: AUTH (when a password is set), SELECT db, PING and a SET of
+ * readyd's own key (unless writable = no), pipelined through hiredis' async
+ * API on the event loop, judged in order; PING heartbeats on the watched
+ * connection.
  * Owns: struct redis_check and the hiredis context of an attempt.
  */
 #include "probe_redis.h"
@@ -15,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum redis_step {
 	REDIS_STEP_CONNECT,
 	REDIS_STEP_AUTH,
 	REDIS_STEP_SELECT,
 	REDIS_STEP_PING,
+	REDIS_STEP_SET,
 	REDIS_STEP_COUNT
 };
 
@@ -29,12 +33,22 @@ static const char *const redis_step_names[REDIS_STEP_COUNT] = {
     [REDIS_STEP_AUTH] = "AUTH",
     [REDIS_STEP_SELECT] = "SELECT",
     [REDIS_STEP_PING] = "PING",
+    [REDIS_STEP_SET] = "SET",
 };
+
+/*
+ * The write: a key of readyd's own per check, expiring on its own, so a
+ * database that refuses writes (maxmemory with noeviction, a read-only
+ * replica, min-replicas-to-write, a failed background save) is seen as the
+ * applications see it.
+ */
+#define REDIS_KEY_PREFIX "readyd:"
+#define REDIS_KEY_TTL_MS 60000
 
 struct redis_check {
 	struct probe *p;	  /* borrowed from sched */
 	redisAsyncContext *ac;	  /* owned until hiredis frees it */
-	enum redis_step steps[3]; /* the commands sent, in order */
+	enum redis_step steps[4]; /* the commands sent, in order */
 	int nsteps;		  /* entries in steps */
 	int nreplies;		  /* replies (or NULLs) seen so far */
 	enum probe_status st;	  /* first failure, or PROBE_OK */
@@ -46,6 +60,7 @@ struct redis_watch {
 	struct probe *p;       /* borrowed from sched */
 	redisAsyncContext *ac; /* owned until hiredis frees it */
 	bool releasing;	       /* we are freeing it: not a loss */
+	bool beating;	       /* a heartbeat PING is in flight */
 };
 
 /* ---- classification ---- */
@@ -70,6 +85,10 @@ probe_redis_classify(const char *err)
 	    {"ERR DB index is out of range", PROBE_REJECTED},
 	    {"ERR invalid DB index", PROBE_REJECTED},
 	    {"ERR max number of clients", PROBE_SATURATED},
+	    {"OOM", PROBE_UNWRITABLE},
+	    {"READONLY", PROBE_UNWRITABLE},
+	    {"NOREPLICAS", PROBE_UNWRITABLE},
+	    {"MISCONF", PROBE_UNWRITABLE},
 	};
 
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
@@ -161,8 +180,46 @@ redis_unwatch(struct probe *p)
 		return;
 	p->watch = NULL;
 	w->releasing = true;
-	redisAsyncFree(w->ac); /* runs redis_disconnect_cb, which ignores it */
+	/* inside a hiredis callback the free is deferred: forget w first */
+	w->ac->data = NULL;
+	redisAsyncFree(w->ac); /* pending callbacks see w->releasing */
 	free(w);
+}
+
+static void
+redis_beat_cb(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct redis_watch *w = arg;
+	redisReply *reply = r;
+	struct probe *p = w->p;
+	enum probe_status st = PROBE_OK;
+
+	(void)ac;
+	w->beating = false;
+	if (reply == NULL || w->releasing)
+		return; /* lost (the disconnect callback says so) or unwatched */
+	if (reply->type == REDIS_REPLY_ERROR) {
+		st = probe_redis_classify(reply->str);
+		probe_seterr(p, "PING: %s", reply->str);
+	} else if (reply->type != REDIS_REPLY_STATUS ||
+	    strcmp(reply->str, "PONG") != 0) {
+		st = PROBE_PROTOCOL;
+		probe_seterr(p, "PING: unexpected reply to PING");
+	}
+	p->beat(p, st); /* last: may unwatch, which frees w */
+}
+
+static int
+redis_heartbeat(struct probe *p)
+{
+	struct redis_watch *w = p->watch;
+
+	if (w == NULL || w->beating)
+		return -1;
+	if (redisAsyncCommand(w->ac, redis_beat_cb, w, "PING") != REDIS_OK)
+		return -1;
+	w->beating = true;
+	return 0;
 }
 
 /* ---- hiredis callbacks ---- */
@@ -212,6 +269,11 @@ redis_reply_cb(redisAsyncContext *ac, void *r, void *arg)
 	} else if (reply->type == REDIS_REPLY_ERROR) {
 		redis_set_failure(
 		    rc, step, probe_redis_classify(reply->str), reply->str);
+	} else if (step == REDIS_STEP_SET) {
+		if (reply->type != REDIS_REPLY_STATUS ||
+		    strcmp(reply->str, "OK") != 0)
+			redis_set_failure(rc, step, PROBE_PROTOCOL,
+			    "unexpected reply to SET");
 	} else if (step == REDIS_STEP_PING) {
 		if (reply->type != REDIS_REPLY_STATUS ||
 		    strcmp(reply->str, "PONG") != 0)
@@ -294,6 +356,12 @@ redis_start(struct probe *p)
 		rc->steps[rc->nsteps++] = REDIS_STEP_PING;
 		ok = redisAsyncCommand(ac, redis_reply_cb, rc, "PING");
 	}
+	if (ok == REDIS_OK && cfg->writable) {
+		rc->steps[rc->nsteps++] = REDIS_STEP_SET;
+		ok = redisAsyncCommand(ac, redis_reply_cb, rc,
+		    "SET " REDIS_KEY_PREFIX "%s %lld PX %d", cfg->name,
+		    (long long)time(NULL), REDIS_KEY_TTL_MS);
+	}
 	if (ok != REDIS_OK) {
 		probe_seterr(p, "connect: cannot queue commands");
 		p->status = PROBE_IO;
@@ -358,4 +426,5 @@ const struct probe_ops probe_redis_ops = {
     .start = redis_start,
     .cancel = redis_cancel,
     .unwatch = redis_unwatch,
+    .heartbeat = redis_heartbeat,
 };

@@ -176,6 +176,28 @@ test_probe_redis_reasons(void **state)
 	    PROBE_SATURATED);
 	assert_int_equal(
 	    probe_redis_classify("ERR unknown command 'PING'"), PROBE_PROTOCOL);
+	/* writes refused: the applications fail, PING may still answer */
+	assert_int_equal(
+	    probe_redis_classify(
+		"OOM command not allowed when used memory > 'maxmemory'."),
+	    PROBE_UNWRITABLE);
+	assert_int_equal(
+	    probe_redis_classify(
+		"READONLY You can't write against a read only replica."),
+	    PROBE_UNWRITABLE);
+	assert_int_equal(probe_redis_classify(
+			     "NOREPLICAS Not enough good replicas to write."),
+	    PROBE_UNWRITABLE);
+	assert_int_equal(
+	    probe_redis_classify(
+		"MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk."),
+	    PROBE_UNWRITABLE);
+	assert_int_equal(
+	    probe_redis_classify(
+		"NOPERM User readyd has no permissions to run the 'set' command"),
+	    PROBE_AUTH);
+	assert_string_equal(probe_status_name(PROBE_UNWRITABLE), "unwritable");
+	assert_string_equal(probe_status_name(PROBE_LOCAL), "local");
 }
 
 static void
