@@ -17,11 +17,27 @@
 #   FALSE RED    readyd 503 while they all work
 # Every disagreement fails the test; the table is printed at the end.
 #
+# Faults (each undone before the next): graceful stop, kill -9 and SIGSTOP
+# of PostgreSQL (all its processes), PgBouncer and Redis; PostgreSQL's
+# postmaster alone frozen (pooled server connections keep serving); a new
+# password for the role (new logins fail, PgBouncer's pooled connections
+# serve); max_connections reached (a holder keeps taking every free slot);
+# default_transaction_read_only = on (ALTER SYSTEM + reload); PgBouncer's
+# pool full (default_pool_size transactions held open: clients queue);
+# PgBouncer refusing `options` (stack.sh pgbouncer-strict); Redis at
+# maxmemory with noeviction (-OOM); a failed BGSAVE with
+# stop-writes-on-bgsave-error (-MISCONF; dump.rdb made a directory: Redis
+# runs as root here and `dir`/`dbfilename` are protected configs); REPLICAOF
+# a dead port (-READONLY); min-replicas-to-write 1 without replicas
+# (-NOREPLICAS). Before the faults that rely on PgBouncer's pooled server
+# connections, 8 concurrent transactions make sure the pool holds some, as a
+# running service's pool does.
+#
 # Settled: every check of the faulted backend finished an attempt after the
 # fault (in the recovered phase: those not `pass`; a check failed with
 # reason `dependency` counts as looked at), none is between a first
 # failure and its confirmation (pass with consecutive_failures > 0), and
-# the HTTP codes and check states stayed the same for 2 s; at most
+# the HTTP codes and check states stayed the same for 1.5 s; at most
 # SETTLE_MAX (30 s = interval + 5 % jitter + timeout + retries re-checks +
 # margin), after which the row is judged anyway and marked "unsettled".
 #
@@ -34,11 +50,12 @@ source "$(dirname -- "$0")/lib.sh"
 
 T_BEGIN=$(now)
 PY=/usr/bin/python3 # Debian's interpreter: the clients are Debian packages
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
 AGREE_DIR=$(cd -- "$IT_HERE/../agree" && pwd)
 SHIPPED=$(cd -- "$IT_HERE/../../config" && pwd)
 INTERVAL=10s
 SETTLE_MAX=30
-STABLE_S=2
+STABLE_S=1.5
 CLIENT_TIMEOUT=5
 SVC_GROUPS=(user-service ticket-service communication-service file-service)
 PG_CHECKS=(postgres pgbouncer)
@@ -82,6 +99,7 @@ done
 HOLD_PID=
 POSTMASTER=
 OLD_MAXMEMORY=
+OLD_MINREPLICAS=
 WRONG_PW=$(new_secret agreeWrong)
 undo_all() {
 	clients_stop
@@ -93,6 +111,8 @@ undo_all() {
 		-c "SELECT pg_reload_conf()" >/dev/null 2>&1
 	redis_cmd REPLICAOF NO ONE >/dev/null 2>&1
 	[[ -n $OLD_MAXMEMORY ]] && redis_cmd CONFIG SET maxmemory "$OLD_MAXMEMORY" >/dev/null 2>&1
+	[[ -n $OLD_MINREPLICAS ]] &&
+		redis_cmd CONFIG SET min-replicas-to-write "$OLD_MINREPLICAS" >/dev/null 2>&1
 	misconf_undo >/dev/null 2>&1
 	return 0
 }
@@ -361,6 +381,7 @@ FAULTS=(
 	"redis-oom|redis"
 	"redis-misconf|redis"
 	"redis-readonly|redis"
+	"redis-noreplicas|redis"
 )
 if [[ -n ${AGREE_FAULTS:-} ]]; then # a subset, for development
 	sel=()
@@ -404,6 +425,10 @@ inject() {
 		redis_cmd CONFIG SET replica-read-only yes >/dev/null
 		redis_cmd REPLICAOF 127.0.0.1 "$(free_port)" >/dev/null
 		;;
+	redis-noreplicas) # no replica: every write gets -NOREPLICAS
+		OLD_MINREPLICAS=$(redis_cmd CONFIG GET min-replicas-to-write | sed -n 2p)
+		redis_cmd CONFIG SET min-replicas-to-write 1 >/dev/null
+		;;
 	esac
 }
 
@@ -434,6 +459,10 @@ undo() {
 		;;
 	redis-misconf) misconf_undo ;;
 	redis-readonly) redis_cmd REPLICAOF NO ONE >/dev/null ;;
+	redis-noreplicas)
+		redis_cmd CONFIG SET min-replicas-to-write "${OLD_MINREPLICAS:-0}" >/dev/null
+		OLD_MINREPLICAS=
+		;;
 	esac
 }
 
