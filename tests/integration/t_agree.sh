@@ -101,11 +101,15 @@ POSTMASTER=
 OLD_MAXMEMORY=
 OLD_MINREPLICAS=
 WRONG_PW=$(new_secret agreeWrong)
+# At exit: release, thaw and restart what a fault left behind, reset the
+# settings faults change, and restore again if the first restore failed
+# (it logs in with the original password).
 undo_all() {
+	local restored=yes
 	clients_stop
 	[[ -n $HOLD_PID ]] && release_holder
 	[[ -n $POSTMASTER ]] && kill -CONT "$POSTMASTER" 2>/dev/null
-	"$STACK" restore "$STACK_DIR" >>"$T_ART/stack.log" 2>&1
+	"$STACK" restore "$STACK_DIR" >>"$T_ART/stack.log" 2>&1 || restored=no
 	pg_super -c "ALTER ROLE \"$POSTGRES_USER\" PASSWORD '$POSTGRES_PASSWORD'" \
 		-c "ALTER SYSTEM RESET default_transaction_read_only" \
 		-c "SELECT pg_reload_conf()" >/dev/null 2>&1
@@ -114,6 +118,7 @@ undo_all() {
 	[[ -n $OLD_MINREPLICAS ]] &&
 		redis_cmd CONFIG SET min-replicas-to-write "$OLD_MINREPLICAS" >/dev/null 2>&1
 	misconf_undo >/dev/null 2>&1
+	[[ $restored == yes ]] || "$STACK" restore "$STACK_DIR" >>"$T_ART/stack.log" 2>&1
 	return 0
 }
 on_exit undo_all
@@ -309,7 +314,7 @@ judge() {
 		cat "$out"
 	} >>"$T_ART/judgements.log"
 	if ((${#bad[@]} == 0)); then
-		ok "$fault/$phase: clients and readyd agree (${V[user-service]}/${V[communication-service]}/${V[file-service]}, /ready ${A[all]}; $SETTLE_NOTE)"
+		ok "$fault/$phase: clients and readyd agree (clients $(for g in "${SVC_GROUPS[@]}"; do printf '%s ' "${V[$g]}"; done)/ready ${A[all]}; $SETTLE_NOTE)"
 	else
 		fail "$fault/$phase: clients and readyd agree" "${bad[@]}" \
 			"readyd checks: $before_checks"
