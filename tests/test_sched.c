@@ -239,8 +239,11 @@ test_sched_recheck_deadline_is_short(void **state)
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 1000);
 	/* a backend that is slow but answers gets room: 3 x 1.2 s */
 	sched_latency_add(&t.logins, 1200);
+	sched_latency_add(&t.logins, 1200);
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 3600);
 	/* never more than the timeout */
+	sched_latency_add(&t.logins, 5000);
+	sched_latency_add(&t.logins, 5000);
 	sched_latency_add(&t.logins, 5000);
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
 	/* the old samples age out of the ring */
@@ -276,6 +279,13 @@ test_sched_latency_deadline(void **state)
 		sched_latency_add(&l, 1.0);
 	assert_int_equal(l.n, SCHED_LATENCIES);
 	assert_int_equal(sched_latency_deadline(&l, 10000), 1000);
+	/* one outlier (a probe that waited out a freeze) changes nothing */
+	sched_latency_add(&l, 2017);
+	assert_int_equal(sched_latency_deadline(&l, 10000), 1000);
+	/* a backend that became slow: the deadline follows within a few */
+	for (int i = 0; i < 6; i++)
+		sched_latency_add(&l, 1500);
+	assert_int_equal(sched_latency_deadline(&l, 10000), 4500);
 }
 
 /* fast_interval = interval gives compose's timings exactly */
