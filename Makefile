@@ -206,10 +206,10 @@ lintian: $(DEB)
 	lintian --fail-on error,warning --display-info $(DEB)
 
 # The deployment proven by the real programs (root; see tests/deploy/run.sh).
-test-deploy: deps
+test-deploy: deps $(BUILD)/readyd
 	@tests/stack/deps.sh $(DEB_DEBS) $(DEPLOY_DEBS)
 	$(MAKE) deb
-	tests/deploy/run.sh $(DEB)
+	tests/deploy/run.sh $(DEB) $(BUILD)/readyd
 
 clean:
 	rm -rf build build-asan

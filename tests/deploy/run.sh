@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# run.sh DEB: the deployment proven by the real programs (make test-deploy).
+# run.sh DEB READYD_BIN: the deployment proven by the real programs (make
+# test-deploy).
 #
 #   package    DEB is lintian-clean (errors and warnings) and holds what the
 #              unit and the operator need
 #   systemd    systemd.sh: DEB installed with apt under systemd 252 as PID 1
-#              in systemd-nspawn
+#              in systemd-nspawn, then purged and READYD_BIN installed with
+#              make install PREFIX=/usr
 #   container  container.sh: docker/Dockerfile built and run with podman
 #
 # One test stack (tests/stack/stack.sh: PostgreSQL, PgBouncer, Redis on the
@@ -21,7 +23,8 @@ ROOT=$(cd -- "$HERE/../.." && pwd)
 # shellcheck source=tests/deploy/lib.sh
 source "$HERE/lib.sh"
 
-DEB=$(realpath -- "${1:?usage: run.sh DEB}")
+DEB=$(realpath -- "${1:?usage: run.sh DEB READYD_BIN}")
+BIN=$(realpath -- "${2:?usage: run.sh DEB READYD_BIN}")
 [[ $(id -u) == 0 ]] || die "make test-deploy needs root (systemd-nspawn, podman)"
 t0=$SECONDS
 TOTAL_P=0
@@ -101,7 +104,7 @@ part() {
 	TOTAL_P=$((TOTAL_P + p))
 	TOTAL_F=$((TOTAL_F + f))
 }
-part systemd "$HERE/systemd.sh" "$DEB" "$STACK"
+part systemd "$HERE/systemd.sh" "$DEB" "$STACK" "$BIN"
 part container "$HERE/container.sh" "$STACK"
 
 echo "test-deploy took $((SECONDS - t0)) s"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# systemd.sh DEB STACK_DIR: the Debian package under a real systemd.
+# systemd.sh DEB STACK_DIR [READYD_BIN]: the Debian package, then `make
+# install PREFIX=/usr` of READYD_BIN, under a real systemd.
 #
 # Boots Debian 12 with systemd 252 as PID 1 in systemd-nspawn, sharing the
 # host's network (so the test stack on the host's loopback is reachable),
@@ -22,6 +23,9 @@ source "$HERE/lib.sh"
 
 DEB=$(realpath -- "${1:?usage: systemd.sh DEB STACK_DIR}")
 STACK=${2:?usage: systemd.sh DEB STACK_DIR}
+BIN=${3:-}
+[[ -z $BIN ]] || BIN=$(realpath -- "$BIN")
+SRC=$(cd -- "$HERE/../.." && pwd)
 [[ $(id -u) == 0 ]] || die "systemd.sh needs root (systemd-nspawn)"
 MAX_EXPOSURE=1.5
 DRAIN=3
@@ -264,7 +268,12 @@ watchdog() {
 	new=$(prop MainPID)
 	echo "info: killed by the watchdog and restarted after $((SECONDS - t)) s: pid $pid -> $new, NRestarts $n -> $(prop NRestarts)"
 	journal | grep -m1 -i 'watchdog timeout' | sed 's/^/info:   /'
-	journal | grep -qi 'watchdog timeout' && until_true 20 is_code /ready 200
+	journal | grep -qi 'watchdog timeout' || return 1
+	until_true 30 is_code /ready 200 || {
+		echo "/ready after the restart: $(curl -s --max-time 2 "$URL/ready?verbose")"
+		journal | tail -n 8
+		return 1
+	}
 }
 assert watchdog-restarts-stopped-readyd watchdog
 
@@ -351,6 +360,46 @@ clean_journal() {
 	}
 }
 assert journal-no-eperm-sigsys clean_journal
+
+purge() {
+	in_root systemctl stop readyd
+	in_root apt-get purge -y -q readyd >"$W/purge.log" 2>&1 || {
+		tail -n 20 "$W/purge.log"
+		return 1
+	}
+	in_root test ! -e /usr/bin/readyd -a ! -e /lib/systemd/system/readyd.service \
+		-a ! -e /etc/readyd/readyd.env -a ! -e /etc/systemd/system/multi-user.target.wants/readyd.service || {
+		echo "left after apt-get purge: $(in_root ls /usr/bin/readyd /lib/systemd/system/readyd.service /etc/readyd 2>&1)"
+		return 1
+	}
+	echo "info: apt-get purge readyd: binary, unit, enablement and /etc/readyd gone"
+}
+assert deb-purge purge
+
+# `make install PREFIX=/usr` into the container's root, as on a host
+# without the package: the unit it installs must start.
+make_install_starts() {
+	[[ -n $BIN ]] || {
+		echo "no READYD_BIN given"
+		return 1
+	}
+	make -s -C "$SRC" install PREFIX=/usr DESTDIR="$R" BUILD="$(dirname -- "$BIN")" >"$W/install.log" 2>&1 || {
+		cat "$W/install.log"
+		return 1
+	}
+	write_env
+	in_root systemctl daemon-reload
+	in_root systemctl start readyd || {
+		journal | tail -n 5
+		return 1
+	}
+	echo "info: make install PREFIX=/usr: $(in_root systemctl show -P ExecStart readyd | grep -o 'path=[^ ;]*'), $(prop ActiveState) ($(prop SubState))"
+	until_true 20 is_code /ready 200 || return 1
+	echo "info: /ready 200"
+	in_root systemctl stop readyd
+	make -s -C "$SRC" uninstall PREFIX=/usr DESTDIR="$R" BUILD="$(dirname -- "$BIN")" >/dev/null 2>&1
+}
+assert make-install-prefix-usr-unit-starts make_install_starts
 
 echo "systemd: $PASSED passed, $FAILED failed ($((SECONDS - t0)) s)"
 ((FAILED == 0))
