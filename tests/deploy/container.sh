@@ -73,12 +73,18 @@ t0=$SECONDS
 build() {
 	local t=$SECONDS
 	base_images || return 1
+	local old
+	old=$(pm image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null)
 	(cd "$ROOT" && pm build --pull=never --network host --format docker \
 		-f docker/Dockerfile -t "$IMAGE" .) >"$W/build.log" 2>&1 || {
 		tail -n 30 "$W/build.log"
 		return 1
 	}
 	echo "info: podman build --format docker: $((SECONDS - t)) s"
+	# The image this build replaced (its build layers stay as the cache).
+	if [[ -n $old && $old != $(pm image inspect --format '{{.Id}}' "$IMAGE") ]]; then
+		pm rmi "$old" >/dev/null 2>&1
+	fi
 	if grep -iE 'warning|not supported' "$W/build.log" | grep -v '^#'; then
 		echo "the build warned (above)"
 		return 1

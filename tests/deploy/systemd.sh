@@ -58,6 +58,8 @@ systemd_tarball() {
 		: >"$t/etc/machine-id"
 		tar -C "$t" --numeric-owner -c . | zstd -q -T0 -f -o "$SD_TAR.tmp"
 		mv "$SD_TAR.tmp" "$SD_TAR"
+		# roots for other package lists
+		find "$CACHE" -maxdepth 1 -name 'bookworm-systemd-*.tar.zst' ! -name "${SD_TAR##*/}" -delete
 		rm -rf --one-file-system "$t"
 	) 9>"$CACHE/sdroot.lock"
 }
