@@ -12,8 +12,8 @@
 #                   PREFIX=/usr/local DESTDIR= BINDIR=$(PREFIX)/bin
 #   make uninstall  the same files, but never /etc/readyd (operator's data)
 #   make deb        build/readyd_$(VERSION)_amd64.deb (debhelper, lintian-clean)
-#   make test-deploy  the .deb under a real systemd (nspawn), the image under
-#                   podman, the Kubernetes manifests (needs root)
+#   make test-deploy  the .deb under a real systemd (nspawn) and the image
+#                   under podman, against a local stack (needs root)
 #   make fmt-check  clang-format check;  make fmt  reformat
 #   make deps       install the Debian packages build, run and tests need
 
@@ -171,7 +171,7 @@ uninstall:
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service \
 	    $(DESTDIR)$(DATADIR)/readyd/readyd.conf.example \
 	    $(DESTDIR)$(DATADIR)/readyd/readyd.env.example
-	-rmdir $(DESTDIR)$(DATADIR)/readyd 2>/dev/null
+	rmdir $(DESTDIR)$(DATADIR)/readyd 2>/dev/null || true
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 	    systemctl daemon-reload; fi
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/readyd (your configuration and passwords): remove it yourself"
@@ -186,7 +186,7 @@ DEB_SRCS := Makefile $(wildcard src/*.c include/*.h) config/readyd.conf \
 deb: $(DEB)
 
 $(DEB): $(DEB_SRCS)
-	@tests/stack/deps.sh $(DEB_DEBS)
+	@tests/stack/deps.sh $(BUILD_DEBS) $(DEB_DEBS)
 	@v=$$(dpkg-parsechangelog -l config/debian/changelog -S Version); \
 	    [ "$$v" = "$(VERSION)" ] || { echo "config/debian/changelog is at $$v, \
 	    the Makefile at $(VERSION): add a changelog entry"; exit 1; }
