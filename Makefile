@@ -237,7 +237,7 @@ RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
 
 # make deb; make test-deploy (systemd-nspawn, podman with runc, debootstrap
 # for the base root and images).
-DEB_DEBS    := debhelper dpkg-dev lintian
+DEB_DEBS    := build-essential debhelper dpkg-dev lintian
 DEPLOY_DEBS := systemd-container podman runc debootstrap zstd curl \
 	       util-linux python3 python3-yaml
 
