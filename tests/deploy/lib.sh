@@ -7,6 +7,7 @@
 
 CACHE=${READYD_DEPLOY_CACHE:-/var/tmp/readyd-deploy}
 BASE_TAR=$CACHE/bookworm-minbase.tar.zst
+mkdir -p "$CACHE"
 PASSED=${PASSED:-0}
 FAILED=${FAILED:-0}
 
