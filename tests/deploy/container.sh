@@ -38,18 +38,38 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# debian:bookworm from the debootstrap root; debian:bookworm-slim the same
-# trimmed as Docker's slim images are (no docs, man pages, locales).
+# debian:bookworm and debian:bookworm-slim as Docker's official images are
+# made (debuerreotype): the debootstrap root with their apt.conf.d snippets
+# (no package caches, compressed lists, no translations), slim also trimmed
+# of docs, man pages and locales. Without docker-clean each `apt-get
+# install` layer would keep 74 MB of pkgcache.bin and srcpkgcache.bin.
+# BASE_REV labels the images: a change here makes them again.
+BASE_REV=2
+base_current() {
+	local i
+	for i in debian:bookworm debian:bookworm-slim; do
+		[[ $(pm image inspect --format '{{index .Config.Labels "readyd.deploy.base"}}' "$i" 2>/dev/null) == "$BASE_REV" ]] ||
+			return 1
+	done
+}
 base_images() {
-	pm image exists debian:bookworm && pm image exists debian:bookworm-slim && return 0
+	base_current && return 0
 	base_tarball || return 1
 	(
 		flock 9
-		pm image exists debian:bookworm && pm image exists debian:bookworm-slim && exit 0
+		base_current && exit 0
 		local b=$W/base
 		mkdir -p "$b"
 		zstd -dc "$BASE_TAR" | tar -C "$b" -x
-		tar -C "$b" -c . | pm import - debian:bookworm >/dev/null || exit 1
+		local d=$b/etc/apt/apt.conf.d
+		printf '%s\n' 'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };' \
+			'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };' \
+			'Dir::Cache::pkgcache "";' 'Dir::Cache::srcpkgcache "";' >"$d/docker-clean"
+		echo 'Acquire::GzipIndexes "true";' >"$d/docker-gzip-indexes"
+		echo 'Acquire::Languages "none";' >"$d/docker-no-languages"
+		echo 'Apt::AutoRemove::SuggestsImportant "false";' >"$d/docker-autoremove-suggests"
+		rm -f "$b/var/cache/apt/"*.bin
+		tar -C "$b" -c . | pm import --change "LABEL readyd.deploy.base=$BASE_REV" - debian:bookworm >/dev/null || exit 1
 		cat >"$b/etc/dpkg/dpkg.cfg.d/docker" <<'EOT'
 path-exclude /usr/share/doc/*
 path-include /usr/share/doc/*/copyright
@@ -62,7 +82,7 @@ EOT
 		find "$b/usr/share/doc" -mindepth 2 -type d -empty -delete
 		rm -rf "$b/usr/share/man/"* "$b/usr/share/info/"*
 		find "$b/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
-		tar -C "$b" -c . | pm import - debian:bookworm-slim >/dev/null || exit 1
+		tar -C "$b" -c . | pm import --change "LABEL readyd.deploy.base=$BASE_REV" - debian:bookworm-slim >/dev/null || exit 1
 		rm -rf --one-file-system "$b"
 	) 9>"$CACHE/podman-base.lock"
 }
