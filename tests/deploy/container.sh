@@ -129,6 +129,7 @@ assert image-size image_size
 
 no_compiler() {
 	local found
+	# shellcheck disable=SC2016 # expanded in the image's sh
 	found=$(pm run --rm --network none --entrypoint /bin/sh "$IMAGE" -c '
 		for c in cc gcc c++ g++ cpp clang tcc as ld make; do
 			command -v "$c"; done
@@ -144,6 +145,7 @@ assert image-has-no-compiler no_compiler
 
 # ---------------------------------------------------------------- running
 
+# shellcheck source=/dev/null # written by tests/stack/stack.sh start
 source "$STACK/env"
 PORT=$("$ROOT/tests/stack/stack.sh" free-port)
 URL=http://127.0.0.1:$PORT

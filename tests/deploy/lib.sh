@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh: shared by the tests/deploy scripts (sourced, not run).
 #
 # CACHE (READYD_DEPLOY_CACHE, default /var/tmp/readyd-deploy) keeps what
@@ -77,6 +78,7 @@ copy_apt_config() {
 	for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
 		[[ -f $f ]] || continue
 		cp "$f" "$r/etc/apt/sources.list.d/"
+		# shellcheck disable=SC2013 # key paths hold no spaces
 		for k in $(grep -hoiE 'signed-by[:=][[:space:]]*/[^] [:space:]]+' "$f" | sed 's|^[^/]*||'); do
 			[[ -f $k && ! -e $r$k ]] && install -D -m 644 "$k" "$r$k"
 		done
@@ -98,6 +100,7 @@ in_chroot() {
 	printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
 	chmod 755 "$r/usr/sbin/policy-rc.d"
 	cp -L /etc/resolv.conf "$r/etc/resolv.conf"
+	# shellcheck disable=SC2016 # expanded by the inner sh
 	unshare --mount --propagation private --fork sh -ec '
 		r=$1; shift
 		mount -t proc proc "$r/proc"; mount -t sysfs sys "$r/sys"

@@ -129,6 +129,7 @@ boot() {
 
 # ---------------------------------------------------------------- helpers
 
+# shellcheck source=/dev/null # written by tests/stack/stack.sh start
 source "$STACK/env"
 PORT=$("$HERE/../stack/stack.sh" free-port)
 URL=http://127.0.0.1:$PORT

@@ -254,11 +254,11 @@ make_install_prefix_usr() {
 	echo "# edited" >>"$dest/etc/readyd/readyd.conf"
 	echo "DB_USER=edited" >>"$dest/etc/readyd/readyd.env"
 	make -s install PREFIX=/usr DESTDIR="$dest" BUILD="$b" >/dev/null || return 1
-	grep -qx '# edited' "$dest/etc/readyd/readyd.conf" &&
-		grep -qx 'DB_USER=edited' "$dest/etc/readyd/readyd.env" || {
+	if ! grep -qx '# edited' "$dest/etc/readyd/readyd.conf" ||
+		! grep -qx 'DB_USER=edited' "$dest/etc/readyd/readyd.env"; then
 		echo "a second make install overwrote /etc/readyd"
 		bad=1
-	}
+	fi
 	make -s uninstall PREFIX=/usr DESTDIR="$dest" BUILD="$b" >/dev/null || return 1
 	local left
 	left=$(cd "$dest" && find . ! -type d ! -path './etc/readyd/*')
