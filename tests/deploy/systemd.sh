@@ -131,7 +131,16 @@ boot() {
 
 # shellcheck source=/dev/null # written by tests/stack/stack.sh start
 source "$STACK/env"
-PORT=$("$HERE/../stack/stack.sh" free-port)
+# readyd's port, held by a listener of ours from now until the
+# not-active-without-ready test has shown that readyd cannot start while it
+# is taken (a port merely found free could be taken by another program on
+# this busy machine in between).
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(600)' >"$W/port" &
+BLOCKER=$!
+until_true 10 test -s "$W/port" || die "no port"
+PORT=$(cat "$W/port")
 URL=http://127.0.0.1:$PORT
 
 code() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL$1"; }
@@ -208,15 +217,11 @@ write_env
 # A drain, so that `systemctl stop` shows it.
 sed -i "s/^\[daemon\]\$/[daemon]\ndrain = ${DRAIN}s/" "$R/etc/readyd/readyd.conf"
 
-# While the port is taken, readyd cannot bind, never sends READY=1, and
-# the unit must never be `active`.
+# While the port is taken (by BLOCKER), readyd cannot bind, never sends
+# READY=1, and the unit must never be `active`.
 not_active_before_ready() {
 	local seen=" " st
-	python3 -c 'import socket, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(60)' "$PORT" &
-	BLOCKER=$!
-	sleep 0.3
+	kill -0 "$BLOCKER" || return 1
 	in_root systemctl start --no-block readyd
 	for _ in $(seq 25); do
 		st=$(prop ActiveState)
@@ -224,14 +229,15 @@ s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(60)' "$PORT" &
 		sleep 0.2
 	done
 	in_root systemctl stop readyd
-	kill "$BLOCKER" 2>/dev/null
-	wait "$BLOCKER" 2>/dev/null
-	BLOCKER=
 	in_root systemctl reset-failed readyd 2>/dev/null
 	echo "info: port taken: states seen over 5 s:${seen% }"
+	journal | grep -m1 -i 'address already in use' | sed 's/^/info:   /'
 	[[ $seen != *" active "* ]]
 }
 assert not-active-without-ready not_active_before_ready
+kill "$BLOCKER" 2>/dev/null
+wait "$BLOCKER" 2>/dev/null
+BLOCKER=
 
 # `systemctl start` returns when READY=1 came: the socket is bound by then.
 active_after_ready() {
