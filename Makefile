@@ -40,7 +40,7 @@ LIB_SRCS  := src/config.c src/config_check.c src/config_expand.c \
 	     src/probe_pgbouncer.c src/probe_redis.c src/probe_tcp.c \
 	     src/resolve.c \
 	     src/sched.c src/http.c src/render_json.c src/render_text.c \
-	     src/render_prom.c src/client.c src/verdict.c src/notify.c \
+	     src/render_prom.c src/render_html.c src/client.c src/verdict.c src/notify.c \
 	     src/clock.c src/runtime.c src/serve.c src/once.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
 MAIN_OBJ  := $(BUILD)/main.o
@@ -48,7 +48,7 @@ MAIN_OBJ  := $(BUILD)/main.o
 UNIT_TESTS := test_config test_sched test_render test_probe test_verdict \
 	      test_clock test_strbuf test_suggest test_config_lex \
 	      test_config_parse test_config_expand test_config_parser \
-	      test_config_check
+	      test_config_check test_client
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all run test unit integration packaging test-asan test-valgrind \
