@@ -155,7 +155,8 @@ RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
 	      groff-base \
 	      python3-django python3-psycopg2 python3-django-redis \
 	      python3-django-channels python3-channels-redis python3-celery \
-	      python3-kombu
+	      python3-kombu \
+	      chromium tidy python3-pil fonts-dejavu-core
 
 deps-build:
 	@tests/stack/deps.sh $(BUILD_DEBS)
