@@ -22,7 +22,7 @@ static const char usage_text[] =
     "usage: readyd [serve] [-c FILE] [--listen ADDR:PORT] [--verbose]\n"
     "       readyd once   [-c FILE] [--json] [NAME...]\n"
     "       readyd wait   [-c FILE] [--timeout DUR] [NAME...]\n"
-    "       readyd check  [-c FILE | --url URL] [--timeout DUR] [--wait DUR]\n"
+    "       readyd check  [-c FILE] [--url URL] [--timeout DUR] [--wait DUR]\n"
     "       readyd config [-c FILE]\n"
     "       readyd --help | --version\n"
     "\n"
