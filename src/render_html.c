@@ -175,6 +175,25 @@ render_html_state(
 	}
 }
 
+/*
+ * The class and word of a verdict: ready is pass, not ready fail; a
+ * verdict that is ready but not "pass" (a warning) is amber.
+ */
+static void
+render_html_verdict(enum verdict_status st, const char **cls, const char **word)
+{
+	if (!verdict_status_is_ready(st)) {
+		*cls = "fail";
+		*word = "NOT READY";
+	} else if (strcmp(verdict_status_name(st), "pass") == 0) {
+		*cls = "pass";
+		*word = "READY";
+	} else {
+		*cls = "warn";
+		*word = "READY, WARNING";
+	}
+}
+
 static int
 render_html_check(
     const struct render_check *c, time_t now, struct evbuffer *out)
@@ -250,18 +269,18 @@ render_html_groups(const struct render_page *p, struct evbuffer *out)
 		  "<tbody>\n") < 0;
 	for (size_t i = 0; i < p->ngroups; i++) {
 		const struct render_group *g = &p->groups[i];
-		bool ready = verdict_status_is_ready(g->status);
+		const char *cls, *word;
 
-		rc |= evbuffer_add_printf(out, "<tr class=\"%s\" data-group=\"",
-			  ready ? "pass" : "fail") < 0;
+		render_html_verdict(g->status, &cls, &word);
+		rc |= evbuffer_add_printf(
+			  out, "<tr class=\"%s\" data-group=\"", cls) < 0;
 		rc |= render_html_text(out, g->name);
 		rc |= evbuffer_add_printf(out, "\">\n<td><b>") < 0;
 		rc |= render_html_text(out, g->name);
 		rc |= evbuffer_add_printf(out,
 			  "</b></td>\n<td><span class=\"badge %s\">%s</span>"
 			  "</td>\n<td class=\"note\">/ready/",
-			  ready ? "pass" : "fail",
-			  ready ? "READY" : "NOT READY") < 0;
+			  cls, word) < 0;
 		rc |= render_html_text(out, g->name);
 		rc |= evbuffer_add_printf(out, "</td>\n</tr>\n") < 0;
 	}
@@ -275,10 +294,11 @@ int
 render_html(const struct render_page *p, struct evbuffer *out)
 {
 	bool ready = verdict_status_is_ready(p->status);
-	const char *word = ready ? "READY" : "NOT READY";
+	const char *cls, *word;
 	char now[32];
 	int rc = 0;
 
+	render_html_verdict(p->status, &cls, &word);
 	render_time(p->now, now, sizeof(now));
 	rc |= evbuffer_add_printf(out,
 		  "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
@@ -293,7 +313,7 @@ render_html(const struct render_page *p, struct evbuffer *out)
 	rc |= evbuffer_add_printf(out,
 		  "<h1>readyd <span class=\"badge %s\" id=\"verdict\">%s</span>"
 		  "</h1>\n",
-		  ready ? "pass" : "fail", word) < 0;
+		  cls, word) < 0;
 	if (p->draining)
 		rc |= evbuffer_add_printf(out,
 			  "<p><b>Shutting down:</b> /ready answers 503 "
