@@ -151,7 +151,8 @@ wait "$lpid"
 # A daemon that comes up later (an init container, a deploy script).
 pw=$(free_port)
 t0=$(now)
-"$READYD" check --url "http://127.0.0.1:$pw/ready" --timeout 1s --wait 30s >"$T_ART/wait-late.out" 2>&1 </dev/null &
+"$READYD" check --url "http://127.0.0.1:$pw/ready" --timeout 1s --wait 30s \
+	>"$T_ART/check-wait-late.out" 2>"$T_ART/check-wait-late.err" </dev/null &
 cpid=$!
 sleep 2
 check "kill -0 $cpid 2>/dev/null" "check --wait 30s: still waiting while nothing listens"
@@ -171,9 +172,9 @@ wait "$cpid" || rc=$?
 e=$(elapsed "$t0")
 assert_eq "$rc" 0 "check --wait 30s: exit 0 once the daemon is up and ready (after $e s)"
 check "fle $e 25" "check --wait 30s: returns once ready, not at the deadline (took $e s)"
-assert_match "$(cat "$T_ART/wait-late.out")" '^ready: HTTP 200 \(after [0-9.]+ s, [0-9]+ attempts\)$' \
+assert_match "$(cat "$T_ART/check-wait-late.out")" '^ready: HTTP 200 \(after [0-9.]+ s, [0-9]+ attempts\)$' \
 	"check --wait: one line, ready, with the time and the attempts"
-one_line wait-late
+one_line check-wait-late
 kill -TERM "$wpid"
 wait "$wpid"
 
