@@ -52,7 +52,7 @@ LIB_SRCS  := src/config.c src/config_check.c src/config_expand.c \
 	     src/probe_pgbouncer.c src/probe_redis.c src/probe_tcp.c \
 	     src/resolve.c \
 	     src/sched.c src/http.c src/render_json.c src/render_text.c \
-	     src/render_prom.c src/client.c src/verdict.c src/notify.c \
+	     src/render_prom.c src/render_html.c src/client.c src/verdict.c src/notify.c \
 	     src/clock.c src/runtime.c src/serve.c src/once.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
 MAIN_OBJ  := $(BUILD)/main.o
@@ -60,7 +60,7 @@ MAIN_OBJ  := $(BUILD)/main.o
 UNIT_TESTS := test_config test_sched test_render test_probe test_verdict \
 	      test_clock test_strbuf test_suggest test_config_lex \
 	      test_config_parse test_config_expand test_config_parser \
-	      test_config_check
+	      test_config_check test_client
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all run test unit integration packaging test-asan test-valgrind \
@@ -243,7 +243,8 @@ RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
 	      groff-base \
 	      python3-django python3-psycopg2 python3-django-redis \
 	      python3-django-channels python3-channels-redis python3-celery \
-	      python3-kombu
+	      python3-kombu \
+	      chromium tidy python3-pil fonts-dejavu-core
 
 # make deb; make test-deploy (systemd-nspawn, podman with runc, debootstrap
 # for the base root and images).

@@ -100,6 +100,24 @@ struct config *config_load(const char *path, char *err, size_t errlen)
 struct config *config_load_string(const char *name, const char *text, char *err,
     size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * The address `serve` listens on without --listen, for `readyd check`:
+ * the [daemon] listen key of the configuration config_load would read for
+ * path (NULL: $READYD_CONFIG, /etc/readyd/readyd.conf, the built-in
+ * default), its ${VAR}s expanded as config_load expands them, else the
+ * built-in 0.0.0.0:8080. Only that key is read: the rest of the file may
+ * be invalid in this environment (checks whose credentials are unset,
+ * say) without failing the call. Returns 0 with *host (caller frees) and
+ * *port set; -1 with err filled when the file cannot be read; -2 with err
+ * filled when the key does not expand or is not ADDR:PORT.
+ */
+int config_load_listen(const char *path, char **host, int *port, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+
+/* The same over text in memory; name is used as FILE in messages. */
+int config_listen_string(const char *name, const char *text, char **host,
+    int *port, char *err, size_t errlen) __attribute__((warn_unused_result));
+
 /* Free a configuration; NULL does nothing. */
 void config_free(struct config *cfg);
 

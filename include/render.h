@@ -91,6 +91,33 @@ struct render_metrics {
 int render_prom(const struct render_metrics *m, struct evbuffer *out)
     __attribute__((warn_unused_result));
 
+/* The status page reloads itself this often (seconds). */
+#define RENDER_HTML_REFRESH_S 5
+
+/* Everything the status page shows. */
+struct render_page {
+	const struct render_check *checks; /* borrowed; every check */
+	size_t nchecks;			   /* entries in checks */
+	const struct render_group *groups; /* borrowed; every group */
+	size_t ngroups;			   /* entries in groups */
+	enum verdict_status status;	   /* what /ready says */
+	bool draining;			   /* shutting down: /ready says 503 */
+	const char *version;		   /* readyd's version */
+	time_t now;			   /* when the page is rendered */
+};
+
+/*
+ * Append the status page of p to out: one self-contained HTML document
+ * (no script, no external asset) that reloads itself every
+ * RENDER_HTML_REFRESH_S seconds, with the overall verdict, one row per
+ * check (state as a word and a colour, reason, output when the check
+ * carries it, since, last latency, target) and each group's verdict.
+ * Every text is HTML-escaped; bytes HTML cannot carry show as U+FFFD.
+ * Returns 0, or -1 when out of memory.
+ */
+int render_html(const struct render_page *p, struct evbuffer *out)
+    __attribute__((warn_unused_result));
+
 /*
  * Format t as ISO 8601 UTC ("2026-11-27T05:40:00Z") into buf (at least
  * 21 bytes).

@@ -513,25 +513,34 @@ config_load_string(const char *name, const char *text, char *err, size_t errlen)
 	return cfg;
 }
 
-struct config *
-config_load(const char *path, char *err, size_t errlen)
+/*
+ * The file config_load reads for path: path itself, else $READYD_CONFIG,
+ * else CONFIG_DEFAULT_PATH if it exists; NULL for the built-in default.
+ */
+static const char *
+config_find_path(const char *path)
 {
-	struct config *cfg;
 	const char *env;
-	size_t len;
-	char *text;
 
-	if (path == NULL) {
-		env = getenv("READYD_CONFIG");
-		if (env != NULL && *env != '\0')
-			path = env;
-		else if (access(CONFIG_DEFAULT_PATH, F_OK) == 0)
-			path = CONFIG_DEFAULT_PATH;
-		else
-			return config_load_string(CONFIG_BUILTIN_NAME,
-			    readyd_builtin_conf, err, errlen);
-	}
-	if (config_expand_read_file(path, CONFIG_MAX_FILE, &text, &len) < 0) {
+	if (path != NULL)
+		return path;
+	env = getenv("READYD_CONFIG");
+	if (env != NULL && *env != '\0')
+		return env;
+	if (access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		return CONFIG_DEFAULT_PATH;
+	return NULL;
+}
+
+/*
+ * Read the text file path into *text (*len bytes; the caller wipes and
+ * frees it). Returns 0, or -1 with err filled.
+ */
+static int
+config_read_text(
+    const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+	if (config_expand_read_file(path, CONFIG_MAX_FILE, text, len) < 0) {
 		if (errno == EFBIG)
 			snprintf(err, errlen,
 			    "%s: too large (accepted: up to %d bytes)", path,
@@ -539,18 +548,101 @@ config_load(const char *path, char *err, size_t errlen)
 		else
 			snprintf(err, errlen, "%s: cannot read: %s", path,
 			    strerror(errno));
-		return NULL;
+		return -1;
 	}
-	if (memchr(text, '\0', len) != NULL) {
+	if (memchr(*text, '\0', *len) != NULL) {
 		snprintf(err, errlen,
 		    "%s: contains a NUL byte (accepted: a text file)", path);
-		cfg = NULL;
-	} else {
-		cfg = config_load_string(path, text, err, errlen);
+		explicit_bzero(*text, *len);
+		free(*text);
+		*text = NULL;
+		return -1;
 	}
+	return 0;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	struct config *cfg;
+	size_t len;
+	char *text;
+
+	path = config_find_path(path);
+	if (path == NULL)
+		return config_load_string(
+		    CONFIG_BUILTIN_NAME, readyd_builtin_conf, err, errlen);
+	if (config_read_text(path, &text, &len, err, errlen) < 0)
+		return NULL;
+	cfg = config_load_string(path, text, err, errlen);
 	explicit_bzero(text, len);
 	free(text);
 	return cfg;
+}
+
+/* ---- the listen address alone, for readyd check ---- */
+
+int
+config_listen_string(const char *name, const char *text, char **host, int *port,
+    char *err, size_t errlen)
+{
+	struct config_src src[CONFIG_ALL_KEYS], *s = &src[CONFIG_KEY_LISTEN];
+	struct config_parser ps;
+	char perr[256], *v = NULL;
+	int rc = 0;
+
+	*host = NULL;
+	/* The lexer's messages are about other keys too: not ours to judge. */
+	config_parser_init(&ps, name, text);
+	config_parser_read(&ps);
+	memset(src, 0, sizeof(src));
+	for (size_t i = 0; i < ps.nsecs; i++)
+		if (ps.secs[i].type == CONFIG_SECTION_DAEMON)
+			config_parser_find_srcs(&ps.secs[i], src);
+	if (ps.oom) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		rc = -2;
+	} else if (s->kv == NULL) {
+		if (config_parse_listen(config_keys[CONFIG_KEY_LISTEN].deftext,
+			host, port, perr, sizeof(perr)) < 0) {
+			snprintf(err, errlen, "%s: %s", name, perr);
+			rc = -2;
+		}
+	} else if (config_expand(s->kv->value, &v, perr, sizeof(perr)) < 0) {
+		snprintf(err, errlen, "%s:%d: [daemon] listen: %s", name,
+		    s->kv->line, perr);
+		rc = -2;
+	} else if (config_parse_listen(v, host, port, perr, sizeof(perr)) < 0) {
+		snprintf(err, errlen,
+		    "%s:%d: [daemon] listen = \"%.*s\": %s (accepted: %s)",
+		    name, s->kv->line, CONFIG_MAX_VALUE, v, perr,
+		    config_keys[CONFIG_KEY_LISTEN].accepted);
+		rc = -2;
+	}
+	free(v);
+	config_parser_free(&ps);
+	return rc;
+}
+
+int
+config_load_listen(
+    const char *path, char **host, int *port, char *err, size_t errlen)
+{
+	size_t len;
+	char *text;
+	int rc;
+
+	*host = NULL;
+	path = config_find_path(path);
+	if (path == NULL)
+		return config_listen_string(CONFIG_BUILTIN_NAME,
+		    readyd_builtin_conf, host, port, err, errlen);
+	if (config_read_text(path, &text, &len, err, errlen) < 0)
+		return -1;
+	rc = config_listen_string(path, text, host, port, err, errlen);
+	explicit_bzero(text, len);
+	free(text);
+	return rc;
 }
 
 const char *

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #define HTTP_TIMEOUT_S	     5	  /* a request must arrive within */
 #define HTTP_MAX_HEADERS     8192 /* bytes of request headers */
@@ -372,6 +373,64 @@ out_error:
 	evhttp_send_error(req, HTTP_INTERNAL, NULL);
 }
 
+/* ---- the status page ---- */
+
+/*
+ * GET /status and /: the HTML page, rendered from memory like /ready,
+ * with error text as [daemon] details allows it for this client.
+ */
+static void
+http_status_page(struct http_server *h, struct evhttp_request *req)
+{
+	const struct config *cfg = h->cfg;
+	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
+	struct render_metrics m = {0};
+	struct render_page page = {
+	    .version = READYD_VERSION, .draining = h->draining};
+	struct render_check *views;
+	struct render_group *groups;
+	struct evbuffer *body;
+	bool details;
+
+	sched_refresh(h->s);
+	views = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*views));
+	groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*groups));
+	body = evbuffer_new();
+	if (views == NULL || groups == NULL || body == NULL)
+		goto out_error;
+	details = cfg->details == CONFIG_DETAILS_ALL ||
+	    (cfg->details == CONFIG_DETAILS_LOCAL && http_peer_is_local(req));
+	for (size_t i = 0; i < cfg->nchecks; i++)
+		sched_view(h->s, i, details, &views[i]);
+	if (http_metrics_verdicts(h, &m, groups) < 0)
+		goto out_error;
+	page.checks = views;
+	page.nchecks = cfg->nchecks;
+	page.groups = groups;
+	page.ngroups = cfg->ngroups;
+	page.status = m.status;
+	page.now = time(NULL);
+	if (render_html(&page, body) < 0)
+		goto out_error;
+	/* no script, no asset from elsewhere: say so to the browser */
+	evhttp_add_header(hdr, "Content-Security-Policy",
+	    "default-src 'none'; style-src 'unsafe-inline'; "
+	    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+	evhttp_add_header(hdr, "X-Content-Type-Options", "nosniff");
+	http_send(req, HTTP_OK, "OK", "text/html; charset=utf-8", body);
+	evbuffer_free(body);
+	free(views);
+	free(groups);
+	return;
+
+out_error:
+	if (body != NULL)
+		evbuffer_free(body);
+	free(views);
+	free(groups);
+	evhttp_send_error(req, HTTP_INTERNAL, NULL);
+}
+
 /* ---- /live ---- */
 
 /*
@@ -501,6 +560,8 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		http_live(h, req);
 	} else if (strcmp(path, "/metrics") == 0) {
 		http_metrics(h, req);
+	} else if (strcmp(path, "/status") == 0 || strcmp(path, "/") == 0) {
+		http_status_page(h, req);
 	} else if (strcmp(path, "/ready") == 0 ||
 	    strcmp(path, "/readyz") == 0) {
 		http_ready(h, req, NULL, &query);

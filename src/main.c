@@ -22,7 +22,7 @@ static const char usage_text[] =
     "usage: readyd [serve] [-c FILE] [--listen ADDR:PORT] [--verbose]\n"
     "       readyd once   [-c FILE] [--json] [NAME...]\n"
     "       readyd wait   [-c FILE] [--timeout DUR] [NAME...]\n"
-    "       readyd check  [--url URL] [--timeout DUR]\n"
+    "       readyd check  [-c FILE] [--url URL] [--timeout DUR] [--wait DUR]\n"
     "       readyd config [-c FILE]\n"
     "       readyd --help | --version\n"
     "\n"
@@ -164,24 +164,32 @@ static int
 cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
 	    {"url", required_argument, NULL, 'u'},
 	    {"timeout", required_argument, NULL, 't'},
+	    {"wait", required_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *url = NULL;
-	int64_t timeout_ms = 5000;
+	struct client_opts o = {.timeout_ms = 5000};
+	int64_t *dur;
 	char err[256];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+u:t:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:u:t:w:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			o.config = optarg;
+			break;
 		case 'u':
-			url = optarg;
+			o.url = optarg;
 			break;
 		case 't':
+		case 'w':
+			dur = c == 't' ? &o.timeout_ms : &o.wait_ms;
 			if (config_parse_duration(
-				optarg, &timeout_ms, err, sizeof(err)) < 0) {
-				printf("readyd check: --timeout: %s\n", err);
+				optarg, dur, err, sizeof(err)) < 0) {
+				printf("readyd check: --%s: %s\n",
+				    c == 't' ? "timeout" : "wait", err);
 				return RUNTIME_EXIT_NOT_READY; /* docker reserves 2+ */
 			}
 			break;
@@ -190,7 +198,11 @@ cmd_check(int argc, char **argv)
 			return RUNTIME_EXIT_NOT_READY;
 		}
 	}
-	return client_check(url, timeout_ms);
+	if (optind != argc) {
+		printf("readyd check: unexpected argument: %s\n", argv[optind]);
+		return RUNTIME_EXIT_NOT_READY;
+	}
+	return client_check(&o);
 }
 
 /* ---- config ---- */

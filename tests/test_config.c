@@ -1292,6 +1292,138 @@ test_config_empty_group_section_detected(void **state)
 	    "t.conf:4: [grup g]: unknown section (did you mean \"[group NAME]\"?)");
 }
 
+/* ---- the listen address alone (readyd check) ---- */
+
+/* config_listen_string over text; returns its result, host in host. */
+static int
+listen_of(const char *text, char *host, size_t hostlen, int *port, char *err,
+    size_t errlen)
+{
+	char *h = NULL;
+	int rc;
+
+	*port = 0;
+	err[0] = '\0';
+	rc = config_listen_string("t.conf", text, &h, port, err, errlen);
+	snprintf(host, hostlen, "%s", h != NULL ? h : "(null)");
+	if (rc == 0)
+		assert_non_null(h);
+	else
+		assert_null(h);
+	free(h);
+	return rc;
+}
+
+/*
+ * The built-in default's listen, without any of the credentials its
+ * checks need (a compose healthcheck environment).
+ */
+static void
+test_config_listen_builtin_without_credentials(void **state)
+{
+	char err[CONFIG_ERRLEN], host[64];
+	int port;
+
+	(void)state;
+	assert_null(config_load_string(
+	    "(built-in)", config_builtin(), err, sizeof(err)));
+	assert_int_equal(listen_of(config_builtin(), host, sizeof(host), &port,
+			     err, sizeof(err)),
+	    0);
+	assert_string_equal(host, "0.0.0.0");
+	assert_int_equal(port, 8080);
+	setenv("READYD_LISTEN", "[::1]:9100", 1);
+	assert_int_equal(listen_of(config_builtin(), host, sizeof(host), &port,
+			     err, sizeof(err)),
+	    0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 9100);
+}
+
+/* Errors anywhere else in the file do not matter; a missing key is 8080. */
+static void
+test_config_listen_ignores_the_rest(void **state)
+{
+	char err[CONFIG_ERRLEN], host[64];
+	int port;
+
+	(void)state;
+	assert_int_equal(listen_of("[chek x]\nfoo = 1\n[daemon]\nbogus = 1\n"
+				   "listen = 127.0.0.2:9101\n[check c]\n"
+				   "kind = nope\nhost = ${RT_VAR}\n",
+			     host, sizeof(host), &port, err, sizeof(err)),
+	    0);
+	assert_string_equal(host, "127.0.0.2");
+	assert_int_equal(port, 9101);
+	assert_int_equal(listen_of("[daemon]\ndetails = all\n[check c]\n", host,
+			     sizeof(host), &port, err, sizeof(err)),
+	    0);
+	assert_string_equal(host, "0.0.0.0");
+	assert_int_equal(port, 8080);
+	assert_int_equal(
+	    listen_of("", host, sizeof(host), &port, err, sizeof(err)), 0);
+	assert_int_equal(port, 8080);
+	/* ${VAR:-default} and VAR as config_load expands them */
+	assert_int_equal(listen_of("[daemon]\nlisten = ${RT_VAR:-[::]:9102}\n",
+			     host, sizeof(host), &port, err, sizeof(err)),
+	    0);
+	assert_string_equal(host, "::");
+	assert_int_equal(port, 9102);
+	setenv("RT_VAR", "10.1.2.3:9103", 1);
+	assert_int_equal(listen_of("[daemon]\nlisten = ${RT_VAR}\n", host,
+			     sizeof(host), &port, err, sizeof(err)),
+	    0);
+	assert_string_equal(host, "10.1.2.3");
+	assert_int_equal(port, 9103);
+}
+
+static void
+test_config_listen_bad_key(void **state)
+{
+	char err[CONFIG_ERRLEN], host[64];
+	int port;
+
+	(void)state;
+	assert_int_equal(listen_of("[daemon]\nlisten = ${RT_VAR}\n", host,
+			     sizeof(host), &port, err, sizeof(err)),
+	    -2);
+	assert_string_equal(err,
+	    "t.conf:2: [daemon] listen: environment variable RT_VAR is not set (accepted: set RT_VAR or RT_VAR_FILE, or write ${RT_VAR:-default})");
+	assert_int_equal(listen_of("\n[daemon]\nlisten = localhost\n", host,
+			     sizeof(host), &port, err, sizeof(err)),
+	    -2);
+	assert_string_equal(err,
+	    "t.conf:3: [daemon] listen = \"localhost\": missing port (accepted: ADDR:PORT or [IPv6]:PORT, PORT 1-65535)");
+}
+
+static void
+test_config_listen_files(void **state)
+{
+	char err[CONFIG_ERRLEN], *host = NULL;
+	char *path = temp_file("[daemon]\nlisten = 127.0.0.3:9104\n"
+			       "[check c]\nkind = redis\nuser = ${RT_VAR}\n");
+	int port = 0;
+
+	(void)state;
+	assert_int_equal(
+	    config_load_listen(path, &host, &port, err, sizeof(err)), 0);
+	assert_string_equal(host, "127.0.0.3");
+	assert_int_equal(port, 9104);
+	free(host);
+	/* path NULL: $READYD_CONFIG, as config_load finds it */
+	setenv("READYD_CONFIG", path, 1);
+	assert_int_equal(
+	    config_load_listen(NULL, &host, &port, err, sizeof(err)), 0);
+	assert_string_equal(host, "127.0.0.3");
+	free(host);
+	unlink(path);
+	assert_int_equal(
+	    config_load_listen(path, &host, &port, err, sizeof(err)), -1);
+	assert_null(host);
+	assert_non_null(strstr(err, "cannot read"));
+	free(path);
+}
+
 int
 main(void)
 {
@@ -1353,6 +1485,12 @@ main(void)
 	    cmocka_unit_test_setup(test_config_dependency_chain_ok, clear_env),
 	    cmocka_unit_test_setup(
 		test_config_empty_group_section_detected, clear_env),
+	    cmocka_unit_test_setup(
+		test_config_listen_builtin_without_credentials, clear_env),
+	    cmocka_unit_test_setup(
+		test_config_listen_ignores_the_rest, clear_env),
+	    cmocka_unit_test_setup(test_config_listen_bad_key, clear_env),
+	    cmocka_unit_test_setup(test_config_listen_files, clear_env),
 	};
 	enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	static char names[NGOLDEN][64];

@@ -96,7 +96,7 @@ check "! grep -qF -f '$IT_SECRETS' '$T_ART/cmdline.txt'" "argv of readyd serve h
 
 # Every page, every way.
 for p in /ready /readyz /ready?verbose /ready/file-service /ready/file-service?verbose \
-	/metrics /live /livez /nope /ready/nope; do
+	/metrics /live /livez /status / /nope /ready/nope; do
 	http_body "$READYD_URL$p" >/dev/null
 done
 for c in "${STD_CHECKS[@]}" "${failing[@]}"; do
