@@ -143,6 +143,7 @@ BUILD_DEBS := gcc make pkg-config libc6-dev libpq-dev libhiredis-dev \
 	      libsystemd-dev \
 	      clang-format
 RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
+	      iptables \
 	      postgresql-client curl procps iproute2 util-linux mount valgrind jq \
 	      python3 python3-yaml docker-compose prometheus systemd man-db \
 	      groff-base
