@@ -145,6 +145,35 @@ check "grep -qxF '[-]redis-wrong failed: auth' <<<\"\$HTTP_BODY\"" \
 check "! grep -q 'WRONGPASS' <<<\"\$HTTP_BODY\"" "details = none: ?verbose has no error text"
 stop_readyd
 
+# Passwords from *_FILE only (the postgres/redis image convention): after
+# start-up, readyd's environment holds the paths, never a password; its
+# argv none either; and readyd starts no child process that could inherit
+# anything (it never forks: probes are sockets in its own event loop).
+printf '%s\n' "$POSTGRES_PASSWORD" >"$T_CONF/pg-pw"
+printf '%s\n' "$REDIS_PASSWORD" >"$T_CONF/redis-pw"
+fconf=$T_CONF/file-secrets.conf
+write_std_config "$fconf"
+READYD_WRAP=(env -u POSTGRES_PASSWORD -u DB_PASSWORD -u REDIS_PASSWORD
+	-u READYD_IT_PGPW_FILE POSTGRES_PASSWORD_FILE="$T_CONF/pg-pw"
+	DB_PASSWORD_FILE="$T_CONF/pg-pw" REDIS_PASSWORD_FILE="$T_CONF/redis-pw")
+start_readyd "$fconf" || exit 1
+READYD_WRAP=()
+wait_all_pass 15
+tr '\0' '\n' <"/proc/$READYD_PID/environ" >"$T_CONF/environ.txt"
+check "grep -q '^POSTGRES_PASSWORD_FILE=' '$T_CONF/environ.txt' && ! grep -q '^POSTGRES_PASSWORD=' '$T_CONF/environ.txt'" \
+	"*_FILE run: readyd was given only the file paths"
+check "! grep -qF -f '$IT_SECRETS' '$T_CONF/environ.txt'" \
+	"*_FILE run: /proc/PID/environ of readyd holds no password after start-up"
+tr '\0' ' ' <"/proc/$READYD_PID/cmdline" >"$T_ART/cmdline-file.txt"
+check "! grep -qF -f '$IT_SECRETS' '$T_ART/cmdline-file.txt'" \
+	"*_FILE run: /proc/PID/cmdline of readyd holds no password"
+kids=$(cat /proc/"$READYD_PID"/task/*/children 2>/dev/null | tr -d ' \n')
+assert_eq "${kids:-none}" none "readyd serve has no child process (nothing inherits its environment)"
+for p in /ready?verbose /metrics /ready/file-service?verbose; do
+	http_req "$READYD_URL$p"
+done
+stop_readyd
+
 # Now search everything produced so far, by this and the earlier tests.
 n=$(find "$IT_ARTIFACTS" -type f | wc -l)
 while read -r s; do
