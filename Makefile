@@ -6,6 +6,8 @@
 #   make test       unit tests (cmocka) and integration tests (real servers)
 #   make test-asan  the same suite built with ASan/UBSan
 #   make test-valgrind  readyd under valgrind through faults (in make test)
+#   make soak       readyd (ASan/UBSan/LSan) under random faults for
+#                   SOAK_MINUTES (default 10; not in make test)
 #   make bench      benchmarks
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make fmt-check  clang-format check;  make fmt  reformat
@@ -45,7 +47,7 @@ UNIT_TESTS := test_config test_sched test_render test_probe
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all run test unit integration packaging test-asan test-valgrind \
-	bench install \
+	soak bench install \
 	clean \
 	fmt fmt-check deps deps-build
 
@@ -105,6 +107,15 @@ test-asan: deps
 	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
 	    unit integration
+
+# The chaos soak: readyd built with ASan/UBSan/LSan, the default
+# configuration, random faults for SOAK_MINUTES (SOAK_SEED replays a run).
+SOAK_MINUTES ?= 10
+soak: deps
+	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
+	    build-asan/readyd
+	SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run.sh build-asan/readyd
 
 bench: deps $(BUILD)/readyd
 	tests/bench/run.sh $(BUILD)/readyd
