@@ -183,9 +183,9 @@ pattern=$(cat /proc/sys/kernel/core_pattern)
 if [[ $pattern == \|* || $pattern == */* ]]; then
 	# a pipe (systemd-coredump, apport) or an absolute path: the file
 	# cannot be looked for here; fall back to the limit readyd runs with.
-	core_mode=limit
+	core_mode="limit"
 else
-	core_mode=file
+	core_mode="file"
 fi
 cdir=$T_CONF/cores
 mkdir -p "$cdir"
@@ -198,11 +198,12 @@ if [[ $core_mode == file ]]; then
 	if wait_for "[[ -n \$(find '$cdir' -type f -name 'core*') ]]" 5; then
 		ok "core dumps: control process (sleep, RLIMIT_CORE unlimited) leaves a core (core_pattern '$pattern')"
 	else
-		core_mode=limit
+		core_mode="limit"
 		echo "# core dumps: the control left no core (core_pattern '$pattern'): checking the limit only"
 	fi
 	rm -f "$cdir"/core*
 fi
+# shellcheck disable=SC2016 # $1 and $@ are for sh -c
 READYD_WRAP=(sh -c 'cd "$1" && shift && exec prlimit --core=unlimited:unlimited "$@"' sh "$cdir")
 start_readyd "$conf" || exit 1
 READYD_WRAP=()
