@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """hostile_http.py PORT PID OUTDIR: hostile HTTP clients against readyd
-(t_http_hostile.sh). Runs one phase after another while a separate sampler
-process asks /live every 20 ms on a fresh connection; for each phase it
-prints
+(t_http_hostile.sh). Runs one phase after another (at nice 19: the
+attacker must not starve readyd of this machine's CPUs) while a separate
+sampler process (normal priority) asks /live every 20 ms on a fresh
+connection; for each phase it prints
 
   FIGURE <phase> live_worst_ms=<ms> live_n=<n> cpu_s=<s> <detail>
   RESULT PASS|FAIL <phase>: <what was expected> (<what happened>)
@@ -207,6 +208,10 @@ def get(path, version=b"HTTP/1.1", extra=b""):
 def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
     sampler = subprocess.Popen([sys.executable, "-c", SAMPLER, str(PORT), SAMPLES])
+    # The attacker shares this machine's CPUs with readyd and the sampler
+    # only because it is a test: it must not starve them (a real one runs
+    # elsewhere). readyd's own work for the attack still counts.
+    os.nice(19)
     try:
         time.sleep(0.5)
         phases()
@@ -235,7 +240,7 @@ def phases():
                 slow += time.time() - a > 0.5
             deadline = time.time() + 2
             while nfds() < fd0 + len(socks) - 20 and time.time() < deadline:
-                time.sleep(0.01)
+                time.sleep(0.02)
             if len(socks) % 100:
                 break
         opened, open_secs = len(socks), time.time() - t0
