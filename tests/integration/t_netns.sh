@@ -109,21 +109,25 @@ live_fast() {
 }
 
 # wait_fail_all REASON TIMEOUT CHECK...: every CHECK fail with REASON
-# within TIMEOUT; sets WAITED to the seconds it took (all of them).
+# within TIMEOUT (one /ready per poll, every 0.1 s); sets WAITED to the
+# seconds it took (all of them).
 wait_fail_all() {
-	local reason=$1 secs=$2 t0 cond c
+	local reason=$1 secs=$2 t0 names
 	shift 2
-	cond=true
-	for c in "$@"; do
-		cond+=" && [[ \$(field '$c' status) == fail && \$(field '$c' reason) == '$reason' ]]"
-	done
+	names=$(printf '%s\n' "$@" | jq -R . | jq -sc .)
 	t0=$(now)
-	if wait_for "$cond" "$secs"; then
+	while :; do
+		if curl -s --max-time 2 "$READYD_URL/ready" 2>/dev/null | tee -a "$T_ART/http-bodies.log" |
+			jq -e --argjson n "$names" --arg r "$reason" \
+				'[.checks[$n[]] | select(.status == "fail" and .reason == $r)] | length == ($n | length)' \
+				>/dev/null 2>&1; then
+			WAITED=$(elapsed "$t0")
+			return 0
+		fi
 		WAITED=$(elapsed "$t0")
-		return 0
-	fi
-	WAITED=$(elapsed "$t0")
-	return 1
+		fle "$secs" "$WAITED" && return 1
+		sleep 0.1
+	done
 }
 
 report() { echo "# $*" | tee -a "$T_ART/times.txt"; }
