@@ -6,6 +6,8 @@
 #   make test       unit tests (cmocka) and integration tests (real servers)
 #   make test-asan  the same suite built with ASan/UBSan
 #   make test-valgrind  readyd under valgrind through faults (in make test)
+#   make soak       readyd (ASan/UBSan/LSan) under random faults for
+#                   SOAK_MINUTES (default 10; not in make test)
 #   make bench      benchmarks
 #   make install    binary, man page, systemd unit, /etc/readyd/readyd.conf
 #                   and /etc/readyd/readyd.env (those two only when absent);
@@ -64,7 +66,7 @@ UNIT_TESTS := test_config test_sched test_render test_probe test_verdict \
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all run test unit integration packaging test-asan test-valgrind \
-	bench install uninstall deb lintian test-deploy \
+	soak bench install uninstall deb lintian test-deploy \
 	clean \
 	fmt fmt-check deps deps-build
 
@@ -124,6 +126,15 @@ test-asan: deps
 	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
 	    unit integration
+
+# The chaos soak: readyd built with ASan/UBSan/LSan, the default
+# configuration, random faults for SOAK_MINUTES (SOAK_SEED replays a run).
+SOAK_MINUTES ?= 10
+soak: deps
+	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
+	    build-asan/readyd
+	SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run.sh build-asan/readyd
 
 bench: deps $(BUILD)/readyd
 	tests/bench/run.sh $(BUILD)/readyd
@@ -238,6 +249,7 @@ BUILD_DEBS := gcc make pkg-config libc6-dev libpq-dev libhiredis-dev \
 	      libsystemd-dev \
 	      clang-format
 RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
+	      iptables \
 	      postgresql-client curl procps iproute2 util-linux mount valgrind jq \
 	      python3 python3-yaml docker-compose prometheus systemd man-db \
 	      groff-base \

@@ -326,10 +326,14 @@ stop_readyd() {
 # ---------------------------------------------------------------- HTTP
 
 # http_status URL [CURL ARGS...]: the status code (000 when no answer).
+# Headers and body are appended to an artifact (the secrets sweep).
 http_status() {
 	local url=$1
 	shift
-	curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@" "$url" 2>/dev/null
+	curl -s -D "$T_ART/.status-$BASHPID.h" -o "$T_ART/.status-$BASHPID.b" -w '%{http_code}' \
+		--max-time 5 "$@" "$url" 2>/dev/null
+	cat "$T_ART/.status-$BASHPID.h" "$T_ART/.status-$BASHPID.b" >>"$T_ART/http-status.log" 2>/dev/null
+	rm -f "$T_ART/.status-$BASHPID.h" "$T_ART/.status-$BASHPID.b"
 	return 0
 }
 
