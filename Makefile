@@ -52,7 +52,7 @@ LIB_SRCS  := src/config.c src/config_check.c src/config_expand.c \
 	     src/config_lex.c src/config_parse.c src/config_parser.c \
 	     src/strbuf.c src/suggest.c src/log.c src/probe.c src/probe_pg.c \
 	     src/probe_pgbouncer.c src/probe_redis.c src/probe_tcp.c \
-	     src/resolve.c \
+	     src/resolve.c src/http_cache.c \
 	     src/sched.c src/http.c src/render_json.c src/render_text.c \
 	     src/render_prom.c src/render_html.c src/client.c src/verdict.c src/notify.c \
 	     src/clock.c src/runtime.c src/serve.c src/once.c

@@ -123,6 +123,14 @@ bool sched_target_is_pass(const struct sched *s, size_t i);
 int sched_judge(const struct sched *s, const struct verdict_set *set,
     struct verdict *v) __attribute__((warn_unused_result));
 
+/*
+ * A number that changes whenever anything sched_view() or sched_judge()
+ * shows may have changed (an attempt ended, a verdict, its reason or its
+ * text changed, a watched connection dropped). HTTP keeps rendered bodies
+ * while it stays the same. Starts at 0 for a new scheduler.
+ */
+uint64_t sched_generation(const struct sched *s);
+
 /* Whether every enabled check has finished at least one attempt. */
 bool sched_is_settled(const struct sched *s);
 

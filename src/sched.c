@@ -28,7 +28,21 @@ struct sched {
 	sched_attempt_fn *notify;  /* told of finished attempts */
 	struct clock_timer *tick;  /* owned; refreshes verdicts */
 	void *notify_arg;	   /* for notify */
+	uint64_t gen;		   /* bumped by every change a view shows */
 };
+
+/* Something a snapshot (sched_view) or a verdict shows has changed. */
+static void
+sched_changed(struct sched *s)
+{
+	s->gen++;
+}
+
+uint64_t
+sched_generation(const struct sched *s)
+{
+	return s->gen;
+}
 
 static void sched_timer_cb(void *arg);
 static void sched_deadline_cb(void *arg);
@@ -268,7 +282,10 @@ target_set_shown(struct target *t, enum verdict_state st, enum probe_status why,
     const struct target *cause, time_t wall)
 {
 	bool changed = t->shown != st;
+	enum probe_status old_why = t->shown_reason;
+	char old_err[PROBE_ERRLEN];
 
+	memcpy(old_err, t->shown_err, sizeof(old_err));
 	t->shown_reason = why;
 	if (why == PROBE_DEPENDENCY && cause != NULL &&
 	    cause->shown == VERDICT_PASS)
@@ -284,6 +301,8 @@ target_set_shown(struct target *t, enum verdict_state st, enum probe_status why,
 		    (long long)(sched_stale_after_ms(t->cfg) / 1000));
 	else
 		snprintf(t->shown_err, sizeof(t->shown_err), "%s", t->errstr);
+	if (changed || old_why != why || strcmp(old_err, t->shown_err) != 0)
+		sched_changed(t->s);
 	if (!changed)
 		return;
 	if (st == VERDICT_PASS)
@@ -428,6 +447,7 @@ sched_outcome(struct target *t, enum probe_status st, const char *errstr)
 
 	t->latency_ms =
 	    (double)(clock_now_us(s->clock) - t->attempt_us) / 1000.0;
+	sched_changed(s); /* latency, last check, counters */
 	if (st == PROBE_LOCAL) {
 		sched_local(t, errstr, now);
 		if (s->notify != NULL)
@@ -582,6 +602,7 @@ sched_watch_lost_cb(struct probe *p)
 
 	sched_beat_stop(t);
 	t->stats.watch_drops++;
+	sched_changed(t->s);
 	/*
 	 * Debug only: a server's idle timeout (Redis `timeout`, PgBouncer
 	 * `client_idle_timeout`) shorter than the interval closes every
