@@ -6,6 +6,8 @@
  */
 #include "http.h"
 
+#include "http_cache.h"
+
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -46,6 +48,7 @@ struct http_server {
 	int64_t last_beat_ms;		 /* monotonic: its last beat */
 	struct http_conn *conns;	 /* owned; client connections */
 	size_t nconns, capconns;
+	struct http_cache *cache; /* owned; rendered bodies */
 };
 
 /*
@@ -93,6 +96,15 @@ http_peer_is_local(struct evhttp_request *req)
 		return false;
 	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
 	    strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+/* Whether req may see error text, as [daemon] details says. */
+static bool
+http_wants_details(const struct http_server *h, struct evhttp_request *req)
+{
+	return h->cfg->details == CONFIG_DETAILS_ALL ||
+	    (h->cfg->details == CONFIG_DETAILS_LOCAL &&
+		http_peer_is_local(req));
 }
 
 static void
@@ -261,6 +273,7 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 	bool *named;
 	size_t one = 0;
 	bool ready;
+	char key[320];
 
 	sched_refresh(h->s);
 	named = calloc(h->cfg->nchecks ? h->cfg->nchecks : 1, sizeof(*named));
@@ -273,9 +286,27 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 		return;
 	}
 	body = evbuffer_new();
-	if (body == NULL || sched_judge(h->s, &set, &v) < 0 ||
-	    http_ready_body(h, req, &v, q->verbose, body) < 0)
+	if (body == NULL || sched_judge(h->s, &set, &v) < 0)
 		goto out_error;
+	/*
+	 * The body depends only on the state (the scheduler's generation),
+	 * the set, the details shown and the format: rendered once per
+	 * change. Sets with exclusions are rendered each time.
+	 */
+	if (set.nexcl == 0) {
+		uint64_t gen = sched_generation(h->s);
+
+		snprintf(key, sizeof(key), "ready %d %d %d %s", (int)q->verbose,
+		    (int)http_wants_details(h, req), (int)v.status,
+		    name != NULL ? name : "");
+		if (!http_cache_get(h->cache, key, gen, body)) {
+			if (http_ready_body(h, req, &v, q->verbose, body) < 0)
+				goto out_error;
+			http_cache_put(h->cache, key, gen, body);
+		}
+	} else if (http_ready_body(h, req, &v, q->verbose, body) < 0) {
+		goto out_error;
+	}
 	ready = verdict_status_is_ready(v.status);
 	if (!ready) {
 		char ra[32];
@@ -341,6 +372,8 @@ http_metrics(struct http_server *h, struct evhttp_request *req)
 	struct render_check *views;
 	struct render_group *groups;
 	struct evbuffer *body;
+	const char *key = h->draining ? "metrics draining" : "metrics";
+	uint64_t gen;
 
 	sched_refresh(h->s);
 	views = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*views));
@@ -348,6 +381,9 @@ http_metrics(struct http_server *h, struct evhttp_request *req)
 	body = evbuffer_new();
 	if (views == NULL || groups == NULL || body == NULL)
 		goto out_error;
+	gen = sched_generation(h->s);
+	if (http_cache_get(h->cache, key, gen, body))
+		goto out_send;
 	for (size_t i = 0; i < cfg->nchecks; i++)
 		sched_view(h->s, i, false, &views[i]);
 	if (http_metrics_verdicts(h, &m, groups) < 0)
@@ -358,6 +394,8 @@ http_metrics(struct http_server *h, struct evhttp_request *req)
 	m.ngroups = cfg->ngroups;
 	if (render_prom(&m, body) < 0)
 		goto out_error;
+	http_cache_put(h->cache, key, gen, body);
+out_send:
 	http_send(req, HTTP_OK, "OK",
 	    "text/plain; version=0.0.4; charset=utf-8", body);
 	evbuffer_free(body);
@@ -629,7 +667,8 @@ http_new(struct event_base *base, const char *host, int port,
 	h->s = s;
 	h->http = evhttp_new(base);
 	h->beat = event_new(base, -1, EV_PERSIST, http_beat_cb, h);
-	if (h->http == NULL || h->beat == NULL) {
+	h->cache = http_cache_new();
+	if (h->http == NULL || h->beat == NULL || h->cache == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
@@ -674,6 +713,7 @@ http_set_source(
 {
 	h->cfg = cfg;
 	h->s = s;
+	http_cache_clear(h->cache); /* a new scheduler counts afresh */
 }
 
 void
@@ -694,5 +734,6 @@ http_free(struct http_server *h)
 	free(h->conns);
 	if (h->beat != NULL)
 		event_free(h->beat);
+	http_cache_free(h->cache);
 	free(h);
 }
