@@ -85,6 +85,12 @@ struct config {
 	size_t nchecks;
 	struct group_cfg *groups; /* owned array, in file order */
 	size_t ngroups;
+	/*
+	 * owned; nchecks entries, grouped[i]: check i is in at least one
+	 * group (what /ready needs, with verdict_set.grouped); NULL when
+	 * there is no group.
+	 */
+	bool *grouped;
 };
 
 /*

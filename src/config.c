@@ -480,6 +480,16 @@ build(struct config_parser *ps, struct config *cfg)
 		build_group(ps, cfg, &ps->secs[i], &cfg->groups[cfg->ngroups]);
 		cfg->ngroups++;
 	}
+	if (cfg->ngroups > 0 && cfg->nchecks > 0) {
+		cfg->grouped = calloc(cfg->nchecks, sizeof(*cfg->grouped));
+		if (cfg->grouped == NULL) {
+			ps->oom = true;
+			goto out_free;
+		}
+		for (i = 0; i < cfg->ngroups; i++)
+			for (size_t k = 0; k < cfg->groups[i].nchecks; k++)
+				cfg->grouped[cfg->groups[i].checks[k]] = true;
+	}
 out_free:
 	free(secs);
 	free(depends);
@@ -584,6 +594,7 @@ config_free(struct config *cfg)
 		free(cfg->groups[i].checks);
 	}
 	free(cfg->groups);
+	free(cfg->grouped);
 	free(cfg->listen_host);
 	free(cfg->path);
 	free(cfg);

@@ -206,6 +206,7 @@ http_ready_set(const struct http_server *h, const char *name,
 	set->excl = q->excl;
 	set->nexcl = q->nexcl;
 	set->draining = h->draining;
+	set->grouped = cfg->grouped;
 	if (name == NULL)
 		return 0;
 	if ((rc = config_find_group(cfg, name)) >= 0) {
@@ -241,8 +242,10 @@ http_ready_body(struct http_server *h, struct evhttp_request *req,
 		return -1;
 	details = cfg->details == CONFIG_DETAILS_ALL ||
 	    (cfg->details == CONFIG_DETAILS_LOCAL && http_peer_is_local(req));
-	for (size_t k = 0; k < v->nmembers; k++)
+	for (size_t k = 0; k < v->nmembers; k++) {
 		sched_view(h->s, v->members[k], details, &views[k]);
+		views[k].not_needed = !v->counts[k];
+	}
 	rv.checks = views;
 	rv.nchecks = v->nmembers;
 	rc = verbose ? render_text(&rv, body) : render_json(&rv, body);
@@ -309,7 +312,8 @@ http_metrics_verdicts(struct http_server *h, struct render_metrics *m,
     struct render_group *groups)
 {
 	const struct config *cfg = h->cfg;
-	struct verdict_set set = {.draining = h->draining};
+	struct verdict_set set = {
+	    .draining = h->draining, .grouped = cfg->grouped};
 	struct verdict v;
 
 	if (sched_judge(h->s, &set, &v) < 0) {

@@ -35,7 +35,7 @@ serve_attempt_cb(struct sched *s, size_t i, void *arg)
 	struct serve *sv = arg;
 
 	(void)i;
-	notify_status(sv->notify, s);
+	notify_status(sv->notify, sv->rt.cfg, s);
 }
 
 /* ---- SIGTERM and SIGINT: drain, then stop ---- */
@@ -153,7 +153,7 @@ serve_hup_cb(evutil_socket_t sig, short what, void *arg)
 	rt->cfg = cfg;
 	log_info("reload: %zu checks (%zu kept their state), %zu groups",
 	    cfg->nchecks, kept, cfg->ngroups);
-	notify_status(sv->notify, rt->s);
+	notify_status(sv->notify, rt->cfg, rt->s);
 }
 
 /* ---- start-up ---- */
