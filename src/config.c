@@ -546,6 +546,10 @@ config_load(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen,
 			    "%s: too large (accepted: up to %d bytes)", path,
 			    CONFIG_MAX_FILE);
+		else if (errno == CONFIG_EXPAND_ENOTREG)
+			snprintf(err, errlen,
+			    "%s: not a regular file (accepted: a regular file)",
+			    path);
 		else
 			snprintf(err, errlen, "%s: cannot read: %s", path,
 			    strerror(errno));

@@ -65,6 +65,7 @@ serve_stop_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sv->stopping || sv->http == NULL || drain_ms <= 0) {
+		sv->stopping = true; /* a SIGHUP from now on does nothing */
 		runtime_exit(&sv->rt, (int)sig);
 		return;
 	}
@@ -125,8 +126,11 @@ serve_hup_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
-	if (sv->stopping || sv->http == NULL)
+	if (sv->stopping || sv->http == NULL) {
+		/* the scheduler and configuration may be gone already */
+		log_info("SIGHUP ignored: shutting down");
 		return;
+	}
 	log_info(
 	    "SIGHUP: reloading %s", sv->path ? sv->path : "the configuration");
 	cfg = runtime_load_config(sv->path, true);
@@ -234,10 +238,18 @@ serve_run(const char *path, const char *host, int port)
 		log_info("stopped");
 		result = RUNTIME_EXIT_READY;
 	}
+	/*
+	 * Shutting down: a SIGHUP from now on must neither reload into what
+	 * the teardown frees (runtime_teardown() runs the loop once more)
+	 * nor, once libevent gives the signal back, kill us: hold it.
+	 */
+	sv.stopping = true;
+	sigprocmask(SIG_BLOCK, &hup, NULL);
 	notify_free(sv.notify);
 	if (sv.drain != NULL)
 		event_free(sv.drain);
 	http_free(sv.http);
+	sv.http = NULL;
 	runtime_teardown(&sv.rt);
 	return result;
 }
