@@ -54,3 +54,24 @@ READYD_PID=
 assert_eq "$rc" 0 "SIGHUP during the drain: readyd exits 0 at the end of the drain"
 check "! grep -q 'reload:' '$READYD_LOG'" "SIGHUP during the drain: no reload" "$(tail -n 5 "$READYD_LOG")"
 assert_contains "$(cat "$READYD_LOG")" "SIGHUP ignored" "SIGHUP during the drain: logged as ignored"
+
+# ---------------------------------------------- 3: no core file
+# readyd holds passwords: killed by a signal that dumps core (SIGQUIT
+# here: ASan builds catch SIGSEGV themselves), with RLIMIT_CORE unlimited
+# and core_pattern "core", it leaves none.
+coredir=$T_CONF/cores
+mkdir -p "$coredir"
+if [[ $(cat /proc/sys/kernel/core_pattern) != core* ]]; then
+	fail "core_pattern is 'core' (this test needs it)" "$(cat /proc/sys/kernel/core_pattern)"
+fi
+# shellcheck disable=SC2016 # for the inner shell
+READYD_WRAP=(bash -c 'ulimit -c unlimited && cd "$0" && exec "$@"' "$coredir")
+start_readyd "$conf" || exit 1
+READYD_WRAP=()
+lim=$(awk '/^Max core file size/ { print $5 "/" $6 }' "/proc/$READYD_PID/limits")
+assert_eq "$lim" 0/0 "core file size limit 0 (soft/hard) once started"
+kill -QUIT "$READYD_PID"
+wait "$READYD_PID" 2>/dev/null
+READYD_PID=
+sleep 0.5
+assert_eq "$(find "$coredir" -name 'core*' | wc -l)" 0 "killed by SIGQUIT with ulimit -c unlimited: no core file"
