@@ -81,6 +81,7 @@ struct config {
 	int listen_port;	     /* 1-65535 */
 	enum config_details details; /* who sees error text */
 	int64_t drain_ms;	     /* /ready says 503 this long before exit */
+	int max_clients;	     /* HTTP clients at once; 0: automatic */
 	struct check_cfg *checks;    /* owned array, in file order */
 	size_t nchecks;
 	struct group_cfg *groups; /* owned array, in file order */

@@ -47,6 +47,15 @@ const struct config_key config_keys[CONFIG_KEY_COUNT] = {
 	.offset = offsetof(struct config, drain_ms),
 	.def = 0,
 	.accepted = "a duration such as 0s, 250ms, 10s, 2m"},
+    [CONFIG_KEY_MAX_CLIENTS] = {.name = "max_clients",
+	.type = CONFIG_TYPE_INT,
+	.in = IN_DAEMON,
+	.min = 0,
+	.max = 1000000,
+	.offset = offsetof(struct config, max_clients),
+	.def = 0,
+	.accepted =
+	    "0 (automatic: the descriptor limit less a reserve for the probes) or 1-1000000"},
     [CONFIG_KEY_KIND] = {.name = "kind", .in = IN_CHECK},
     [CONFIG_KEY_HOST] = {.name = "host",
 	.in = IN_CHECK,
@@ -229,6 +238,8 @@ build_daemon(struct config_parser *ps, struct config *cfg)
 	cfg->details = details_find(config_keys[CONFIG_KEY_DETAILS].deftext);
 	store_typed(&config_keys[CONFIG_KEY_DRAIN], cfg,
 	    config_keys[CONFIG_KEY_DRAIN].def);
+	store_typed(&config_keys[CONFIG_KEY_MAX_CLIENTS], cfg,
+	    config_keys[CONFIG_KEY_MAX_CLIENTS].def);
 
 	s = &src[CONFIG_KEY_LISTEN];
 	if (s->kv != NULL && (v = config_parser_expand(ps, s)) != NULL) {
@@ -246,6 +257,8 @@ build_daemon(struct config_parser *ps, struct config *cfg)
 	}
 	if (src[CONFIG_KEY_DRAIN].kv != NULL)
 		(void)config_check_apply(ps, &src[CONFIG_KEY_DRAIN], cfg);
+	if (src[CONFIG_KEY_MAX_CLIENTS].kv != NULL)
+		(void)config_check_apply(ps, &src[CONFIG_KEY_MAX_CLIENTS], cfg);
 	s = &src[CONFIG_KEY_DETAILS];
 	if (s->kv != NULL && (v = config_parser_expand(ps, s)) != NULL) {
 		d = details_find(v);

@@ -24,15 +24,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 
-#define HTTP_TIMEOUT_S	     5	  /* a request must arrive within */
-#define HTTP_MAX_HEADERS     8192 /* bytes of request headers */
-#define HTTP_MAX_BODY	     1024 /* bytes of request body */
-#define HTTP_ACCEPT_PAUSE_MS 1000 /* listener pause after EMFILE */
-#define HTTP_MAX_EXCLUDES    64
-#define HTTP_BEAT_MS	     1000  /* heartbeat period */
-#define HTTP_LIVE_LAG_MS     5000  /* /live fails when a beat is this late */
-#define HTTP_MAX_LIFE_MS     20000 /* a connection is closed after */
+#define HTTP_TIMEOUT_S	       5    /* a request must arrive within */
+#define HTTP_MAX_HEADERS       8192 /* bytes of request headers */
+#define HTTP_MAX_BODY	       1024 /* bytes of request body */
+#define HTTP_ACCEPT_PAUSE_MS   1000 /* listener pause after EMFILE */
+#define HTTP_MAX_EXCLUDES      64
+#define HTTP_BEAT_MS	       1000  /* heartbeat period */
+#define HTTP_LIVE_LAG_MS       5000  /* /live fails when a beat is this late */
+#define HTTP_MAX_LIFE_MS       20000 /* a connection is closed after */
+#define HTTP_RESERVE_FDS       64    /* automatic max_clients: kept free */
+#define HTTP_RESERVE_PER_CHECK 4     /* ...and for each check's probes */
+#define HTTP_AUTO_MAX_CLIENTS  4096  /* automatic max_clients, at most */
+#define HTTP_MIN_CLIENTS       4     /* ...and at least */
+#define HTTP_FULL_POLL_MS      100   /* while full: look for closed ones */
+#define HTTP_LOCAL_TROUBLE_MS  30000 /* /live fails after that of "local" */
 
 struct http_server {
 	struct event_base *base;	 /* borrowed from main */
@@ -45,6 +52,12 @@ struct http_server {
 	int64_t last_beat_ms;		 /* monotonic: its last beat */
 	struct http_conn *conns;	 /* owned; client connections */
 	size_t nconns, capconns;
+	size_t max_clients;	  /* connections at once */
+	bool full;		  /* at max_clients: not accepting */
+	struct event *full_timer; /* owned; while full */
+	int64_t *local_since;	  /* owned; per check, see http_attempt */
+	size_t nlocal;		  /* entries in local_since */
+	bool local_trouble;	  /* /live says 503 for it */
 };
 
 /*
@@ -409,6 +422,69 @@ http_reap(struct http_server *h, bool close_old)
 	h->nconns = k;
 }
 
+/* ---- max_clients: descriptors kept for the probes ---- */
+
+size_t
+http_max_clients(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t reserve =
+	    HTTP_RESERVE_FDS + (rlim_t)cfg->nchecks * HTTP_RESERVE_PER_CHECK;
+
+	if (cfg->max_clients > 0)
+		return (size_t)cfg->max_clients;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return HTTP_AUTO_MAX_CLIENTS;
+	if (rl.rlim_cur < reserve + HTTP_MIN_CLIENTS)
+		return HTTP_MIN_CLIENTS;
+	if (rl.rlim_cur - reserve > HTTP_AUTO_MAX_CLIENTS)
+		return HTTP_AUTO_MAX_CLIENTS;
+	return (size_t)(rl.rlim_cur - reserve);
+}
+
+/*
+ * At max_clients open connections, stop accepting (the kernel queues new
+ * ones) until one closes: the descriptors left are the probes'. Logged
+ * once an episode.
+ */
+static void
+http_check_full(struct http_server *h)
+{
+	struct timeval tv = clock_tv(HTTP_FULL_POLL_MS);
+
+	if (h->nconns < h->max_clients || h->listener == NULL)
+		return;
+	evconnlistener_disable(h->listener);
+	if (h->full)
+		return;
+	h->full = true;
+	log_warn(
+	    "http: %zu clients open (max_clients): pausing the listener until one closes",
+	    h->nconns);
+	if (event_add(h->full_timer, &tv) != 0)
+		log_error("http: cannot start the max_clients timer");
+}
+
+/* While full: drop closed connections; accept again below the cap. */
+static void
+http_full_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *h = arg;
+
+	(void)fd;
+	(void)what;
+	http_reap(h, false);
+	if (h->nconns >= h->max_clients) {
+		/* an EMFILE pause may have ended meanwhile: still full */
+		evconnlistener_disable(h->listener);
+		return;
+	}
+	h->full = false;
+	event_del(h->full_timer);
+	evconnlistener_enable(h->listener);
+	log_info("http: %zu clients open: accepting again", h->nconns);
+}
+
 static struct bufferevent *
 http_bev_cb(struct event_base *base, void *arg)
 {
@@ -431,6 +507,7 @@ http_bev_cb(struct event_base *base, void *arg)
 	bufferevent_incref(bev);
 	h->conns[h->nconns++] =
 	    (struct http_conn){.bev = bev, .born_ms = clock_mono_ms()};
+	http_check_full(h);
 	return bev;
 }
 
@@ -446,15 +523,83 @@ http_beat_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Whether readyd's own trouble lasts: a check whose every attempt for
+ * HTTP_LOCAL_TROUBLE_MS ended "local" (it could not even start: out of
+ * descriptors or memory); *which is set to it.
+ */
+static bool
+http_local_trouble(const struct http_server *h, int64_t now, size_t *which)
+{
+	for (size_t i = 0; i < h->nlocal; i++)
+		if (h->local_since[i] != 0 &&
+		    now - h->local_since[i] >= HTTP_LOCAL_TROUBLE_MS) {
+			*which = i;
+			return true;
+		}
+	return false;
+}
+
+void
+http_attempt(struct http_server *h, size_t i)
+{
+	const struct target *t;
+	int64_t now = clock_mono_ms();
+	bool trouble;
+	size_t which = 0;
+
+	if (i >= h->nlocal)
+		return;
+	t = sched_target(h->s, i);
+	if (t->reason != PROBE_LOCAL)
+		h->local_since[i] = 0;
+	else if (h->local_since[i] == 0)
+		h->local_since[i] = now > 0 ? now : 1;
+	trouble = http_local_trouble(h, now, &which);
+	if (trouble && !h->local_trouble)
+		log_error(
+		    "/live answers 503: every attempt of check %s for %ds failed for readyd's own reason: %s",
+		    h->cfg->checks[which].name, HTTP_LOCAL_TROUBLE_MS / 1000,
+		    t->errstr);
+	else if (!trouble && h->local_trouble)
+		log_info("/live answers 200 again: probes start again");
+	h->local_trouble = trouble;
+}
+
+/* Size the per-check state for cfg; 0, or -1 when out of memory. */
+static int
+http_size_checks(struct http_server *h, const struct config *cfg)
+{
+	int64_t *n = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*n));
+
+	if (n == NULL)
+		return -1;
+	free(h->local_since);
+	h->local_since = n;
+	h->nlocal = cfg->nchecks;
+	h->local_trouble = false;
+	return 0;
+}
+
+/*
  * 200 while the loop runs. A heartbeat that is late means the loop was
- * wedged: say so, and let the supervisor restart readyd.
+ * wedged, and readyd's own lasting trouble (http_local_trouble) means it
+ * cannot probe: say so, and let the supervisor restart readyd.
  */
 static void
 http_live(struct http_server *h, struct evhttp_request *req)
 {
 	int64_t lag = clock_mono_ms() - h->last_beat_ms - HTTP_BEAT_MS;
-	char msg[80];
+	char msg[160];
+	size_t i;
 
+	if (http_local_trouble(h, clock_mono_ms(), &i)) {
+		snprintf(msg, sizeof(msg),
+		    "local trouble: every attempt of check %s for %ds failed for readyd's own reason (reason local)",
+		    h->cfg->checks[i].name, HTTP_LOCAL_TROUBLE_MS / 1000);
+		http_send_text(
+		    req, HTTP_SERVUNAVAIL, "Service Unavailable", msg);
+		return;
+	}
 	if (lag > HTTP_LIVE_LAG_MS) {
 		snprintf(msg, sizeof(msg),
 		    "event loop stalled: heartbeat %lldms late",
@@ -572,7 +717,10 @@ http_new(struct event_base *base, const char *host, int port,
 	h->s = s;
 	h->http = evhttp_new(base);
 	h->beat = event_new(base, -1, EV_PERSIST, http_beat_cb, h);
-	if (h->http == NULL || h->beat == NULL) {
+	h->full_timer = event_new(base, -1, EV_PERSIST, http_full_cb, h);
+	h->max_clients = http_max_clients(cfg);
+	if (h->http == NULL || h->beat == NULL || h->full_timer == NULL ||
+	    http_size_checks(h, cfg) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
@@ -617,6 +765,10 @@ http_set_source(
 {
 	h->cfg = cfg;
 	h->s = s;
+	if (http_size_checks(h, cfg) < 0)
+		h->nlocal = 0; /* the old array is kept; nothing tracked */
+	h->max_clients = http_max_clients(cfg);
+	http_check_full(h);
 }
 
 void
@@ -637,5 +789,8 @@ http_free(struct http_server *h)
 	free(h->conns);
 	if (h->beat != NULL)
 		event_free(h->beat);
+	if (h->full_timer != NULL)
+		event_free(h->full_timer);
+	free(h->local_since);
 	free(h);
 }

@@ -34,7 +34,8 @@ serve_attempt_cb(struct sched *s, size_t i, void *arg)
 {
 	struct serve *sv = arg;
 
-	(void)i;
+	if (sv->http != NULL)
+		http_attempt(sv->http, i);
 	notify_status(sv->notify, sv->rt.cfg, s);
 }
 
@@ -200,9 +201,9 @@ serve_start(struct serve *sv, const char *host, int port)
 		return -1;
 	}
 	log_info(
-	    "readyd %s: listening on %s:%d, %zu checks, %zu groups, config %s",
-	    READYD_VERSION, host, port, rt->cfg->nchecks, rt->cfg->ngroups,
-	    rt->cfg->path);
+	    "readyd %s: listening on %s:%d (max_clients %zu), %zu checks, %zu groups, config %s",
+	    READYD_VERSION, host, port, http_max_clients(rt->cfg),
+	    rt->cfg->nchecks, rt->cfg->ngroups, rt->cfg->path);
 	/* the socket is bound: systemd may start what depends on us */
 	notify_ready(host, port, rt->cfg->nchecks);
 	return 0;
