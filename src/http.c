@@ -559,7 +559,7 @@ http_attempt(struct http_server *h, size_t i)
 		log_error(
 		    "/live answers 503: every attempt of check %s for %ds failed for readyd's own reason: %s",
 		    h->cfg->checks[which].name, HTTP_LOCAL_TROUBLE_MS / 1000,
-		    t->errstr);
+		    sched_target(h->s, which)->errstr);
 	else if (!trouble && h->local_trouble)
 		log_info("/live answers 200 again: probes start again");
 	h->local_trouble = trouble;
