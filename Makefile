@@ -152,7 +152,10 @@ BUILD_DEBS := gcc make pkg-config libc6-dev libpq-dev libhiredis-dev \
 RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
 	      postgresql-client curl procps iproute2 util-linux mount valgrind jq \
 	      python3 python3-yaml docker-compose prometheus systemd man-db \
-	      groff-base
+	      groff-base \
+	      python3-django python3-psycopg2 python3-django-redis \
+	      python3-django-channels python3-channels-redis python3-celery \
+	      python3-kombu
 
 deps-build:
 	@tests/stack/deps.sh $(BUILD_DEBS)

@@ -31,13 +31,6 @@ http_new(struct event_base *base, const char *host, int port,
  */
 size_t http_max_clients(const struct config *cfg);
 
-/*
- * Check i finished an attempt (sched's notification): track readyd's own
- * trouble. When every attempt of a check for 30 s ended "local", /live
- * answers 503.
- */
-void http_attempt(struct http_server *h, size_t i);
-
 /* Serve from a new configuration and scheduler (after a reload). */
 void http_set_source(
     struct http_server *h, const struct config *cfg, struct sched *s);

@@ -49,4 +49,7 @@ int resolve_start(struct resolver *r, const char *host, char *addr,
 /* Abandon a pending lookup: done is not called. */
 void resolve_cancel(struct resolve_req *req);
 
+/* Call done with arg instead of the argument given to resolve_start(). */
+void resolve_set_arg(struct resolve_req *req, void *arg);
+
 #endif /* READYD_RESOLVE_H */

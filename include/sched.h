@@ -26,15 +26,25 @@ struct clock_timer;
 enum sched_mode {
 	SCHED_MODE_SERVE, /* probe forever on the configured timings */
 	SCHED_MODE_ONCE,  /* one attempt per check; each failure decides */
-	SCHED_MODE_WAIT,  /* re-probe every fast_interval until pass */
+	SCHED_MODE_WAIT,  /* re-probe every fast_interval until all pass */
 	SCHED_MODE_COUNT
+};
+
+/* Successful latencies kept per check for the deadline rule. */
+#define SCHED_LATENCIES 8
+
+/* Recent successful latencies (ms), newest overwriting the oldest. */
+struct sched_latencies {
+	double ms[SCHED_LATENCIES]; /* ring */
+	int n;			    /* entries filled, up to SCHED_LATENCIES */
+	int next;		    /* where the next one goes */
 };
 
 /* The state of one check; written only by sched.c. */
 struct target {
 	const struct check_cfg *cfg;	/* borrowed from config */
 	struct sched *s;		/* borrowed, the owner */
-	struct probe probe;		/* the probe of this check */
+	struct probe *probe;		/* owned; handed on by sched_adopt */
 	char target[160];		/* host:port/db, for display */
 	enum verdict_state state;	/* starting, pass, fail */
 	enum probe_status reason;	/* last attempt's outcome */
@@ -55,7 +65,8 @@ struct target {
 	char shown_err[PROBE_ERRLEN];	/* text of the verdict */
 	struct render_stats stats;	/* for /metrics */
 	const struct target *hold;	/* dependency it waits on, or NULL */
-	int64_t hold_ms;		/* monotonic: last seen down */
+	int64_t hold_ms;		/* monotonic: dependency went down */
+	bool dep_down;			/* a dependency was down at refresh */
 	int64_t last_ok_start_ms;	/* monotonic: start of last success */
 	int64_t deadline_ms;		/* deadline of the attempt in flight */
 	bool enabled;			/* probed at all */
@@ -64,6 +75,15 @@ struct target {
 	struct clock_timer *timer;	/* owned; next attempt */
 	struct clock_timer *deadline;	/* owned; attempt deadline */
 	struct resolve_req *dns;	/* owned by resolve.c; lookup */
+	struct sched_latencies logins;	/* successful attempts */
+	struct sched_latencies beats;	/* answered heartbeats */
+	bool beating;			/* a heartbeat is in flight */
+	int64_t beat_us;		/* monotonic: heartbeat sent */
+	int64_t beat_deadline_ms;	/* deadline of that heartbeat */
+	struct clock_timer *beat_timer; /* owned; next heartbeat */
+	struct clock_timer *beat_dl;	/* owned; heartbeat deadline */
+	int64_t local_since_ms;		/* monotonic: local trouble began; -1 */
+	bool refreshed;			/* visited in this sched_refresh */
 };
 
 /* Called after every finished attempt of check i. */
@@ -129,10 +149,33 @@ bool sched_target_is_stale(const struct target *t, int64_t now_ms);
 int64_t sched_stale_after_ms(const struct check_cfg *c);
 
 /*
- * The deadline of t's next attempt: its timeout, or fast_interval (1 s at
- * least) for a re-check confirming a failure.
+ * The deadline rule. A scheduled probe, and any probe while `fail`, gets
+ * the check's timeout. A re-check confirming a failure (counted, not yet
+ * `fail`) gets three times the slowest of the check's last successful
+ * attempts, at least 1 s and at most the timeout (the timeout when it has
+ * none yet): a backend that is slow but answering is never failed for
+ * being slower than a fixed second, a frozen one that answered in
+ * milliseconds is caught in one second.
  */
 int64_t sched_attempt_timeout(const struct target *t, enum sched_mode mode);
+
+/* The same rule for a heartbeat, from the check's answered heartbeats. */
+int64_t sched_beat_timeout(const struct target *t);
+
+/* 3 x the slowest of l, clamped to [1 s, cap]; cap when l is empty. */
+int64_t sched_latency_deadline(const struct sched_latencies *l, int64_t cap);
+
+/* Remember a successful latency. */
+void sched_latency_add(struct sched_latencies *l, double ms);
+
+/*
+ * Whether readyd's own trouble (attempts that could not even start:
+ * EMFILE, ENOMEM; reason `local`) has lasted: some check's attempts have
+ * all ended `local` for SCHED_LOCAL_LIVE_MS or more at now_ms. /live says
+ * 503 then, so a supervisor restarts readyd.
+ */
+#define SCHED_LOCAL_LIVE_MS 30000
+bool sched_local_trouble(const struct sched *s, int64_t now_ms);
 
 /* delay_ms spread by up to +-5% from rnd, a random number. */
 int64_t sched_jitter(int64_t delay_ms, uint32_t rnd);
@@ -140,9 +183,11 @@ int64_t sched_jitter(int64_t delay_ms, uint32_t rnd);
 /*
  * Take over the state of old's checks that probe the same server the same
  * way (kind, host, port, database, credentials, options) as s's checks of
- * the same name; call before sched_start(s). Returns how many were kept.
+ * the same name, with their watched connection, their attempt or
+ * heartbeat in flight (its deadline kept) and their schedule; call before
+ * sched_start(s), then free old. Returns how many were kept.
  */
-size_t sched_adopt(struct sched *s, const struct sched *old);
+size_t sched_adopt(struct sched *s, struct sched *old);
 
 /* ---- the state machine, exposed for tests (fake clock) ---- */
 

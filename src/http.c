@@ -39,7 +39,6 @@
 #define HTTP_AUTO_MAX_CLIENTS  4096  /* automatic max_clients, at most */
 #define HTTP_MIN_CLIENTS       4     /* ...and at least */
 #define HTTP_FULL_POLL_MS      100   /* while full: look for closed ones */
-#define HTTP_LOCAL_TROUBLE_MS  30000 /* /live fails after that of "local" */
 
 struct http_server {
 	struct event_base *base;	 /* borrowed from main */
@@ -55,9 +54,6 @@ struct http_server {
 	size_t max_clients;	  /* connections at once */
 	bool full;		  /* at max_clients: not accepting */
 	struct event *full_timer; /* owned; while full */
-	int64_t *local_since;	  /* owned; per check, see http_attempt */
-	size_t nlocal;		  /* entries in local_since */
-	bool local_trouble;	  /* /live says 503 for it */
 };
 
 /*
@@ -523,79 +519,20 @@ http_beat_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Whether readyd's own trouble lasts: a check whose every attempt for
- * HTTP_LOCAL_TROUBLE_MS ended "local" (it could not even start: out of
- * descriptors or memory); *which is set to it.
- */
-static bool
-http_local_trouble(const struct http_server *h, int64_t now, size_t *which)
-{
-	for (size_t i = 0; i < h->nlocal; i++)
-		if (h->local_since[i] != 0 &&
-		    now - h->local_since[i] >= HTTP_LOCAL_TROUBLE_MS) {
-			*which = i;
-			return true;
-		}
-	return false;
-}
-
-void
-http_attempt(struct http_server *h, size_t i)
-{
-	const struct target *t;
-	int64_t now = clock_mono_ms();
-	bool trouble;
-	size_t which = 0;
-
-	if (i >= h->nlocal)
-		return;
-	t = sched_target(h->s, i);
-	if (t->reason != PROBE_LOCAL)
-		h->local_since[i] = 0;
-	else if (h->local_since[i] == 0)
-		h->local_since[i] = now > 0 ? now : 1;
-	trouble = http_local_trouble(h, now, &which);
-	if (trouble && !h->local_trouble)
-		log_error(
-		    "/live answers 503: every attempt of check %s for %ds failed for readyd's own reason: %s",
-		    h->cfg->checks[which].name, HTTP_LOCAL_TROUBLE_MS / 1000,
-		    sched_target(h->s, which)->errstr);
-	else if (!trouble && h->local_trouble)
-		log_info("/live answers 200 again: probes start again");
-	h->local_trouble = trouble;
-}
-
-/* Size the per-check state for cfg; 0, or -1 when out of memory. */
-static int
-http_size_checks(struct http_server *h, const struct config *cfg)
-{
-	int64_t *n = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*n));
-
-	if (n == NULL)
-		return -1;
-	free(h->local_since);
-	h->local_since = n;
-	h->nlocal = cfg->nchecks;
-	h->local_trouble = false;
-	return 0;
-}
-
-/*
  * 200 while the loop runs. A heartbeat that is late means the loop was
- * wedged, and readyd's own lasting trouble (http_local_trouble) means it
- * cannot probe: say so, and let the supervisor restart readyd.
+ * wedged, and readyd's own lasting trouble (sched_local_trouble()) means
+ * it cannot probe: say so, and let the supervisor restart readyd.
  */
 static void
 http_live(struct http_server *h, struct evhttp_request *req)
 {
 	int64_t lag = clock_mono_ms() - h->last_beat_ms - HTTP_BEAT_MS;
 	char msg[160];
-	size_t i;
 
-	if (http_local_trouble(h, clock_mono_ms(), &i)) {
+	if (sched_local_trouble(h->s, clock_mono_ms())) {
 		snprintf(msg, sizeof(msg),
-		    "local trouble: every attempt of check %s for %ds failed for readyd's own reason (reason local)",
-		    h->cfg->checks[i].name, HTTP_LOCAL_TROUBLE_MS / 1000);
+		    "readyd's own trouble: a check's probes could not start for %ds (reason local: out of descriptors or memory)",
+		    SCHED_LOCAL_LIVE_MS / 1000);
 		http_send_text(
 		    req, HTTP_SERVUNAVAIL, "Service Unavailable", msg);
 		return;
@@ -719,8 +656,7 @@ http_new(struct event_base *base, const char *host, int port,
 	h->beat = event_new(base, -1, EV_PERSIST, http_beat_cb, h);
 	h->full_timer = event_new(base, -1, EV_PERSIST, http_full_cb, h);
 	h->max_clients = http_max_clients(cfg);
-	if (h->http == NULL || h->beat == NULL || h->full_timer == NULL ||
-	    http_size_checks(h, cfg) < 0) {
+	if (h->http == NULL || h->beat == NULL || h->full_timer == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
@@ -765,8 +701,6 @@ http_set_source(
 {
 	h->cfg = cfg;
 	h->s = s;
-	if (http_size_checks(h, cfg) < 0)
-		h->nlocal = 0; /* the old array is kept; nothing tracked */
 	h->max_clients = http_max_clients(cfg);
 	http_check_full(h);
 }
@@ -791,6 +725,5 @@ http_free(struct http_server *h)
 		event_free(h->beat);
 	if (h->full_timer != NULL)
 		event_free(h->full_timer);
-	free(h->local_since);
 	free(h);
 }

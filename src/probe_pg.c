@@ -54,6 +54,7 @@ struct pg_watch {
 	bool got_row;			/* ...and its row came */
 	enum probe_status row_st;	/* what the row says */
 	enum probe_status err_st;	/* its error, or PROBE_OK */
+	bool closing;			/* the server ends the session */
 };
 
 static void pg_event_cb(evutil_socket_t fd, short what, void *arg);
@@ -509,6 +510,16 @@ pg_beat_read(struct pg_watch *w)
 		if (res == NULL) {
 			enum probe_status st = w->err_st;
 
+			if (w->closing) {
+				/*
+				 * A FATAL: the server closes this session
+				 * (idle_session_timeout, PgBouncer's
+				 * client_idle_timeout, a shutdown). A drop,
+				 * not a failure: a fresh probe decides.
+				 */
+				pg_watch_lost(w);
+				return true;
+			}
 			if (st == PROBE_OK && !w->got_row) {
 				probe_seterr(p, "query: no row returned");
 				st = PROBE_PROTOCOL;
@@ -526,7 +537,14 @@ pg_beat_read(struct pg_watch *w)
 			const char *msg = PQresultErrorMessage(res);
 			const char *state =
 			    PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			const char *sev = PQresultErrorField(
+			    res, PG_DIAG_SEVERITY_NONLOCALIZED);
 			char code[6] = "", hint[160];
+
+			if (sev != NULL &&
+			    (strcmp(sev, "FATAL") == 0 ||
+				strcmp(sev, "PANIC") == 0))
+				w->closing = true;
 
 			if (state != NULL)
 				snprintf(code, sizeof(code), "%s", state);
@@ -590,6 +608,7 @@ probe_pg_heartbeat(struct probe *p)
 		return -1;
 	w->beating = true;
 	w->got_row = false;
+	w->closing = false;
 	w->err_st = PROBE_OK;
 	rc = PQflush(w->conn);
 	if (rc == 1) {

@@ -299,6 +299,13 @@ resolve_start(struct resolver *r, const char *host, char *addr,
 }
 
 void
+resolve_set_arg(struct resolve_req *rq, void *arg)
+{
+	if (rq != NULL)
+		rq->arg = arg;
+}
+
+void
 resolve_cancel(struct resolve_req *rq)
 {
 	if (rq == NULL)

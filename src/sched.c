@@ -92,7 +92,8 @@ sched_record(struct target *t, enum sched_mode mode, enum probe_status st,
 	if (!counted)
 		return;
 	t->failures++;
-	if (mode == SCHED_MODE_ONCE || t->failures >= t->cfg->retries)
+	/* once and wait judge each attempt: all must pass at the same time */
+	if (mode != SCHED_MODE_SERVE || t->failures >= t->cfg->retries)
 		target_set_state(t, VERDICT_FAIL, wall);
 }
 
@@ -113,26 +114,53 @@ sched_next_delay(const struct target *t, enum sched_mode mode)
 	return t->cfg->interval_ms;
 }
 
+void
+sched_latency_add(struct sched_latencies *l, double ms)
+{
+	l->ms[l->next] = ms;
+	l->next = (l->next + 1) % SCHED_LATENCIES;
+	if (l->n < SCHED_LATENCIES)
+		l->n++;
+}
+
+int64_t
+sched_latency_deadline(const struct sched_latencies *l, int64_t cap)
+{
+	double worst = 0;
+	int64_t d;
+
+	if (l->n == 0)
+		return cap;
+	for (int i = 0; i < l->n; i++)
+		if (l->ms[i] > worst)
+			worst = l->ms[i];
+	/* the slowest of the last few, three times over: room for a bad day */
+	d = (int64_t)(3 * worst + 0.999);
+	if (d < 1000)
+		d = 1000;
+	return d < cap ? d : cap;
+}
+
 int64_t
 sched_attempt_timeout(const struct target *t, enum sched_mode mode)
 {
-	int64_t fast = t->cfg->fast_interval_ms;
-
 	/*
-	 * HAProxy's min(fastinter, timeout check): a re-check that confirms
-	 * a failure (counted, not yet `fail`) gets fast_interval (1 s at
-	 * least) instead of the whole timeout, so a frozen server is failed
-	 * one timeout plus the re-checks after its first hung attempt, not
-	 * `retries` timeouts. Recovery probes while `fail` get the whole
-	 * timeout, so a slow server can still come back; with fast_interval
-	 * = interval (compose) nothing changes.
+	 * HAProxy uses min(fastinter, timeout check) for the re-checks that
+	 * confirm a failure; ours follows the backend: three times its
+	 * slowest recent success (1 s at least). Recovery probes while
+	 * `fail` get the whole timeout, so a slow server can still come
+	 * back; with fast_interval = interval (compose) nothing changes.
 	 */
-	if (fast < 1000)
-		fast = 1000;
 	if (mode == SCHED_MODE_SERVE && t->state != VERDICT_FAIL &&
-	    t->failures > 0 && fast < t->cfg->timeout_ms)
-		return fast;
+	    t->failures > 0 && t->cfg->fast_interval_ms < t->cfg->interval_ms)
+		return sched_latency_deadline(&t->logins, t->cfg->timeout_ms);
 	return t->cfg->timeout_ms;
+}
+
+int64_t
+sched_beat_timeout(const struct target *t)
+{
+	return sched_latency_deadline(&t->beats, t->cfg->timeout_ms);
 }
 
 int64_t
@@ -163,39 +191,63 @@ sched_target_is_stale(const struct target *t, int64_t now_ms)
 	return now_ms - ref > sched_stale_after_ms(t->cfg);
 }
 
+/* Probe t now unless an attempt is in flight (one at a time). */
+static void sched_probe_now(struct target *t);
+
+/* The first dependency of t that is shown down, or NULL. */
+static const struct target *
+sched_down_dependency(const struct sched *s, const struct target *t)
+{
+	for (size_t k = 0; k < t->cfg->ndepends; k++) {
+		const struct target *d = &s->targets[t->cfg->depends_idx[k]];
+
+		if (d->enabled && d->shown == VERDICT_FAIL &&
+		    sched_reason_is_down(d->shown_reason))
+			return d;
+	}
+	return NULL;
+}
+
 /*
- * The verdict on t: stale when its news is too old, failed through a
- * dependency that is down, else its own state.
+ * The verdict on t. Stale when its news is too old. A dependency that is
+ * down is a presumption, not a verdict: t is shown failed (reason
+ * dependency) from the moment the dependency goes down until one of its
+ * own attempts that started after that succeeds; then its own evidence
+ * wins, whether the dependency is still down (PgBouncer's pooled server
+ * connections may keep serving while PostgreSQL's postmaster hangs) or
+ * back (PgBouncer refuses logins for server_login_retry after PostgreSQL
+ * returns: t waits for its own success).
  */
 static void
-sched_verdict(const struct sched *s, const struct target *t, int64_t now,
-    int depth, enum verdict_state *st, enum probe_status *why,
-    const struct target **cause)
+sched_verdict(struct sched *s, struct target *t, int64_t now,
+    enum verdict_state *st, enum probe_status *why, const struct target **cause)
 {
+	const struct target *down = sched_down_dependency(s, t);
+
 	*cause = NULL;
+	if (down != NULL && !t->dep_down) {
+		/* a new episode: presume t down, and find out at once */
+		t->hold = down;
+		t->hold_ms = now;
+		sched_probe_now(t);
+	}
+	t->dep_down = down != NULL;
+	if (t->hold != NULL && t->last_ok_start_ms > t->hold_ms)
+		t->hold = NULL; /* its own success since: evidence wins */
 	if (s->mode == SCHED_MODE_SERVE && sched_target_is_stale(t, now)) {
 		*st = VERDICT_FAIL;
 		*why = PROBE_STALE;
 		return;
 	}
-	for (size_t k = 0; depth < 16 && k < t->cfg->ndepends; k++) {
-		const struct target *d = &s->targets[t->cfg->depends_idx[k]];
-		const struct target *dc;
-		enum probe_status dwhy;
-		enum verdict_state dst;
-
-		if (!d->enabled)
-			continue;
-		sched_verdict(s, d, now, depth + 1, &dst, &dwhy, &dc);
-		if (dst == VERDICT_FAIL && sched_reason_is_down(dwhy)) {
-			*st = VERDICT_FAIL;
-			*why = PROBE_DEPENDENCY;
-			*cause = d;
-			return;
-		}
-	}
 	*st = t->state;
 	*why = t->attempts > 0 ? t->reason : PROBE_OK;
+	if (t->hold == NULL)
+		return;
+	*st = VERDICT_FAIL;
+	if (down == NULL && t->attempts > 0 && t->reason != PROBE_OK)
+		return; /* back, but its own logins fail: they say more */
+	*why = PROBE_DEPENDENCY;
+	*cause = down != NULL ? down : t->hold;
 }
 
 /* The ONLY way to change a verdict: logs every change once. */
@@ -234,35 +286,32 @@ target_set_shown(struct target *t, enum verdict_state st, enum probe_status why,
 	t->stats.transitions++;
 }
 
-/*
- * After a dependency was down, a dependent stays failed until one of its
- * own attempts that started after the dependency came back succeeds: its
- * own verdict may date from before (PgBouncer refuses logins for a while
- * after PostgreSQL returns, server_login_retry).
- */
+/* Refresh t after its dependencies, so that it reads their new verdict. */
 static void
-sched_hold(struct target *t, int64_t now, enum verdict_state *st,
-    enum probe_status *why, const struct target **cause)
+sched_refresh_one(struct sched *s, struct target *t, int64_t now, time_t wall)
 {
-	if (*why == PROBE_DEPENDENCY) {
-		t->hold = *cause;
-		t->hold_ms = now;
+	const struct target *cause;
+	enum probe_status why;
+	enum verdict_state st, before = t->shown;
+
+	if (t->refreshed)
 		return;
-	}
-	if (t->hold == NULL)
+	t->refreshed = true; /* config.c refuses cycles; this stops any */
+	for (size_t k = 0; k < t->cfg->ndepends; k++)
+		sched_refresh_one(
+		    s, &s->targets[t->cfg->depends_idx[k]], now, wall);
+	if (!t->enabled)
 		return;
-	if (t->last_ok_start_ms > t->hold_ms || *why == PROBE_STALE) {
-		t->hold = NULL;
+	sched_verdict(s, t, now, &st, &why, &cause);
+	target_set_shown(t, st, why, cause, wall);
+	if (t->shown == before)
 		return;
-	}
-	*st = VERDICT_FAIL;
-	if (t->attempts > 0 && t->reason != PROBE_OK) {
-		*why = t->reason; /* its own failure since */
-		*cause = NULL;
-	} else {
-		*why = PROBE_DEPENDENCY;
-		*cause = t->hold;
-	}
+	/* a verdict changed: its dependents, at any depth, look again */
+	for (size_t i = 0; i < s->ntargets; i++)
+		for (size_t k = 0; k < s->targets[i].cfg->ndepends; k++)
+			if (s->targets[i].cfg->depends_idx[k] ==
+			    (size_t)(t - s->targets))
+				sched_probe_now(&s->targets[i]);
 }
 
 void
@@ -271,20 +320,10 @@ sched_refresh(struct sched *s)
 	int64_t now = clock_now_ms(s->clock);
 	time_t wall = clock_wall(s->clock);
 
-	/* dependencies first would need an order; two passes settle chains */
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < s->ntargets; i++) {
-			struct target *t = &s->targets[i];
-			const struct target *cause;
-			enum probe_status why;
-			enum verdict_state st;
-
-			if (!t->enabled)
-				continue;
-			sched_verdict(s, t, now, 0, &st, &why, &cause);
-			sched_hold(t, now, &st, &why, &cause);
-			target_set_shown(t, st, why, cause, wall);
-		}
+	for (size_t i = 0; i < s->ntargets; i++)
+		s->targets[i].refreshed = false;
+	for (size_t i = 0; i < s->ntargets; i++)
+		sched_refresh_one(s, &s->targets[i], now, wall);
 }
 
 /* ---- attempts ---- */
@@ -297,7 +336,6 @@ sched_arm(struct target *t, int64_t delay_ms)
 		log_error("check %s: cannot arm its timer", t->cfg->name);
 }
 
-/* Probe t now unless an attempt is in flight (one at a time). */
 static void
 sched_probe_now(struct target *t)
 {
@@ -325,40 +363,97 @@ sched_count_attempt(struct target *t, enum probe_status st, time_t wall)
 		st_->failures[st]++;
 }
 
+static void sched_beat_arm(struct target *t);
+
+/*
+ * readyd's own trouble (reason local): not the backend's failure. Logged
+ * loudly once per episode, never counted, re-tried at fast_interval.
+ */
+static void
+sched_local(struct target *t, const char *errstr, int64_t now)
+{
+	struct sched *s = t->s;
+
+	if (t->local_since_ms < 0) {
+		t->local_since_ms = now;
+		log_error(
+		    "check %s: readyd cannot start a probe (%s); the check keeps its state until it can",
+		    t->cfg->name, errstr ? errstr : "local error");
+	}
+	t->stats.failures[PROBE_LOCAL]++;
+	if (s->mode != SCHED_MODE_ONCE)
+		sched_arm(t, t->cfg->fast_interval_ms);
+	if (s->mode == SCHED_MODE_ONCE) {
+		/* once has one attempt: it did not happen, say so */
+		sched_record(
+		    t, s->mode, PROBE_LOCAL, errstr, now, clock_wall(s->clock));
+	}
+}
+
+bool
+sched_local_trouble(const struct sched *s, int64_t now_ms)
+{
+	for (size_t i = 0; i < s->ntargets; i++) {
+		const struct target *t = &s->targets[i];
+
+		if (t->enabled && t->local_since_ms >= 0 &&
+		    now_ms - t->local_since_ms >= SCHED_LOCAL_LIVE_MS)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Record an outcome (of an attempt, or of a heartbeat that started at
+ * t->attempt_us), schedule the next attempt, refresh and notify.
+ */
+static void
+sched_outcome(struct target *t, enum probe_status st, const char *errstr)
+{
+	struct sched *s = t->s;
+	int64_t now = clock_now_ms(s->clock), delay;
+	time_t wall = clock_wall(s->clock);
+
+	t->latency_ms =
+	    (double)(clock_now_us(s->clock) - t->attempt_us) / 1000.0;
+	if (st == PROBE_LOCAL) {
+		sched_local(t, errstr, now);
+		if (s->notify != NULL)
+			s->notify(s, (size_t)(t - s->targets), s->notify_arg);
+		return;
+	}
+	if (t->local_since_ms >= 0)
+		log_info(
+		    "check %s: readyd can start probes again", t->cfg->name);
+	t->local_since_ms = -1;
+	sched_count_attempt(t, st, wall);
+	if (st == PROBE_OK) {
+		t->last_ok_start_ms = t->attempt_us / 1000;
+		sched_latency_add(&t->logins, t->latency_ms);
+	}
+	sched_record(t, s->mode, st, errstr, now, wall);
+	if (s->mode != SCHED_MODE_ONCE) {
+		delay = sched_next_delay(t, s->mode);
+		if (delay == t->cfg->interval_ms && t->state == VERDICT_PASS)
+			delay = sched_jitter(delay, arc4random());
+		clock_timer_del(t->timer);
+		sched_arm(t, delay);
+	}
+	if (st == PROBE_OK)
+		sched_beat_arm(t);
+	sched_refresh(s);
+	if (s->notify != NULL)
+		s->notify(s, (size_t)(t - s->targets), s->notify_arg);
+}
+
 /* End the attempt in flight: record, notify, schedule the next. */
 static void
 sched_attempt_end(struct target *t, enum probe_status st, const char *errstr)
 {
-	struct sched *s = t->s;
-	enum verdict_state old = t->state;
-	int64_t now = clock_now_ms(s->clock), delay;
-	time_t wall = clock_wall(s->clock);
-
 	clock_timer_del(t->deadline);
 	t->in_flight = false;
 	t->resolving = false;
-	t->latency_ms =
-	    (double)(clock_now_us(s->clock) - t->attempt_us) / 1000.0;
-	sched_count_attempt(t, st, wall);
-	if (st == PROBE_OK)
-		t->last_ok_start_ms = t->attempt_us / 1000;
-	sched_record(t, s->mode, st, errstr, now, wall);
-	if (s->mode != SCHED_MODE_ONCE &&
-	    !(s->mode == SCHED_MODE_WAIT && t->state == VERDICT_PASS)) {
-		delay = sched_next_delay(t, s->mode);
-		if (delay == t->cfg->interval_ms && t->state == VERDICT_PASS)
-			delay = sched_jitter(delay, arc4random());
-		sched_arm(t, delay);
-	}
-	if (t->state != old) /* a dependency changed: re-check dependents */
-		for (size_t i = 0; i < s->ntargets; i++)
-			for (size_t k = 0; k < s->targets[i].cfg->ndepends; k++)
-				if (s->targets[i].cfg->depends_idx[k] ==
-				    (size_t)(t - s->targets))
-					sched_probe_now(&s->targets[i]);
-	sched_refresh(s);
-	if (s->notify != NULL)
-		s->notify(s, (size_t)(t - s->targets), s->notify_arg);
+	sched_outcome(t, st, errstr);
 }
 
 static void
@@ -369,6 +464,100 @@ sched_probe_done_cb(struct probe *p, enum probe_status st)
 	sched_attempt_end(t, st, p->errstr);
 }
 
+/* ---- heartbeats on the watched connection ---- */
+
+/* Heartbeats run in serve mode on a watched connection, every heartbeat. */
+static void
+sched_beat_arm(struct target *t)
+{
+	if (t->s->mode != SCHED_MODE_SERVE || t->cfg->heartbeat_ms <= 0 ||
+	    t->probe->ops->heartbeat == NULL || t->probe->watch == NULL ||
+	    t->beating)
+		return;
+	clock_timer_del(t->beat_timer);
+	if (clock_timer_add(t->beat_timer, t->cfg->heartbeat_ms) != 0)
+		log_error("check %s: cannot arm its heartbeat", t->cfg->name);
+}
+
+/* Forget the heartbeat in flight (its connection is gone or replaced). */
+static void
+sched_beat_stop(struct target *t)
+{
+	t->beating = false;
+	clock_timer_del(t->beat_dl);
+	clock_timer_del(t->beat_timer);
+}
+
+static void
+sched_beat_timer_cb(void *arg)
+{
+	struct target *t = arg;
+	struct probe *p = t->probe;
+
+	/* an attempt in flight says more; it re-arms the heartbeat */
+	if (t->in_flight || t->beating || p->watch == NULL)
+		return;
+	if (p->ops->heartbeat(p) != 0) {
+		sched_beat_arm(t);
+		return;
+	}
+	t->beating = true;
+	t->beat_us = clock_now_us(t->s->clock);
+	t->beat_deadline_ms = sched_beat_timeout(t);
+	if (clock_timer_add(t->beat_dl, t->beat_deadline_ms) != 0)
+		log_error("check %s: cannot arm its heartbeat deadline",
+		    t->cfg->name);
+}
+
+/*
+ * A heartbeat's answer. A success costs no login and proves the server
+ * serves; a failure counts as a failed attempt and starts the re-checks.
+ * While an attempt is in flight, that attempt decides.
+ */
+static void
+sched_beat_cb(struct probe *p, enum probe_status st)
+{
+	struct target *t = p->arg;
+	double ms;
+
+	if (!t->beating)
+		return;
+	t->beating = false;
+	clock_timer_del(t->beat_dl);
+	ms = (double)(clock_now_us(t->s->clock) - t->beat_us) / 1000.0;
+	if (st == PROBE_OK) {
+		sched_latency_add(&t->beats, ms);
+		sched_beat_arm(t);
+		return;
+	}
+	if (t->in_flight)
+		return;
+	t->attempt_us = t->beat_us;
+	sched_outcome(t, st, p->errstr);
+}
+
+/* No answer in time: the server hangs (frozen, partitioned). */
+static void
+sched_beat_deadline_cb(void *arg)
+{
+	struct target *t = arg;
+	char msg[PROBE_ERRLEN];
+
+	if (!t->beating)
+		return;
+	t->beating = false;
+	/* the connection is stuck: close it (no callback) */
+	t->probe->ops->unwatch(t->probe);
+	clock_timer_del(t->beat_timer);
+	if (t->in_flight)
+		return; /* the attempt in flight decides */
+	snprintf(msg, sizeof(msg),
+	    "heartbeat: no answer from %s port %d within %lldms",
+	    t->probe->addr, t->cfg->port, (long long)t->beat_deadline_ms);
+	t->attempt_us = t->beat_us;
+	sched_outcome(t, PROBE_TIMEOUT, msg);
+}
+
 /* The server closed a watched connection: find out why, now. */
 static void
 sched_watch_lost_cb(struct probe *p)
@@ -377,6 +566,7 @@ sched_watch_lost_cb(struct probe *p)
 	int64_t now = clock_now_ms(t->s->clock);
 	int64_t due = t->attempt_us / 1000 + t->cfg->fast_interval_ms;
 
+	sched_beat_stop(t);
 	t->stats.watch_drops++;
 	/*
 	 * Debug only: a server's idle timeout (Redis `timeout`, PgBouncer
@@ -402,7 +592,7 @@ sched_watch_lost_cb(struct probe *p)
 static void
 sched_connect(struct target *t)
 {
-	struct probe *p = &t->probe;
+	struct probe *p = t->probe;
 
 	t->resolving = false;
 	p->errstr[0] = '\0';
@@ -423,7 +613,7 @@ sched_resolved_cb(const char *addr, const char *errstr, void *arg)
 		sched_attempt_end(t, PROBE_DNS, msg);
 		return;
 	}
-	snprintf(t->probe.addr, sizeof(t->probe.addr), "%s", addr);
+	snprintf(t->probe->addr, sizeof(t->probe->addr), "%s", addr);
 	sched_connect(t);
 }
 
@@ -447,7 +637,7 @@ sched_attempt_start(struct target *t)
 	if (clock_timer_add(t->deadline, t->deadline_ms) != 0)
 		log_error("check %s: cannot arm its deadline", t->cfg->name);
 	t->resolving = true;
-	rc = resolve_start(s->resolver, t->cfg->host, t->probe.addr,
+	rc = resolve_start(s->resolver, t->cfg->host, t->probe->addr,
 	    sched_resolved_cb, t, &t->dns, err, sizeof(err));
 	if (rc == 0)
 		return;
@@ -484,9 +674,9 @@ sched_deadline_cb(void *arg)
 		    "lookup of %s: no answer within %lldms", t->cfg->host,
 		    (long long)t->deadline_ms);
 	} else {
-		t->probe.ops->cancel(&t->probe);
+		t->probe->ops->cancel(t->probe);
 		snprintf(msg, sizeof(msg),
-		    "no answer from %s port %d within %lldms", t->probe.addr,
+		    "no answer from %s port %d within %lldms", t->probe->addr,
 		    t->cfg->port, (long long)t->deadline_ms);
 	}
 	sched_attempt_end(t, reason, msg);
@@ -540,16 +730,24 @@ sched_new(struct event_base *base, struct clock *clk, struct resolver *r,
 		t->shown_since = t->since;
 		t->enabled = only == NULL || only[i];
 		probe_target(t->cfg, t->target, sizeof(t->target));
-		t->probe.ops = t->cfg->ops;
-		t->probe.cfg = t->cfg;
-		t->probe.base = base;
-		t->probe.done = sched_probe_done_cb;
-		t->probe.lost = sched_watch_lost_cb;
-		t->probe.keep = t->cfg->watch && mode == SCHED_MODE_SERVE;
-		t->probe.arg = t;
+		t->local_since_ms = -1;
+		t->probe = calloc(1, sizeof(*t->probe));
+		if (t->probe == NULL)
+			goto out_free;
+		t->probe->ops = t->cfg->ops;
+		t->probe->cfg = t->cfg;
+		t->probe->base = base;
+		t->probe->done = sched_probe_done_cb;
+		t->probe->lost = sched_watch_lost_cb;
+		t->probe->keep = t->cfg->watch && mode == SCHED_MODE_SERVE;
+		t->probe->beat = sched_beat_cb;
+		t->probe->arg = t;
 		t->timer = clock_timer_new(clk, sched_timer_cb, t);
 		t->deadline = clock_timer_new(clk, sched_deadline_cb, t);
-		if (t->timer == NULL || t->deadline == NULL)
+		t->beat_timer = clock_timer_new(clk, sched_beat_timer_cb, t);
+		t->beat_dl = clock_timer_new(clk, sched_beat_deadline_cb, t);
+		if (t->timer == NULL || t->deadline == NULL ||
+		    t->beat_timer == NULL || t->beat_dl == NULL)
 			goto out_free;
 	}
 	if (mode == SCHED_MODE_SERVE) {
@@ -571,9 +769,13 @@ sched_start(struct sched *s)
 {
 	for (size_t i = 0; i < s->ntargets; i++) {
 		struct target *t = &s->targets[i];
+		int64_t d;
 
-		if (t->enabled)
-			sched_arm(t, 0); /* the first probe runs at start-up */
+		if (!t->enabled || t->in_flight)
+			continue; /* an adopted attempt goes on */
+		/* the first probe runs at start-up; a reload keeps the pace */
+		d = t->next_ms - clock_now_ms(s->clock);
+		sched_arm(t, t->attempts > 0 && d > 0 ? d : 0);
 	}
 	if (s->tick != NULL && clock_timer_add(s->tick, SCHED_TICK_MS) != 0)
 		return -1;
@@ -590,20 +792,118 @@ sched_free(struct sched *s)
 
 		if (t->dns != NULL)
 			resolve_cancel(t->dns);
-		if (t->in_flight && !t->resolving && t->probe.ops != NULL)
-			t->probe.ops->cancel(&t->probe);
-		if (t->probe.ops != NULL)
-			t->probe.ops->unwatch(&t->probe);
+		if (t->probe != NULL && t->probe->ops != NULL) {
+			if (t->in_flight && !t->resolving)
+				t->probe->ops->cancel(t->probe);
+			t->probe->ops->unwatch(t->probe);
+		}
+		free(t->probe);
 		clock_timer_free(t->timer);
 		clock_timer_free(t->deadline);
+		clock_timer_free(t->beat_timer);
+		clock_timer_free(t->beat_dl);
 	}
 	clock_timer_free(s->tick);
 	free(s->targets);
 	free(s);
 }
 
+/* Re-arm timer to fall due at the same moment it would have in old. */
+static void
+sched_rearm_left(
+    struct clock_timer *timer, const struct target *t, int64_t due_ms)
+{
+	int64_t left = due_ms - clock_now_ms(t->s->clock);
+
+	if (clock_timer_add(timer, left > 0 ? left : 0) != 0)
+		log_error("check %s: cannot arm its timer", t->cfg->name);
+}
+
+/*
+ * Hand o's probe (its watched connection, its attempt or heartbeat in
+ * flight) to t, which probes the same server the same way; o gets an
+ * idle probe so that freeing old cancels nothing.
+ */
+static int
+sched_take_probe(struct target *t, struct target *o)
+{
+	struct probe *fresh = calloc(1, sizeof(*fresh));
+	struct probe *p = o->probe;
+
+	if (fresh == NULL)
+		return -1;
+	*fresh = *t->probe;
+	fresh->arg = o;
+	free(t->probe);
+	t->probe = p;
+	o->probe = fresh;
+	p->cfg = t->cfg; /* the same server, by probe_same() */
+	p->arg = t;
+	p->keep = t->cfg->watch && t->s->mode == SCHED_MODE_SERVE;
+	if (o->in_flight) {
+		t->in_flight = true;
+		t->resolving = o->resolving;
+		t->dns = o->dns;
+		resolve_set_arg(t->dns, t);
+		t->attempt_us = o->attempt_us;
+		t->deadline_ms = o->deadline_ms;
+		sched_rearm_left(
+		    t->deadline, t, o->attempt_us / 1000 + o->deadline_ms);
+		o->in_flight = false;
+		o->resolving = false;
+		o->dns = NULL;
+	}
+	if (o->beating) {
+		t->beating = true;
+		t->beat_us = o->beat_us;
+		t->beat_deadline_ms = o->beat_deadline_ms;
+		sched_rearm_left(
+		    t->beat_dl, t, o->beat_us / 1000 + o->beat_deadline_ms);
+		o->beating = false;
+	} else if (p->watch != NULL && !t->in_flight) {
+		sched_beat_arm(t);
+	}
+	return 0;
+}
+
+/* Take over o's state (same name, same probe) into t. */
+static void
+sched_take_state(struct sched *s, struct target *t, const struct target *o)
+{
+	t->state = o->state;
+	t->reason = o->reason;
+	memcpy(t->errstr, o->errstr, sizeof(t->errstr));
+	t->failures = o->failures;
+	t->successes = o->successes;
+	t->attempts = o->attempts;
+	t->latency_ms = o->latency_ms;
+	t->last_check = o->last_check;
+	t->since = o->since;
+	t->last_end_ms = o->last_end_ms;
+	t->next_ms = o->next_ms;
+	t->shown = o->shown;
+	t->shown_reason = o->shown_reason;
+	t->shown_since = o->shown_since;
+	memcpy(t->shown_err, o->shown_err, sizeof(t->shown_err));
+	t->stats = o->stats;
+	t->logins = o->logins;
+	t->beats = o->beats;
+	t->local_since_ms = o->local_since_ms;
+	/* start_period runs from the first start, not a reload */
+	t->started_ms = o->started_ms;
+	/* still waiting for its own success after a dependency */
+	t->last_ok_start_ms = o->last_ok_start_ms;
+	t->hold_ms = o->hold_ms;
+	t->dep_down = o->dep_down;
+	if (o->hold != NULL) {
+		int d = config_find_check(s->cfg, o->hold->cfg->name);
+
+		t->hold = d >= 0 ? &s->targets[d] : NULL;
+	}
+}
+
 size_t
-sched_adopt(struct sched *s, const struct sched *old)
+sched_adopt(struct sched *s, struct sched *old)
 {
 	size_t kept = 0;
 
@@ -611,39 +911,18 @@ sched_adopt(struct sched *s, const struct sched *old)
 		struct target *t = &s->targets[i];
 
 		for (size_t k = 0; k < old->ntargets; k++) {
-			const struct target *o = &old->targets[k];
+			struct target *o = &old->targets[k];
 
 			if (strcmp(t->cfg->name, o->cfg->name) != 0)
 				continue;
-			if (!probe_same(t->cfg, o->cfg) || !o->enabled)
+			if (!probe_same(t->cfg, o->cfg) || !o->enabled ||
+			    !t->enabled)
 				break; /* changed: it starts afresh */
-			t->state = o->state;
-			t->reason = o->reason;
-			memcpy(t->errstr, o->errstr, sizeof(t->errstr));
-			t->failures = o->failures;
-			t->successes = o->successes;
-			t->attempts = o->attempts;
-			t->latency_ms = o->latency_ms;
-			t->last_check = o->last_check;
-			t->since = o->since;
-			t->last_end_ms = o->last_end_ms;
-			t->shown = o->shown;
-			t->shown_reason = o->shown_reason;
-			t->shown_since = o->shown_since;
-			memcpy(
-			    t->shown_err, o->shown_err, sizeof(t->shown_err));
-			t->stats = o->stats;
-			/* start_period runs from the first start, not a reload */
-			t->started_ms = o->started_ms;
-			/* still waiting for its own success after a dependency */
-			t->last_ok_start_ms = o->last_ok_start_ms;
-			t->hold_ms = o->hold_ms;
-			if (o->hold != NULL) {
-				int d = config_find_check(
-				    s->cfg, o->hold->cfg->name);
-
-				t->hold = d >= 0 ? &s->targets[d] : NULL;
-			}
+			sched_take_state(s, t, o);
+			if (s->mode == old->mode && sched_take_probe(t, o) != 0)
+				log_error(
+				    "check %s: out of memory; its attempt restarts",
+				    t->cfg->name);
 			kept++;
 			break;
 		}

@@ -232,13 +232,21 @@ test_sched_recheck_deadline_is_short(void **state)
 	(void)state;
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_OK, NULL, 0, 1);
+	sched_latency_add(&t.logins, 3.5);
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", 1, 2);
-	/* confirming the failure: fast_interval, not the whole timeout */
+	/* confirming the failure: 3 x its slowest success, 1 s at least */
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 1000);
-	c.fast_interval_ms = 200; /* never below 1 s */
+	/* a backend that is slow but answers gets room: 3 x 1.2 s */
+	sched_latency_add(&t.logins, 1200);
+	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 3600);
+	/* never more than the timeout */
+	sched_latency_add(&t.logins, 5000);
+	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
+	/* the old samples age out of the ring */
+	for (int i = 0; i < SCHED_LATENCIES; i++)
+		sched_latency_add(&t.logins, 2.0);
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 1000);
-	c.fast_interval_ms = 1000;
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", 2, 3);
 	sched_record(&t, SCHED_MODE_SERVE, PROBE_TIMEOUT, "x", 3, 4);
 	assert_int_equal(t.state, VERDICT_FAIL);
@@ -248,6 +256,26 @@ test_sched_recheck_deadline_is_short(void **state)
 	c.fast_interval_ms = c.interval_ms;
 	t.state = VERDICT_PASS;
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
+}
+
+static void
+test_sched_latency_deadline(void **state)
+{
+	struct sched_latencies l = {0};
+
+	(void)state;
+	/* no history: the cap (the timeout) */
+	assert_int_equal(sched_latency_deadline(&l, 10000), 10000);
+	sched_latency_add(&l, 0.4);
+	assert_int_equal(sched_latency_deadline(&l, 10000), 1000);
+	sched_latency_add(&l, 700);
+	assert_int_equal(sched_latency_deadline(&l, 10000), 2100);
+	assert_int_equal(sched_latency_deadline(&l, 1500), 1500);
+	assert_int_equal(l.n, 2);
+	for (int i = 0; i < 20; i++)
+		sched_latency_add(&l, 1.0);
+	assert_int_equal(l.n, SCHED_LATENCIES);
+	assert_int_equal(sched_latency_deadline(&l, 10000), 1000);
 }
 
 /* fast_interval = interval gives compose's timings exactly */
@@ -517,25 +545,25 @@ test_sched_loop_watch_lost_probes_at_once(void **state)
 	loop_run_ms(f, 20);
 	t = (struct target *)sched_target(f->s, 0);
 	assert_int_equal(fake_probe_starts, 1);
-	assert_non_null(t->probe.watch);
-	fake_probe_lose(&t->probe);
+	assert_non_null(t->probe->watch);
+	fake_probe_lose(t->probe);
 	loop_run_ms(f, 20);
 	assert_int_equal(fake_probe_starts, 2);
 	assert_int_equal(t->stats.watch_drops, 1);
-	assert_non_null(t->probe.watch); /* the new connection is watched */
+	assert_non_null(t->probe->watch); /* the new connection is watched */
 	/*
 	 * A failing attempt leaves the watched connection alone: dropping it
 	 * first would free the slot a full pool needs to refuse the probe.
 	 */
 	fake_probe_set(PROBE_SATURATED, 0);
-	fake_probe_lose(&t->probe);
+	fake_probe_lose(t->probe);
 	loop_run_ms(f, 20);
 	assert_int_equal(t->reason, PROBE_SATURATED);
-	t->probe.watch = &t->probe; /* a stand-in for the kept connection */
+	t->probe->watch = t->probe; /* a stand-in for the kept connection */
 	starts = fake_probe_starts;
 	loop_run_ms(f, 120); /* fast re-checks, all failing */
 	assert_true(fake_probe_starts > starts);
-	assert_ptr_equal(t->probe.watch, &t->probe);
+	assert_ptr_equal(t->probe->watch, t->probe);
 }
 
 static void
@@ -557,7 +585,7 @@ test_sched_loop_watch_lost_waits_fast_interval(void **state)
 	t = (struct target *)sched_target(f->s, 0);
 	assert_int_equal(fake_probe_starts, 1);
 	/* closed right after a login: not another login at once... */
-	fake_probe_lose(&t->probe);
+	fake_probe_lose(t->probe);
 	loop_run_ms(f, 100);
 	assert_int_equal(fake_probe_starts, 1);
 	assert_int_equal(t->stats.watch_drops, 1);
@@ -609,6 +637,7 @@ main(void)
 	    cmocka_unit_test(test_sched_fast_interval_after_failure),
 	    cmocka_unit_test(test_sched_compose_exact_timings),
 	    cmocka_unit_test(test_sched_recheck_deadline_is_short),
+	    cmocka_unit_test(test_sched_latency_deadline),
 	    cmocka_unit_test(test_sched_jitter_within_five_percent),
 	    cmocka_unit_test(test_sched_stale_after_interval_timeout_margin),
 	    LOOP_TEST(test_sched_loop_first_probe_at_start),

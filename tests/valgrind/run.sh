@@ -42,12 +42,14 @@ fast_interval = 250ms
 kind = postgres
 host = \${POSTGRES_HOST}
 port = \${POSTGRES_PORT}
+dbname = \${POSTGRES_DB}
 user = \${POSTGRES_USER}
 password = \${POSTGRES_PASSWORD}
 [check pgbouncer]
 kind = pgbouncer
 host = \${DB_HOST}
 port = \${DB_PORT}
+dbname = \${DB_NAME}
 user = \${DB_USER}
 password = \${DB_PASSWORD}
 options = -c statement_timeout=0
