@@ -103,6 +103,15 @@ struct config {
 struct config *config_load(const char *path, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/*
+ * config_load() at start-up, before any event loop runs: the file itself
+ * may also be a pipe or a FIFO (-c <(...), /dev/stdin), read blocking.
+ * config_load() (a reload) takes only a regular file, opened without
+ * blocking; password_file and VAR_FILE must be regular files in both.
+ */
+struct config *config_load_startup(const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 /* Load from text in memory; name is used as FILE in messages. */
 struct config *config_load_string(const char *name, const char *text, char *err,
     size_t errlen) __attribute__((warn_unused_result));

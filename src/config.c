@@ -536,8 +536,8 @@ config_load_string(const char *name, const char *text, char *err, size_t errlen)
 	return cfg;
 }
 
-struct config *
-config_load(const char *path, char *err, size_t errlen)
+static struct config *
+config_load_file(const char *path, bool regular_only, char *err, size_t errlen)
 {
 	struct config *cfg;
 	const char *env;
@@ -554,7 +554,8 @@ config_load(const char *path, char *err, size_t errlen)
 			return config_load_string(CONFIG_BUILTIN_NAME,
 			    readyd_builtin_conf, err, errlen);
 	}
-	if (config_expand_read_file(path, CONFIG_MAX_FILE, &text, &len) < 0) {
+	if (config_expand_read_file(
+		path, CONFIG_MAX_FILE, regular_only, &text, &len) < 0) {
 		if (errno == EFBIG)
 			snprintf(err, errlen,
 			    "%s: too large (accepted: up to %d bytes)", path,
@@ -578,6 +579,18 @@ config_load(const char *path, char *err, size_t errlen)
 	explicit_bzero(text, len);
 	free(text);
 	return cfg;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	return config_load_file(path, true, err, errlen);
+}
+
+struct config *
+config_load_startup(const char *path, char *err, size_t errlen)
+{
+	return config_load_file(path, false, err, errlen);
 }
 
 const char *

@@ -60,7 +60,7 @@ config_expand_is_secret_key(const char *key)
  */
 int
 config_expand_read_file(
-    const char *path, size_t max, char **out, size_t *outlen)
+    const char *path, size_t max, bool regular_only, char **out, size_t *outlen)
 {
 	struct strbuf b = {.wipe = true};
 	char chunk[4096];
@@ -73,7 +73,7 @@ config_expand_read_file(
 	 * O_NONBLOCK: opening a FIFO must not wait for a writer (a reload
 	 * runs on the event loop); anything but a regular file is refused.
 	 */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | (regular_only ? O_NONBLOCK : 0));
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0) {
@@ -82,7 +82,7 @@ config_expand_read_file(
 		errno = saved;
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (S_ISDIR(st.st_mode) || (regular_only && !S_ISREG(st.st_mode))) {
 		close(fd);
 		errno = CONFIG_EXPAND_ENOTREG;
 		return -1;
@@ -135,8 +135,8 @@ config_expand_read_secret(
 {
 	size_t len;
 
-	if (config_expand_read_file(path, CONFIG_EXPAND_MAX_SECRET, out, &len) <
-	    0) {
+	if (config_expand_read_file(
+		path, CONFIG_EXPAND_MAX_SECRET, true, out, &len) < 0) {
 		if (errno == EFBIG)
 			snprintf(err, errlen,
 			    "too large (accepted: up to %d bytes)",
