@@ -15,13 +15,18 @@ static const char *const render_text_words[VERDICT_STATE_COUNT] = {
     [VERDICT_FAIL] = "failed",
 };
 
-/* Why a check does not count: the verdict does not need it. */
+/*
+ * Why a check does not count: the verdict does not need it. Said of an
+ * informational check always, of one in no group when it fails.
+ */
 static const char *
 render_text_why(const struct render_check *c)
 {
 	if (!c->not_needed)
 		return NULL;
-	return c->required ? "in no group" : "not required";
+	if (!c->required)
+		return "not required";
+	return c->state == VERDICT_FAIL ? "in no group" : NULL;
 }
 
 int
