@@ -7,13 +7,25 @@
 #   make test-asan  the same suite built with ASan/UBSan
 #   make test-valgrind  readyd under valgrind through faults (in make test)
 #   make bench      benchmarks
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    binary, man page, systemd unit, /etc/readyd/readyd.conf
+#                   and /etc/readyd/readyd.env (those two only when absent);
+#                   PREFIX=/usr/local DESTDIR= BINDIR=$(PREFIX)/bin
+#   make uninstall  the same files, but never /etc/readyd (operator's data)
+#   make deb        build/readyd_$(VERSION)_amd64.deb (debhelper, lintian-clean)
+#   make test-deploy  the .deb under a real systemd (nspawn) and the image
+#                   under podman, against a local stack (needs root)
 #   make fmt-check  clang-format check;  make fmt  reformat
 #   make deps       install the Debian packages build, run and tests need
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
+# readyd reads /etc/readyd/readyd.conf whatever the prefix (and the unit
+# names /etc/readyd/readyd.env), so SYSCONFDIR is not under PREFIX.
+SYSCONFDIR ?= /etc
 BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
@@ -52,14 +64,14 @@ UNIT_TESTS := test_config test_sched test_render test_probe test_verdict \
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all run test unit integration packaging test-asan test-valgrind \
-	bench install \
+	bench install uninstall deb lintian test-deploy \
 	clean \
 	fmt fmt-check deps deps-build
 
 all: $(BUILD)/readyd
 
 $(BUILD)/readyd: $(MAIN_OBJ) $(LIB_OBJS)
-	$(CC) $(SAN) -o $@ $^ $(LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -123,12 +135,88 @@ run: deps $(BUILD)/readyd
 
 # ---- packaging ----
 
+# The unit goes where systemd looks for vendor units; its ExecStart names
+# the binary installed here. readyd.conf and readyd.env (the template of
+# every ${VAR} readyd.conf reads; 0600, it takes passwords) are installed
+# only when absent: an operator's edited file is never overwritten.
+SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir \
+		    systemd 2>/dev/null),$(PREFIX)/lib/systemd/system)
+
 install: $(BUILD)/readyd
-	install -D -m 0755 $(BUILD)/readyd $(DESTDIR)$(PREFIX)/bin/readyd
+	install -D -m 0755 $(BUILD)/readyd $(DESTDIR)$(BINDIR)/readyd
+	install -D -m 0644 docs/readyd.8 $(DESTDIR)$(MANDIR)/man8/readyd.8
 	install -D -m 0644 config/readyd.conf \
-	    $(DESTDIR)$(PREFIX)/share/readyd/readyd.conf.example
-	if [ -f docs/readyd.8 ]; then install -D -m 0644 docs/readyd.8 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8/readyd.8; fi
+	    $(DESTDIR)$(DATADIR)/readyd/readyd.conf.example
+	install -D -m 0644 config/env.example \
+	    $(DESTDIR)$(DATADIR)/readyd/readyd.env.example
+	install -d -m 0755 $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|^ExecStart=/usr/local/bin/readyd |ExecStart=$(BINDIR)/readyd |' \
+	    systemd/readyd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service.tmp
+	grep -q '^ExecStart=$(BINDIR)/readyd serve ' \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service.tmp
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service.tmp
+	mv $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service.tmp \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/readyd
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/readyd/readyd.conf ]; then \
+	    echo "kept $(DESTDIR)$(SYSCONFDIR)/readyd/readyd.conf"; else \
+	    echo "install -m 0644 config/readyd.conf $(DESTDIR)$(SYSCONFDIR)/readyd/readyd.conf"; \
+	    install -m 0644 config/readyd.conf \
+		$(DESTDIR)$(SYSCONFDIR)/readyd/readyd.conf; fi
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/readyd/readyd.env ]; then \
+	    echo "kept $(DESTDIR)$(SYSCONFDIR)/readyd/readyd.env"; else \
+	    echo "install -m 0600 config/env.example $(DESTDIR)$(SYSCONFDIR)/readyd/readyd.env"; \
+	    install -m 0600 config/env.example \
+		$(DESTDIR)$(SYSCONFDIR)/readyd/readyd.env; fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	    systemctl daemon-reload; fi
+
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	    systemctl disable --now readyd.service 2>/dev/null || true; fi
+	rm -f $(DESTDIR)$(BINDIR)/readyd $(DESTDIR)$(MANDIR)/man8/readyd.8 \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service \
+	    $(DESTDIR)$(DATADIR)/readyd/readyd.conf.example \
+	    $(DESTDIR)$(DATADIR)/readyd/readyd.env.example
+	rmdir $(DESTDIR)$(DATADIR)/readyd 2>/dev/null || true
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	    systemctl daemon-reload; fi
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/readyd (your configuration and passwords): remove it yourself"
+
+# A Debian package built by debhelper from a copy of the sources, with the
+# packaging files of config/debian/ as its debian/ directory.
+DEB      := $(BUILD)/readyd_$(VERSION)_amd64.deb
+DEB_SRCS := Makefile $(wildcard src/*.c include/*.h) config/readyd.conf \
+	    config/env.example systemd/readyd.service docs/readyd.8 \
+	    $(wildcard config/debian/* config/debian/source/*)
+
+deb: $(DEB)
+
+$(DEB): $(DEB_SRCS)
+	@tests/stack/deps.sh $(BUILD_DEBS) $(DEB_DEBS)
+	@v=$$(dpkg-parsechangelog -l config/debian/changelog -S Version); \
+	    [ "$$v" = "$(VERSION)" ] || { echo "config/debian/changelog is at $$v, \
+	    the Makefile at $(VERSION): add a changelog entry"; exit 1; }
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/readyd-$(VERSION)
+	cp -r --parents Makefile src include config/readyd.conf config/env.example \
+	    systemd/readyd.service docs/readyd.8 $(BUILD)/deb/readyd-$(VERSION)/
+	cp -r config/debian $(BUILD)/deb/readyd-$(VERSION)/debian
+	cd $(BUILD)/deb/readyd-$(VERSION) && \
+	    dpkg-buildpackage -b -uc -us > ../build.log 2>&1 || \
+	    { tail -n 40 ../build.log; exit 1; }
+	mv $(BUILD)/deb/readyd_$(VERSION)_amd64.deb $@
+	@echo "built $@"
+
+# lintian on the package: no error, no warning (overrides, each with its
+# reason, in config/debian/readyd.lintian-overrides).
+lintian: $(DEB)
+	lintian --fail-on error,warning --display-info $(DEB)
+
+# The deployment proven by the real programs (root; see tests/deploy/run.sh).
+test-deploy: deps $(BUILD)/readyd
+	@tests/stack/deps.sh $(DEB_DEBS) $(DEPLOY_DEBS)
+	$(MAKE) deb
+	tests/deploy/run.sh $(DEB) $(BUILD)/readyd
 
 clean:
 	rm -rf build build-asan
@@ -156,6 +244,12 @@ RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
 	      python3-django python3-psycopg2 python3-django-redis \
 	      python3-django-channels python3-channels-redis python3-celery \
 	      python3-kombu
+
+# make deb; make test-deploy (systemd-nspawn, podman with runc, debootstrap
+# for the base root and images).
+DEB_DEBS    := build-essential debhelper dpkg-dev lintian
+DEPLOY_DEBS := systemd-container podman runc debootstrap zstd curl \
+	       util-linux python3 python3-yaml
 
 deps-build:
 	@tests/stack/deps.sh $(BUILD_DEBS)

@@ -151,9 +151,10 @@ int64_t sched_stale_after_ms(const struct check_cfg *c);
 /*
  * The deadline rule. A scheduled probe, and any probe while `fail`, gets
  * the check's timeout. A re-check confirming a failure (counted, not yet
- * `fail`) gets three times the slowest of the check's last successful
- * attempts, at least 1 s and at most the timeout (the timeout when it has
- * none yet): a backend that is slow but answering is never failed for
+ * `fail`) gets three times the 75th percentile of the check's last 8
+ * successful attempts (not counting the first after `fail`, which may
+ * have waited out a freeze), at least 1 s and at most the timeout (the
+ * timeout when it has none yet): a backend that is slow but answering is never failed for
  * being slower than a fixed second, a frozen one that answered in
  * milliseconds is caught in one second.
  */
@@ -162,7 +163,7 @@ int64_t sched_attempt_timeout(const struct target *t, enum sched_mode mode);
 /* The same rule for a heartbeat, from the check's answered heartbeats. */
 int64_t sched_beat_timeout(const struct target *t);
 
-/* 3 x the slowest of l, clamped to [1 s, cap]; cap when l is empty. */
+/* 3 x the 75th percentile of l, clamped to [1 s, cap]; cap if empty. */
 int64_t sched_latency_deadline(const struct sched_latencies *l, int64_t cap);
 
 /* Remember a successful latency. */

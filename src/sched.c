@@ -123,19 +123,31 @@ sched_latency_add(struct sched_latencies *l, double ms)
 		l->n++;
 }
 
+static int
+sched_double_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 int64_t
 sched_latency_deadline(const struct sched_latencies *l, int64_t cap)
 {
-	double worst = 0;
+	double v[SCHED_LATENCIES], high;
 	int64_t d;
 
 	if (l->n == 0)
 		return cap;
-	for (int i = 0; i < l->n; i++)
-		if (l->ms[i] > worst)
-			worst = l->ms[i];
-	/* the slowest of the last few, three times over: room for a bad day */
-	d = (int64_t)(3 * worst + 0.999);
+	/*
+	 * The 75th percentile of the last few, three times over: room for a
+	 * bad day, while one outlier (an attempt that waited out a freeze)
+	 * does not stretch the deadline of the next eight.
+	 */
+	memcpy(v, l->ms, sizeof(v[0]) * (size_t)l->n);
+	qsort(v, (size_t)l->n, sizeof(v[0]), sched_double_cmp);
+	high = v[(3 * l->n + 3) / 4 - 1];
+	d = (int64_t)(3 * high + 0.999);
 	if (d < 1000)
 		d = 1000;
 	return d < cap ? d : cap;
@@ -429,7 +441,9 @@ sched_outcome(struct target *t, enum probe_status st, const char *errstr)
 	sched_count_attempt(t, st, wall);
 	if (st == PROBE_OK) {
 		t->last_ok_start_ms = t->attempt_us / 1000;
-		sched_latency_add(&t->logins, t->latency_ms);
+		/* a recovery may have waited out a freeze: not a latency */
+		if (t->state != VERDICT_FAIL)
+			sched_latency_add(&t->logins, t->latency_ms);
 	}
 	sched_record(t, s->mode, st, errstr, now, wall);
 	if (s->mode != SCHED_MODE_ONCE) {
