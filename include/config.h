@@ -81,10 +81,17 @@ struct config {
 	int listen_port;	     /* 1-65535 */
 	enum config_details details; /* who sees error text */
 	int64_t drain_ms;	     /* /ready says 503 this long before exit */
+	int max_clients;	     /* HTTP clients at once; 0: automatic */
 	struct check_cfg *checks;    /* owned array, in file order */
 	size_t nchecks;
 	struct group_cfg *groups; /* owned array, in file order */
 	size_t ngroups;
+	/*
+	 * owned; nchecks entries, grouped[i]: check i is in at least one
+	 * group (what /ready needs, with verdict_set.grouped); NULL when
+	 * there is no group.
+	 */
+	bool *grouped;
 };
 
 /*
@@ -94,6 +101,15 @@ struct config {
  * "FILE:LINE: ..." (newline-separated, no final newline).
  */
 struct config *config_load(const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/*
+ * config_load() at start-up, before any event loop runs: the file itself
+ * may also be a pipe or a FIFO (-c <(...), /dev/stdin), read blocking.
+ * config_load() (a reload) takes only a regular file, opened without
+ * blocking; password_file and VAR_FILE must be regular files in both.
+ */
+struct config *config_load_startup(const char *path, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* Load from text in memory; name is used as FILE in messages. */

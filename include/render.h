@@ -37,6 +37,7 @@ struct render_check {
 	const char *kind;	  /* postgres | pgbouncer | redis */
 	const char *target;	  /* host:port/db, never a secret */
 	bool required;		  /* counts toward the verdict */
+	bool not_needed;	  /* the verdict does not count it */
 	enum verdict_state state; /* starting, pass or fail */
 	enum probe_status reason; /* of the last failure; PROBE_OK: none */
 	const char *output;	  /* error text, or NULL (none or hidden) */
@@ -55,15 +56,18 @@ struct render_view {
 };
 
 /*
- * Append the application/health+json body of v to out. Returns 0, or -1
- * when out of memory.
+ * Append the application/health+json body of v to out: a failing check
+ * the verdict does not need (not_needed) shows "status": "warn". Returns
+ * 0, or -1 when out of memory.
  */
 int render_json(const struct render_view *v, struct evbuffer *out)
     __attribute__((warn_unused_result));
 
 /*
  * Append the ?verbose text body: one line per check ("[+]postgres ok",
- * "[-]redis-celery failed: refused"), then "ready" or "not ready".
+ * "[-]redis-celery failed: refused"; a failing check the verdict does
+ * not need: "[!]postgres failed: auth (in no group: warn)" or "(not
+ * required: warn)"), then "ready", "ready (warn)" or "not ready".
  */
 int render_text(const struct render_view *v, struct evbuffer *out)
     __attribute__((warn_unused_result));

@@ -47,6 +47,15 @@ const struct config_key config_keys[CONFIG_KEY_COUNT] = {
 	.offset = offsetof(struct config, drain_ms),
 	.def = 0,
 	.accepted = "a duration such as 0s, 250ms, 10s, 2m"},
+    [CONFIG_KEY_MAX_CLIENTS] = {.name = "max_clients",
+	.type = CONFIG_TYPE_INT,
+	.in = IN_DAEMON,
+	.min = 0,
+	.max = 1000000,
+	.offset = offsetof(struct config, max_clients),
+	.def = 0,
+	.accepted =
+	    "0 (automatic: the descriptor limit less a reserve for the probes) or 1-1000000"},
     [CONFIG_KEY_KIND] = {.name = "kind", .in = IN_CHECK},
     [CONFIG_KEY_HOST] = {.name = "host",
 	.in = IN_CHECK,
@@ -229,6 +238,8 @@ build_daemon(struct config_parser *ps, struct config *cfg)
 	cfg->details = details_find(config_keys[CONFIG_KEY_DETAILS].deftext);
 	store_typed(&config_keys[CONFIG_KEY_DRAIN], cfg,
 	    config_keys[CONFIG_KEY_DRAIN].def);
+	store_typed(&config_keys[CONFIG_KEY_MAX_CLIENTS], cfg,
+	    config_keys[CONFIG_KEY_MAX_CLIENTS].def);
 
 	s = &src[CONFIG_KEY_LISTEN];
 	if (s->kv != NULL && (v = config_parser_expand(ps, s)) != NULL) {
@@ -246,6 +257,8 @@ build_daemon(struct config_parser *ps, struct config *cfg)
 	}
 	if (src[CONFIG_KEY_DRAIN].kv != NULL)
 		(void)config_check_apply(ps, &src[CONFIG_KEY_DRAIN], cfg);
+	if (src[CONFIG_KEY_MAX_CLIENTS].kv != NULL)
+		(void)config_check_apply(ps, &src[CONFIG_KEY_MAX_CLIENTS], cfg);
 	s = &src[CONFIG_KEY_DETAILS];
 	if (s->kv != NULL && (v = config_parser_expand(ps, s)) != NULL) {
 		d = details_find(v);
@@ -480,6 +493,16 @@ build(struct config_parser *ps, struct config *cfg)
 		build_group(ps, cfg, &ps->secs[i], &cfg->groups[cfg->ngroups]);
 		cfg->ngroups++;
 	}
+	if (cfg->ngroups > 0 && cfg->nchecks > 0) {
+		cfg->grouped = calloc(cfg->nchecks, sizeof(*cfg->grouped));
+		if (cfg->grouped == NULL) {
+			ps->oom = true;
+			goto out_free;
+		}
+		for (i = 0; i < cfg->ngroups; i++)
+			for (size_t k = 0; k < cfg->groups[i].nchecks; k++)
+				cfg->grouped[cfg->groups[i].checks[k]] = true;
+	}
 out_free:
 	free(secs);
 	free(depends);
@@ -540,7 +563,8 @@ static int
 config_read_text(
     const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
-	if (config_expand_read_file(path, CONFIG_MAX_FILE, text, len) < 0) {
+	if (config_expand_read_file(path, CONFIG_MAX_FILE, false, text, len) <
+	    0) {
 		if (errno == EFBIG)
 			snprintf(err, errlen,
 			    "%s: too large (accepted: up to %d bytes)", path,
@@ -561,23 +585,61 @@ config_read_text(
 	return 0;
 }
 
-struct config *
-config_load(const char *path, char *err, size_t errlen)
+static struct config *
+config_load_file(const char *path, bool regular_only, char *err, size_t errlen)
 {
 	struct config *cfg;
+	const char *env;
 	size_t len;
 	char *text;
 
-	path = config_find_path(path);
-	if (path == NULL)
-		return config_load_string(
-		    CONFIG_BUILTIN_NAME, readyd_builtin_conf, err, errlen);
-	if (config_read_text(path, &text, &len, err, errlen) < 0)
+	if (path == NULL) {
+		env = getenv("READYD_CONFIG");
+		if (env != NULL && *env != '\0')
+			path = env;
+		else if (access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+			path = CONFIG_DEFAULT_PATH;
+		else
+			return config_load_string(CONFIG_BUILTIN_NAME,
+			    readyd_builtin_conf, err, errlen);
+	}
+	if (config_expand_read_file(
+		path, CONFIG_MAX_FILE, regular_only, &text, &len) < 0) {
+		if (errno == EFBIG)
+			snprintf(err, errlen,
+			    "%s: too large (accepted: up to %d bytes)", path,
+			    CONFIG_MAX_FILE);
+		else if (errno == CONFIG_EXPAND_ENOTREG)
+			snprintf(err, errlen,
+			    "%s: not a regular file (accepted: a regular file)",
+			    path);
+		else
+			snprintf(err, errlen, "%s: cannot read: %s", path,
+			    strerror(errno));
 		return NULL;
-	cfg = config_load_string(path, text, err, errlen);
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err, errlen,
+		    "%s: contains a NUL byte (accepted: a text file)", path);
+		cfg = NULL;
+	} else {
+		cfg = config_load_string(path, text, err, errlen);
+	}
 	explicit_bzero(text, len);
 	free(text);
 	return cfg;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	return config_load_file(path, true, err, errlen);
+}
+
+struct config *
+config_load_startup(const char *path, char *err, size_t errlen)
+{
+	return config_load_file(path, false, err, errlen);
 }
 
 /* ---- the listen address alone, for readyd check ---- */
@@ -676,6 +738,7 @@ config_free(struct config *cfg)
 		free(cfg->groups[i].checks);
 	}
 	free(cfg->groups);
+	free(cfg->grouped);
 	free(cfg->listen_host);
 	free(cfg->path);
 	free(cfg);

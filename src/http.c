@@ -26,16 +26,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <time.h>
 
-#define HTTP_TIMEOUT_S	     5	  /* a request must arrive within */
-#define HTTP_MAX_HEADERS     8192 /* bytes of request headers */
-#define HTTP_MAX_BODY	     1024 /* bytes of request body */
-#define HTTP_ACCEPT_PAUSE_MS 1000 /* listener pause after EMFILE */
-#define HTTP_MAX_EXCLUDES    64
-#define HTTP_BEAT_MS	     1000  /* heartbeat period */
-#define HTTP_LIVE_LAG_MS     5000  /* /live fails when a beat is this late */
-#define HTTP_MAX_LIFE_MS     20000 /* a connection is closed after */
+#define HTTP_TIMEOUT_S	       5    /* a request must arrive within */
+#define HTTP_MAX_HEADERS       8192 /* bytes of request headers */
+#define HTTP_MAX_BODY	       1024 /* bytes of request body */
+#define HTTP_ACCEPT_PAUSE_MS   1000 /* listener pause after EMFILE */
+#define HTTP_MAX_EXCLUDES      64
+#define HTTP_BEAT_MS	       1000  /* heartbeat period */
+#define HTTP_LIVE_LAG_MS       5000  /* /live fails when a beat is this late */
+#define HTTP_MAX_LIFE_MS       20000 /* a connection is closed after */
+#define HTTP_RESERVE_FDS       64    /* automatic max_clients: kept free */
+#define HTTP_RESERVE_PER_CHECK 4     /* ...and for each check's probes */
+#define HTTP_AUTO_MAX_CLIENTS  4096  /* automatic max_clients, at most */
+#define HTTP_MIN_CLIENTS       4     /* ...and at least */
+#define HTTP_FULL_POLL_MS      100   /* while full: look for closed ones */
 
 struct http_server {
 	struct event_base *base;	 /* borrowed from main */
@@ -49,6 +55,9 @@ struct http_server {
 	struct http_conn *conns;	 /* owned; client connections */
 	size_t nconns, capconns;
 	struct http_cache *cache; /* owned; rendered bodies */
+	size_t max_clients;	  /* connections at once */
+	bool full;		  /* at max_clients: not accepting */
+	struct event *full_timer; /* owned; while full */
 };
 
 /*
@@ -219,6 +228,7 @@ http_ready_set(const struct http_server *h, const char *name,
 	set->excl = q->excl;
 	set->nexcl = q->nexcl;
 	set->draining = h->draining;
+	set->grouped = cfg->grouped;
 	if (name == NULL)
 		return 0;
 	if ((rc = config_find_group(cfg, name)) >= 0) {
@@ -254,8 +264,10 @@ http_ready_body(struct http_server *h, struct evhttp_request *req,
 		return -1;
 	details = cfg->details == CONFIG_DETAILS_ALL ||
 	    (cfg->details == CONFIG_DETAILS_LOCAL && http_peer_is_local(req));
-	for (size_t k = 0; k < v->nmembers; k++)
+	for (size_t k = 0; k < v->nmembers; k++) {
 		sched_view(h->s, v->members[k], details, &views[k]);
+		views[k].not_needed = !v->counts[k];
+	}
 	rv.checks = views;
 	rv.nchecks = v->nmembers;
 	rc = verbose ? render_text(&rv, body) : render_json(&rv, body);
@@ -341,7 +353,8 @@ http_metrics_verdicts(struct http_server *h, struct render_metrics *m,
     struct render_group *groups)
 {
 	const struct config *cfg = h->cfg;
-	struct verdict_set set = {.draining = h->draining};
+	struct verdict_set set = {
+	    .draining = h->draining, .grouped = cfg->grouped};
 	struct verdict v;
 
 	if (sched_judge(h->s, &set, &v) < 0) {
@@ -502,6 +515,69 @@ http_reap(struct http_server *h, bool close_old)
 	h->nconns = k;
 }
 
+/* ---- max_clients: descriptors kept for the probes ---- */
+
+size_t
+http_max_clients(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t reserve =
+	    HTTP_RESERVE_FDS + (rlim_t)cfg->nchecks * HTTP_RESERVE_PER_CHECK;
+
+	if (cfg->max_clients > 0)
+		return (size_t)cfg->max_clients;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return HTTP_AUTO_MAX_CLIENTS;
+	if (rl.rlim_cur < reserve + HTTP_MIN_CLIENTS)
+		return HTTP_MIN_CLIENTS;
+	if (rl.rlim_cur - reserve > HTTP_AUTO_MAX_CLIENTS)
+		return HTTP_AUTO_MAX_CLIENTS;
+	return (size_t)(rl.rlim_cur - reserve);
+}
+
+/*
+ * At max_clients open connections, stop accepting (the kernel queues new
+ * ones) until one closes: the descriptors left are the probes'. Logged
+ * once an episode.
+ */
+static void
+http_check_full(struct http_server *h)
+{
+	struct timeval tv = clock_tv(HTTP_FULL_POLL_MS);
+
+	if (h->nconns < h->max_clients || h->listener == NULL)
+		return;
+	evconnlistener_disable(h->listener);
+	if (h->full)
+		return;
+	h->full = true;
+	log_warn(
+	    "http: %zu clients open (max_clients): pausing the listener until one closes",
+	    h->nconns);
+	if (event_add(h->full_timer, &tv) != 0)
+		log_error("http: cannot start the max_clients timer");
+}
+
+/* While full: drop closed connections; accept again below the cap. */
+static void
+http_full_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *h = arg;
+
+	(void)fd;
+	(void)what;
+	http_reap(h, false);
+	if (h->nconns >= h->max_clients) {
+		/* an EMFILE pause may have ended meanwhile: still full */
+		evconnlistener_disable(h->listener);
+		return;
+	}
+	h->full = false;
+	event_del(h->full_timer);
+	evconnlistener_enable(h->listener);
+	log_info("http: %zu clients open: accepting again", h->nconns);
+}
+
 static struct bufferevent *
 http_bev_cb(struct event_base *base, void *arg)
 {
@@ -524,6 +600,7 @@ http_bev_cb(struct event_base *base, void *arg)
 	bufferevent_incref(bev);
 	h->conns[h->nconns++] =
 	    (struct http_conn){.bev = bev, .born_ms = clock_mono_ms()};
+	http_check_full(h);
 	return bev;
 }
 
@@ -540,14 +617,23 @@ http_beat_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * 200 while the loop runs. A heartbeat that is late means the loop was
- * wedged: say so, and let the supervisor restart readyd.
+ * wedged, and readyd's own lasting trouble (sched_local_trouble()) means
+ * it cannot probe: say so, and let the supervisor restart readyd.
  */
 static void
 http_live(struct http_server *h, struct evhttp_request *req)
 {
 	int64_t lag = clock_mono_ms() - h->last_beat_ms - HTTP_BEAT_MS;
-	char msg[80];
+	char msg[160];
 
+	if (sched_local_trouble(h->s, clock_mono_ms())) {
+		snprintf(msg, sizeof(msg),
+		    "readyd's own trouble: a check's probes could not start for %ds (reason local: out of descriptors or memory)",
+		    SCHED_LOCAL_LIVE_MS / 1000);
+		http_send_text(
+		    req, HTTP_SERVUNAVAIL, "Service Unavailable", msg);
+		return;
+	}
 	if (lag > HTTP_LIVE_LAG_MS) {
 		snprintf(msg, sizeof(msg),
 		    "event loop stalled: heartbeat %lldms late",
@@ -668,7 +754,10 @@ http_new(struct event_base *base, const char *host, int port,
 	h->http = evhttp_new(base);
 	h->beat = event_new(base, -1, EV_PERSIST, http_beat_cb, h);
 	h->cache = http_cache_new();
-	if (h->http == NULL || h->beat == NULL || h->cache == NULL) {
+	h->full_timer = event_new(base, -1, EV_PERSIST, http_full_cb, h);
+	h->max_clients = http_max_clients(cfg);
+	if (h->http == NULL || h->beat == NULL || h->full_timer == NULL ||
+	    h->cache == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
@@ -714,6 +803,8 @@ http_set_source(
 	h->cfg = cfg;
 	h->s = s;
 	http_cache_clear(h->cache); /* a new scheduler counts afresh */
+	h->max_clients = http_max_clients(cfg);
+	http_check_full(h);
 }
 
 void
@@ -735,5 +826,7 @@ http_free(struct http_server *h)
 	if (h->beat != NULL)
 		event_free(h->beat);
 	http_cache_free(h->cache);
+	if (h->full_timer != NULL)
+		event_free(h->full_timer);
 	free(h);
 }

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 static const char usage_text[] =
     "usage: readyd [serve] [-c FILE] [--listen ADDR:PORT] [--verbose]\n"
@@ -247,11 +249,42 @@ main_event_log_cb(int severity, const char *msg)
 		log_debug("libevent: %s", msg);
 }
 
+/* Whether this is a sanitizer build (LeakSanitizer needs ptrace). */
+#if defined(__SANITIZE_ADDRESS__)
+#define MAIN_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define MAIN_SANITIZED 1
+#endif
+#endif
+#ifndef MAIN_SANITIZED
+#define MAIN_SANITIZED 0
+#endif
+
+/*
+ * readyd holds passwords in memory: a crash must not leave them in a core
+ * file, nor may another process of the same user read our memory. No core
+ * (RLIMIT_CORE 0, hard limit too) and not dumpable (which also closes
+ * /proc/PID/mem and ptrace to other processes of the user). Under a
+ * sanitizer build only the core limit: LeakSanitizer's leak check at exit
+ * attaches to the process with ptrace, which a non-dumpable one refuses.
+ */
+static void
+main_no_core(void)
+{
+	struct rlimit rl = {0, 0};
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	if (!MAIN_SANITIZED)
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "serve";
 
+	main_no_core();
 	/* hiredis and evhttp write() to sockets a peer may have closed */
 	signal(SIGPIPE, SIG_IGN);
 	event_set_log_callback(main_event_log_cb);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -605,7 +606,8 @@ test_config_load_unreadable(void **state)
 	    GOLDEN_DIR
 	    "no-such-file.conf: cannot read: No such file or directory");
 	assert_null(config_load(GOLDEN_DIR, err, sizeof(err)));
-	assert_string_equal(err, GOLDEN_DIR ": cannot read: Is a directory");
+	assert_string_equal(
+	    err, GOLDEN_DIR ": not a regular file (accepted: a regular file)");
 }
 
 /* ---- golden error files ---- */
@@ -937,15 +939,67 @@ test_config_kind_validate_blames_key(void **state)
 static void
 test_config_kind_key_lists(void **state)
 {
+	char path[] = "/tmp/readyd-test-empty.XXXXXX", text[256];
 	struct config *cfg;
+	int fd = mkstemp(path);
 
 	(void)state;
-	cfg = must_load("[check c]\nkind = redis\nhost = h\nuser = u\n"
-			"password_file = /dev/null\n");
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(text, sizeof(text),
+	    "[check c]\nkind = redis\nhost = h\nuser = u\n"
+	    "password_file = %s\n",
+	    path);
+	cfg = must_load(text);
+	unlink(path);
 	assert_string_equal(cfg->checks[0].user, "u");
 	assert_null(cfg->checks[0].password);
 	assert_int_equal(cfg->checks[0].port, 6379);
 	config_free(cfg);
+}
+
+/*
+ * Files that are not regular are refused without blocking: a FIFO with no
+ * writer would make open() wait forever (on the event loop, at reload).
+ */
+static void
+test_config_files_must_be_regular(void **state)
+{
+	char dir[] = "/tmp/readyd-test-fifo.XXXXXX", fifo[64], text[256];
+	char err[CONFIG_ERRLEN], *v = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/pw", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* the configuration file */
+	assert_null(config_load(fifo, err, sizeof(err)));
+	snprintf(text, sizeof(text),
+	    "%s: not a regular file (accepted: a regular file)", fifo);
+	assert_string_equal(err, text);
+	/* password_file */
+	snprintf(text, sizeof(text),
+	    "[check c]\nkind = postgres\nhost = h\nuser = u\n"
+	    "password_file = %s\n",
+	    fifo);
+	assert_null(load_text(text, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_non_null(strstr(err, fifo));
+	/* VAR_FILE */
+	unsetenv("RT_FIFO_PW");
+	setenv("RT_FIFO_PW_FILE", fifo, 1);
+	assert_int_equal(
+	    config_expand("${RT_FIFO_PW}", &v, err, sizeof(err)), -1);
+	assert_null(v);
+	assert_non_null(strstr(err, "RT_FIFO_PW_FILE"));
+	assert_non_null(strstr(err, "not a regular file"));
+	unsetenv("RT_FIFO_PW_FILE");
+	/* a device */
+	assert_null(config_load("/dev/null", err, sizeof(err)));
+	assert_string_equal(
+	    err, "/dev/null: not a regular file (accepted: a regular file)");
+	unlink(fifo);
+	rmdir(dir);
 }
 
 static void
@@ -1455,6 +1509,8 @@ main(void)
 	    cmocka_unit_test_setup(test_config_builtin_user_file, clear_env),
 	    cmocka_unit_test_setup(test_config_load_null_resolution, clear_env),
 	    cmocka_unit_test_setup(test_config_load_unreadable, clear_env),
+	    cmocka_unit_test_setup(
+		test_config_files_must_be_regular, clear_env),
 	    cmocka_unit_test_setup(
 		test_config_golden_secrets_masked, clear_env),
 	    cmocka_unit_test_setup(test_config_golden_all_listed, clear_env),

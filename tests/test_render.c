@@ -49,6 +49,7 @@ static const struct render_check sample[] = {
 	.kind = "redis",
 	.target = "redis:6379/0",
 	.required = false,
+	.not_needed = true,
 	.state = VERDICT_STARTING,
 	.latency_ms = -1,
 	.since = T0,
@@ -222,6 +223,84 @@ test_render_prom_golden(void **state)
 	evbuffer_free(b);
 }
 
+/* /ready in the shipped default with postgres (in no group) failing. */
+static const struct render_check warn_sample[] = {
+    {
+	.name = "postgres",
+	.kind = "postgres",
+	.target = "postgres:5432/hdms_db",
+	.required = true,
+	.not_needed = true,
+	.state = VERDICT_FAIL,
+	.reason = PROBE_AUTH,
+	.output = "FATAL: 28P01: password authentication failed",
+	.latency_ms = 8.25,
+	.consecutive_failures = 3,
+	.last_check = T1,
+	.since = T0,
+    },
+    {
+	.name = "pgbouncer",
+	.kind = "pgbouncer",
+	.target = "pgbouncer:6432/hdms_db",
+	.required = true,
+	.state = VERDICT_PASS,
+	.latency_ms = 3.5,
+	.last_check = T1,
+	.since = T0,
+    },
+    {
+	.name = "redis-celery",
+	.kind = "redis",
+	.target = "redis:6379/2",
+	.required = false,
+	.not_needed = true,
+	.state = VERDICT_FAIL,
+	.reason = PROBE_UNWRITABLE,
+	.latency_ms = 0.5,
+	.consecutive_failures = 3,
+	.last_check = T1,
+	.since = T0,
+    },
+};
+
+static void
+test_render_warn_goldens(void **state)
+{
+	struct render_view v = {warn_sample, 3, VERDICT_STATUS_WARN};
+	struct render_stats st[3];
+	struct render_check c[3];
+	struct render_group g[2] = {{"file-service", VERDICT_STATUS_WARN},
+	    {"user-service", VERDICT_STATUS_PASS}};
+	struct render_metrics m = {c, 3, g, 2, VERDICT_STATUS_WARN, "0.1.0"};
+	struct evbuffer *b = evbuffer_new();
+	char *got;
+
+	(void)state;
+	assert_int_equal(render_json(&v, b), 0);
+	got = buffer_string(b);
+	assert_golden(got, "data/render/warn.json");
+	free(got);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	assert_int_equal(render_text(&v, b), 0);
+	got = buffer_string(b);
+	assert_golden(got, "data/render/warn.txt");
+	free(got);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	memset(st, 0, sizeof(st));
+	memcpy(c, warn_sample, sizeof(c));
+	for (int i = 0; i < 3; i++)
+		c[i].stats = &st[i];
+	st[0].failures[PROBE_AUTH] = 3;
+	st[2].failures[PROBE_UNWRITABLE] = 3;
+	st[2].failures[PROBE_LOCAL] = 1;
+	assert_int_equal(render_prom(&m, b), 0);
+	got = buffer_string(b);
+	assert_golden(got, "data/render/warn.prom");
+	free(got);
+	evbuffer_free(b);
+}
+
 static void
 test_render_time_iso(void **state)
 {
@@ -354,6 +433,7 @@ main(void)
 	    cmocka_unit_test(test_render_html_golden),
 	    cmocka_unit_test(test_render_html_hostile_output),
 	    cmocka_unit_test(test_render_html_states),
+	    cmocka_unit_test(test_render_warn_goldens),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

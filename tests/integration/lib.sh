@@ -369,13 +369,15 @@ header() {
 # ready_json: the /ready body.
 ready_json() { http_body "$READYD_URL/ready"; }
 
-# field CHECK KEY: one field of one check in /ready (jq -r; "null" if none).
+# field CHECK KEY: one field of one check in /ready/CHECK (jq -r; "null"
+# if none). Asked for by name, the check shows its own status: in /ready a
+# failing check no group needs shows "warn".
 field() {
-	http_body "$READYD_URL/ready" | jq -r --arg c "$1" ".checks[\$c].$2" 2>/dev/null
+	http_body "$READYD_URL/ready/$1" | jq -r --arg c "$1" ".checks[\$c].$2" 2>/dev/null
 }
 
-check_json() { # CHECK: the check's object from /ready, compact
-	http_body "$READYD_URL/ready" | jq -c --arg c "$1" '.checks[$c]' 2>/dev/null
+check_json() { # CHECK: the check's object from /ready/CHECK, compact
+	http_body "$READYD_URL/ready/$1" | jq -c --arg c "$1" '.checks[$c]' 2>/dev/null
 }
 
 # wait_check CHECK STATUS [REASON] [TIMEOUT]: assert that the check reaches

@@ -22,6 +22,10 @@ db = 0
 
 [group good-group]
 checks = postgres redis-cache
+
+# in a group: /ready needs it (a check in no group would only warn)
+[group bad-group]
+checks = redis-bad
 EOF
 
 # one_line NAME: stdout+stderr of the last run_cmd are one short line.

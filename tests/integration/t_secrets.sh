@@ -139,7 +139,8 @@ start_readyd "$none" || exit 1
 wait_check redis-wrong fail auth 15
 j=$(check_json redis-wrong)
 assert_eq "$(jq -r '.output // "absent"' <<<"$j")" absent "details = none: no output field" "$j"
-http_req "$READYD_URL/ready?verbose"
+# asked for by name: its own line (in /ready, in no group, it only warns)
+http_req "$READYD_URL/ready/redis-wrong?verbose"
 check "grep -qxF '[-]redis-wrong failed: auth' <<<\"\$HTTP_BODY\"" \
 	"details = none: ?verbose line is just the reason" "$HTTP_BODY"
 check "! grep -q 'WRONGPASS' <<<\"\$HTTP_BODY\"" "details = none: ?verbose has no error text"
