@@ -62,11 +62,11 @@ MAIN_OBJ  := $(BUILD)/main.o
 UNIT_TESTS := test_config test_sched test_render test_probe test_verdict \
 	      test_clock test_strbuf test_suggest test_config_lex \
 	      test_config_parse test_config_expand test_config_parser \
-	      test_config_check test_client
+	      test_config_check test_http_cache test_client
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all run test unit integration packaging test-asan test-valgrind \
-	soak bench install uninstall deb lintian test-deploy \
+	soak bench bench-http install uninstall deb lintian test-deploy \
 	clean \
 	fmt fmt-check deps deps-build
 
@@ -136,8 +136,13 @@ soak: deps
 	    build-asan/readyd
 	SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run.sh build-asan/readyd
 
-bench: deps $(BUILD)/readyd
+bench: deps $(BUILD)/readyd bench-http
 	tests/bench/run.sh $(BUILD)/readyd
+
+# Server CPU per request next to nginx's `return 200` (wrk, interleaved).
+bench-http: deps $(BUILD)/readyd
+	@tests/stack/deps.sh wrk nginx-light
+	tests/bench/http_cost.sh $(BUILD)/readyd
 
 # ---- running against a local stack ----
 

@@ -661,6 +661,47 @@ test_sched_loop_wait_reprobes_passed_checks(void **state)
 	assert_true(sched_target_is_pass(f->s, 0));
 }
 
+/* The generation: every change a body shows, and nothing else. */
+static void
+test_sched_loop_generation_follows_changes(void **state)
+{
+	struct loop_fixture *f = *state;
+	char err[128];
+	bool only[2] = {true, false};
+	uint64_t g;
+	struct target *t;
+
+	f->checks[0].retries = 1;
+	f->checks[0].interval_ms = 1000;
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_generation(f->s), 0);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 10);
+	t = (struct target *)sched_target(f->s, 0);
+	g = sched_generation(f->s);
+	assert_true(g > 0); /* first attempt, starting -> pass */
+	sched_refresh(f->s);
+	assert_int_equal(sched_generation(f->s), g); /* nothing new */
+	fake_probe_set(PROBE_REFUSED, 0);
+	loop_run_ms(f, 1000);
+	assert_int_equal(t->shown, VERDICT_FAIL); /* state */
+	assert_true(sched_generation(f->s) > g);
+	g = sched_generation(f->s);
+	fake_probe_set(PROBE_TIMEOUT, 0); /* reason (and text) */
+	loop_run_ms(f, 60);
+	assert_int_equal(t->shown_reason, PROBE_TIMEOUT);
+	assert_true(sched_generation(f->s) > g);
+	g = sched_generation(f->s);
+	sched_refresh(f->s);
+	assert_int_equal(sched_generation(f->s), g);
+	fake_probe_set(PROBE_OK, 0);
+	loop_run_ms(f, 60);
+	assert_int_equal(t->shown, VERDICT_PASS);
+	assert_true(sched_generation(f->s) > g);
+}
+
 /* A dependency is a presumption: the dependent's own success wins. */
 static void
 test_sched_loop_dependency_is_a_presumption(void **state)
@@ -776,6 +817,7 @@ main(void)
 	    LOOP_TEST(test_sched_loop_heartbeat_catches_a_hang),
 	    LOOP_TEST(test_sched_loop_wait_reprobes_passed_checks),
 	    LOOP_TEST(test_sched_loop_dependency_is_a_presumption),
+	    LOOP_TEST(test_sched_loop_generation_follows_changes),
 	    LOOP_TEST(test_sched_loop_watch_lost_waits_fast_interval),
 	    LOOP_TEST(test_sched_loop_counts_for_metrics),
 	};
