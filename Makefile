@@ -53,7 +53,7 @@ LIB_SRCS  := src/config.c src/config_check.c src/config_expand.c \
 	     src/strbuf.c src/suggest.c src/log.c src/probe.c src/probe_pg.c \
 	     src/probe_pgbouncer.c src/probe_redis.c src/probe_tcp.c \
 	     src/resolve.c src/http_cache.c \
-	     src/sched.c src/http.c src/render_json.c src/render_text.c \
+	     src/sched.c src/sched_rules.c src/http.c src/render_json.c src/render_text.c \
 	     src/render_prom.c src/render_html.c src/client.c src/verdict.c src/notify.c \
 	     src/clock.c src/runtime.c src/serve.c src/once.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
