@@ -253,7 +253,6 @@ static int
 http_ready_body(struct http_server *h, struct evhttp_request *req,
     const struct verdict *v, bool verbose, struct evbuffer *body)
 {
-	const struct config *cfg = h->cfg;
 	struct render_view rv = {.status = v->status};
 	struct render_check *views;
 	bool details;
@@ -262,8 +261,7 @@ http_ready_body(struct http_server *h, struct evhttp_request *req,
 	views = calloc(v->nmembers ? v->nmembers : 1, sizeof(*views));
 	if (views == NULL)
 		return -1;
-	details = cfg->details == CONFIG_DETAILS_ALL ||
-	    (cfg->details == CONFIG_DETAILS_LOCAL && http_peer_is_local(req));
+	details = http_wants_details(h, req);
 	for (size_t k = 0; k < v->nmembers; k++) {
 		sched_view(h->s, v->members[k], details, &views[k]);
 		views[k].not_needed = !v->counts[k];
@@ -377,50 +375,69 @@ http_metrics_verdicts(struct http_server *h, struct render_metrics *m,
 	return 0;
 }
 
+/*
+ * Every check's snapshot (error text as details says) and every group's
+ * verdict into m; the caller frees m->checks and m->groups with
+ * http_snapshot_free(). Returns 0, or -1 when out of memory.
+ */
+static int
+http_snapshot(struct http_server *h, bool details, struct render_metrics *m)
+{
+	const struct config *cfg = h->cfg;
+	struct render_check *views;
+	struct render_group *groups;
+
+	views = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*views));
+	groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*groups));
+	m->checks = views;
+	m->groups = groups;
+	if (views == NULL || groups == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->nchecks; i++)
+		sched_view(h->s, i, details, &views[i]);
+	if (http_metrics_verdicts(h, m, groups) < 0)
+		return -1;
+	m->nchecks = cfg->nchecks;
+	m->ngroups = cfg->ngroups;
+	return 0;
+}
+
+static void
+http_snapshot_free(struct render_metrics *m)
+{
+	free((void *)m->checks);
+	free((void *)m->groups);
+}
+
 static void
 http_metrics(struct http_server *h, struct evhttp_request *req)
 {
-	const struct config *cfg = h->cfg;
 	struct render_metrics m = {.version = READYD_VERSION};
-	struct render_check *views;
-	struct render_group *groups;
 	struct evbuffer *body;
 	const char *key = h->draining ? "metrics draining" : "metrics";
 	uint64_t gen;
 
 	sched_refresh(h->s);
-	views = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*views));
-	groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*groups));
 	body = evbuffer_new();
-	if (views == NULL || groups == NULL || body == NULL)
+	if (body == NULL)
 		goto out_error;
 	gen = sched_generation(h->s);
 	if (http_cache_get(h->cache, key, gen, body))
 		goto out_send;
-	for (size_t i = 0; i < cfg->nchecks; i++)
-		sched_view(h->s, i, false, &views[i]);
-	if (http_metrics_verdicts(h, &m, groups) < 0)
-		goto out_error;
-	m.checks = views;
-	m.nchecks = cfg->nchecks;
-	m.groups = groups;
-	m.ngroups = cfg->ngroups;
-	if (render_prom(&m, body) < 0)
+	if (http_snapshot(h, false, &m) < 0 || render_prom(&m, body) < 0)
 		goto out_error;
 	http_cache_put(h->cache, key, gen, body);
 out_send:
 	http_send(req, HTTP_OK, "OK",
 	    "text/plain; version=0.0.4; charset=utf-8", body);
 	evbuffer_free(body);
-	free(views);
-	free(groups);
+	http_snapshot_free(&m);
 	return;
 
 out_error:
 	if (body != NULL)
 		evbuffer_free(body);
-	free(views);
-	free(groups);
+	http_snapshot_free(&m);
 	evhttp_send_error(req, HTTP_INTERNAL, NULL);
 }
 
@@ -428,37 +445,27 @@ out_error:
 
 /*
  * GET /status and /: the HTML page, rendered from memory like /ready,
- * with error text as [daemon] details allows it for this client.
+ * with error text as [daemon] details allows it for this client. Not
+ * cached: it shows how long ago things changed.
  */
 static void
 http_status_page(struct http_server *h, struct evhttp_request *req)
 {
-	const struct config *cfg = h->cfg;
 	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
 	struct render_metrics m = {0};
 	struct render_page page = {
 	    .version = READYD_VERSION, .draining = h->draining};
-	struct render_check *views;
-	struct render_group *groups;
 	struct evbuffer *body;
-	bool details;
 
 	sched_refresh(h->s);
-	views = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*views));
-	groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*groups));
 	body = evbuffer_new();
-	if (views == NULL || groups == NULL || body == NULL)
+	if (body == NULL ||
+	    http_snapshot(h, http_wants_details(h, req), &m) < 0)
 		goto out_error;
-	details = cfg->details == CONFIG_DETAILS_ALL ||
-	    (cfg->details == CONFIG_DETAILS_LOCAL && http_peer_is_local(req));
-	for (size_t i = 0; i < cfg->nchecks; i++)
-		sched_view(h->s, i, details, &views[i]);
-	if (http_metrics_verdicts(h, &m, groups) < 0)
-		goto out_error;
-	page.checks = views;
-	page.nchecks = cfg->nchecks;
-	page.groups = groups;
-	page.ngroups = cfg->ngroups;
+	page.checks = m.checks;
+	page.nchecks = m.nchecks;
+	page.groups = m.groups;
+	page.ngroups = m.ngroups;
 	page.status = m.status;
 	page.now = time(NULL);
 	if (render_html(&page, body) < 0)
@@ -470,15 +477,13 @@ http_status_page(struct http_server *h, struct evhttp_request *req)
 	evhttp_add_header(hdr, "X-Content-Type-Options", "nosniff");
 	http_send(req, HTTP_OK, "OK", "text/html; charset=utf-8", body);
 	evbuffer_free(body);
-	free(views);
-	free(groups);
+	http_snapshot_free(&m);
 	return;
 
 out_error:
 	if (body != NULL)
 		evbuffer_free(body);
-	free(views);
-	free(groups);
+	http_snapshot_free(&m);
 	evhttp_send_error(req, HTTP_INTERNAL, NULL);
 }
 
