@@ -158,8 +158,10 @@ write_env() {
 			REDIS_HOST REDIS_PORT REDIS_PASSWORD; do
 			printf '%s=%s\n' "$v" "${!v}"
 		done
-		echo "READYD_LISTEN=127.0.0.1:$PORT"
 	} >"$R/etc/readyd/readyd.env"
+	# The port in readyd.conf itself, where `readyd check` finds it too
+	# (a shell on the host does not see the unit's readyd.env).
+	sed -i "s/^listen = .*/listen = 127.0.0.1:$PORT/" "$R/etc/readyd/readyd.conf"
 }
 
 # ---------------------------------------------------------------- tests
@@ -252,6 +254,17 @@ active_after_ready() {
 assert active-after-ready active_after_ready
 
 assert ready-200 until_true 20 is_code /ready 200
+
+# An operator's shell on the host: `readyd check` with no argument finds
+# the daemon through /etc/readyd/readyd.conf.
+check_no_args() {
+	local out rc
+	out=$(in_root readyd check 2>&1)
+	rc=$?
+	echo "info: readyd check (no arguments): exit $rc: $out"
+	[[ $rc == 0 ]]
+}
+assert check-without-arguments check_no_args
 
 status_line() {
 	local s
