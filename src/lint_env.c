@@ -23,6 +23,7 @@ struct lint_env_var {
 	char *key;
 	char *value; /* may be a secret: wiped before it is freed */
 	int line;
+	bool bad; /* its value did not parse: told once, then ignored */
 };
 
 struct lint_env {
@@ -59,9 +60,9 @@ lint_env_wipe(char *s)
 	}
 }
 
-/* The last assignment of key (compose: the last one wins), or NULL. */
+/* The last assignment of key (compose: the last one wins). */
 static struct lint_env_var *
-lint_env_get(struct lint_env *l, const char *key)
+lint_env_last(struct lint_env *l, const char *key)
 {
 	for (size_t i = l->n; i > 0; i--)
 		if (strcmp(l->vars[i - 1].key, key) == 0)
@@ -69,9 +70,26 @@ lint_env_get(struct lint_env *l, const char *key)
 	return NULL;
 }
 
+/* The last assignment of key, or NULL (also when its value is bad). */
+static struct lint_env_var *
+lint_env_get(struct lint_env *l, const char *key)
+{
+	struct lint_env_var *v = lint_env_last(l, key);
+
+	return v != NULL && !v->bad ? v : NULL;
+}
+
+static bool
+lint_env_is_bad(struct lint_env *l, const char *key)
+{
+	struct lint_env_var *v = lint_env_last(l, key);
+
+	return v != NULL && v->bad;
+}
+
 static int
 lint_env_put(struct lint_env *l, const char *key, size_t keylen,
-    struct strbuf *value, int line)
+    struct strbuf *value, int line, bool bad)
 {
 	struct lint_env_var *v;
 
@@ -83,6 +101,7 @@ lint_env_put(struct lint_env *l, const char *key, size_t keylen,
 	v->key = strndup(key, keylen);
 	v->value = strbuf_take(value);
 	v->line = line;
+	v->bad = bad;
 	if (v->key == NULL || v->value == NULL) {
 		free(v->key);
 		lint_env_wipe(v->value);
@@ -151,7 +170,7 @@ lint_env_parse(struct lint_env *l, const char *text, size_t len)
 		const char *le = eol != NULL ? eol : end;
 		const char *k, *problem = NULL;
 		struct strbuf v = {.wipe = true};
-		char lbuf[32];
+		bool bad;
 
 		line++;
 		while (p < le && (*p == ' ' || *p == '\t'))
@@ -170,23 +189,24 @@ lint_env_parse(struct lint_env *l, const char *text, size_t len)
 			    p < le && (isalnum((unsigned char)*p) || *p == '_'))
 				p++;
 		if (p == k || p >= le || *p != '=') {
-			snprintf(lbuf, sizeof(lbuf), "line %d", line);
-			lint_env_msg(l, false, line, lbuf, "malformed line",
+			lint_env_msg(l, false, line, "-", "malformed line",
 			    "KEY=VALUE, export KEY=VALUE, # comment, "
 			    "blank");
 			goto next;
 		}
-		if (lint_env_value(p + 1, le, &v, &problem) < 0) {
+		bad = lint_env_value(p + 1, le, &v, &problem) < 0;
+		if (bad) {
 			char *key = strndup(k, (size_t)(p - k));
 
 			lint_env_msg(l, false, line, key ? key : "?", problem,
 			    "'literal', \"escaped\" or a bare value");
 			free(key);
-		} else if (v.oom ||
-		    lint_env_put(l, k, (size_t)(p - k), &v, line) < 0) {
+			strbuf_free(&v); /* wiped: part of a secret maybe */
+		}
+		if (v.oom ||
+		    lint_env_put(l, k, (size_t)(p - k), &v, line, bad) < 0)
 			lint_env_msg(
 			    l, false, line, "lint-env", "out of memory", "-");
-		}
 	next:
 		strbuf_free(&v);
 		p = eol != NULL ? eol + 1 : end;
@@ -235,6 +255,8 @@ lint_env_required_vars(struct lint_env *l)
 		char fkey[64];
 
 		snprintf(fkey, sizeof(fkey), "%s_FILE", key);
+		if (lint_env_is_bad(l, key) || lint_env_is_bad(l, fkey))
+			continue; /* told already */
 		if (v == NULL && lint_env_get(l, fkey) == NULL)
 			lint_env_msg(l, false, 0, key, "required, missing",
 			    "a non-empty value, or VAR_FILE");
@@ -242,7 +264,10 @@ lint_env_required_vars(struct lint_env *l)
 			/* a template: fatal only in production */
 			lint_env_msg(l, !l->production,
 			    v != NULL ? v->line : lint_env_get(l, fkey)->line,
-			    key, "empty", "a non-empty value, or VAR_FILE");
+			    key,
+			    l->production ? "empty in the production profile"
+					  : "empty: fill it in before use",
+			    "a non-empty value, or VAR_FILE");
 	}
 }
 
@@ -326,7 +351,9 @@ lint_env_misc(struct lint_env *l)
 	    strcmp(v->value, "production") != 0)
 		lint_env_msg(l, false, v->line, "READYD_PROFILE",
 		    "unknown profile", "development, production");
-	if (l->production && !lint_env_is_filled(l, "REDIS_PASSWORD")) {
+	if (l->production && !lint_env_is_filled(l, "REDIS_PASSWORD") &&
+	    !lint_env_is_bad(l, "REDIS_PASSWORD") &&
+	    !lint_env_is_bad(l, "REDIS_PASSWORD_FILE")) {
 		struct lint_env_var *r = lint_env_get(l, "REDIS_PASSWORD");
 
 		lint_env_msg(l, false, r != NULL ? r->line : 0,
