@@ -213,15 +213,18 @@ lint_env_parse(struct lint_env *l, const char *text, size_t len)
 	}
 }
 
-/* Set to a non-empty value, directly or as VAR_FILE (when VAR is absent). */
+/*
+ * Set to a non-empty value, directly or as VAR_FILE (readyd's ${VAR}
+ * reads VAR_FILE when VAR is unset or empty, as the postgres image does).
+ */
 static bool
 lint_env_is_filled(struct lint_env *l, const char *key)
 {
 	struct lint_env_var *v = lint_env_get(l, key), *f;
 	char fkey[64];
 
-	if (v != NULL)
-		return v->value[0] != '\0';
+	if (v != NULL && v->value[0] != '\0')
+		return true;
 	snprintf(fkey, sizeof(fkey), "%s_FILE", key);
 	f = lint_env_get(l, fkey);
 	return f != NULL && f->value[0] != '\0';

@@ -188,14 +188,22 @@ test_lint_env_syntax(void **state)
 	got = lint("t.env", text, &errors, &warnings);
 	assert_string_equal(got, "");
 	free(got);
-	/* an empty VAR wins over VAR_FILE (as readyd reads them) */
+	/* an empty VAR beside VAR_FILE: the file (as readyd reads them) */
 	snprintf(text, sizeof(text),
 	    "%sDB_PASSWORD=\nREADYD_PROFILE=production\n"
 	    "REDIS_PASSWORD_FILE=/r\n",
 	    base);
 	got = lint("t.env", text, &errors, &warnings);
+	assert_string_equal(got, "");
+	free(got);
+	/* an empty VAR_FILE alone is empty too */
+	got = lint("t.env",
+	    "POSTGRES_USER=u\nPOSTGRES_PASSWORD=p\nDB_USER=u\n"
+	    "DB_PASSWORD_FILE=\nREADYD_PROFILE=production\n"
+	    "REDIS_PASSWORD=r\n",
+	    &errors, &warnings);
 	assert_string_equal(got,
-	    "t.env:5: DB_PASSWORD: empty in the "
+	    "t.env:4: DB_PASSWORD: empty in the "
 	    "production profile (accepted: a non-empty "
 	    "value, or VAR_FILE)\n");
 	free(got);
