@@ -55,14 +55,15 @@ LIB_SRCS  := src/config.c src/config_check.c src/config_expand.c \
 	     src/resolve.c src/http_cache.c \
 	     src/sched.c src/sched_rules.c src/http.c src/render_json.c src/render_text.c \
 	     src/render_prom.c src/render_html.c src/client.c src/verdict.c src/notify.c \
-	     src/clock.c src/runtime.c src/serve.c src/once.c
+	     src/clock.c src/runtime.c src/serve.c src/once.c src/lint_env.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
 MAIN_OBJ  := $(BUILD)/main.o
 
 UNIT_TESTS := test_config test_sched test_render test_probe test_verdict \
 	      test_clock test_strbuf test_suggest test_config_lex \
 	      test_config_parse test_config_expand test_config_parser \
-	      test_config_check test_http_cache test_client
+	      test_config_check test_http_cache test_client \
+	      test_lint_env
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all run test unit integration packaging test-asan test-valgrind \

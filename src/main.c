@@ -7,6 +7,7 @@
 #include "client.h"
 #include "config.h"
 #include "log.h"
+#include "lint_env.h"
 #include "once.h"
 #include "runtime.h"
 #include "serve.h"
@@ -26,6 +27,7 @@ static const char usage_text[] =
     "       readyd wait   [-c FILE] [--timeout DUR] [NAME...]\n"
     "       readyd check  [-c FILE] [--url URL] [--timeout DUR] [--wait DUR]\n"
     "       readyd config [-c FILE]\n"
+    "       readyd lint-env FILE...\n"
     "       readyd --help | --version\n"
     "\n"
     "Probes PostgreSQL, PgBouncer and Redis the way the applications\n"
@@ -311,5 +313,7 @@ main(int argc, char **argv)
 		return cmd_check(argc, argv);
 	if (strcmp(cmd, "config") == 0)
 		return cmd_config(argc, argv);
+	if (strcmp(cmd, "lint-env") == 0)
+		return lint_env_main(argc, argv);
 	return usage_error("unknown command: %s", cmd);
 }

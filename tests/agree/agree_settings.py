@@ -15,30 +15,25 @@ variables readyd's default configuration reads (the test stack's env):
   CELERY_*    broker and results on db 2 (app.config_from_object with
               namespace CELERY, as a Django project's celery.py does)
 
-config/django/infra_settings.py (another issue) will be the shipped form.
+They are the shipped config/django/infra_settings.py, imported here.
 """
 import os
-from urllib.parse import quote
+import sys
 
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                    "config", "django"))
 
-def _env(name, default=None):
-    v = os.environ.get(name)
-    if v is None or v == "":
-        if default is None:
-            raise RuntimeError("environment variable %s is not set" % name)
-        return default
-    return v
+from infra_settings import (  # noqa: E402  (the path above first)
+    CACHES,
+    CELERY_BROKER_URL,
+    CELERY_RESULT_BACKEND,
+    CHANNEL_LAYERS,
+    DATABASES,
+)
 
-
-REDIS_HOST = _env("REDIS_HOST", "redis")
-REDIS_PORT = int(_env("REDIS_PORT", "6379"))
-REDIS_PASSWORD = os.environ.get("REDIS_PASSWORD", "")
-
-
-def redis_url(db):
-    auth = ":%s@" % quote(REDIS_PASSWORD, safe="") if REDIS_PASSWORD else ""
-    return "redis://%s%s:%d/%d" % (auth, REDIS_HOST, REDIS_PORT, db)
-
+__all__ = ["DATABASES", "CACHES", "CHANNEL_LAYERS", "CELERY_BROKER_URL",
+           "CELERY_RESULT_BACKEND"]
 
 SECRET_KEY = "agreement-test-not-secret"
 DEBUG = False
@@ -47,41 +42,3 @@ TIME_ZONE = "UTC"
 INSTALLED_APPS = ["agreeapp"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGGING_CONFIG = None
-
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": _env("DB_NAME", "hdms_db"),
-        "USER": _env("DB_USER"),
-        "PASSWORD": _env("DB_PASSWORD"),
-        "HOST": _env("DB_HOST", "pgbouncer"),
-        "PORT": int(_env("DB_PORT", "6432")),
-        "CONN_MAX_AGE": 0,
-        "OPTIONS": {
-            "connect_timeout": int(_env("DB_CONNECT_TIMEOUT", "20")),
-            "options": "-c statement_timeout=0",
-        },
-    }
-}
-
-CACHES = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": redis_url(0),
-        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-    }
-}
-
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            "hosts": [redis_url(1)],
-            "capacity": 100,
-            "expiry": 60,
-        },
-    }
-}
-
-CELERY_BROKER_URL = redis_url(2)
-CELERY_RESULT_BACKEND = redis_url(2)
