@@ -71,7 +71,7 @@ deb_contents() {
 	want grep -q 'deb-systemd-helper enable .readyd.service' "$x/DEBIAN/postinst"
 	local dep
 	dep=$(dpkg-deb -f "$DEB" Depends)
-	for p in libpq5 libhiredis0.14 libevent-2.1-7 libinih1 libjansson4 libsystemd0 procps; do
+	for p in libpq5 libhiredis0.14 libevent-2.1-7 libjansson4 libsystemd0 procps; do
 		want grep -qw "$p" <<<"$dep"
 	done
 	echo "info: Depends: $dep"
