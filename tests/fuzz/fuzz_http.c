@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzz target: the HTTP requests readyd answers (path and query
+ * decoding, ?exclude, ?verbose, routing, methods), through the real
+ * server: http_new() on a loopback port, one TCP connection per input
+ * carrying the fuzzer's bytes, and schedulers built on fake clocks and
+ * fake probes (no backend). Every answer must carry an allowed status;
+ * a closed connection without an answer is fine.
+ * Input: one byte choosing the scheduler, draining and details, then the
+ * bytes sent as they are.
+ * Owns: the event loop, the schedulers and the server (kept for the run).
+ */
+#include "fuzz.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "fake_probe.h"
+#include "http.h"
+#include "log.h"
+#include "resolve.h"
+#include "sched.h"
+
+#define FUZZ_HTTP_SCENARIOS 4
+#define FUZZ_HTTP_MAX_REPLY (1 << 20) /* bytes kept of an answer */
+#define FUZZ_HTTP_GIVE_UP_S 30	      /* an answer that never ends */
+
+static struct event_base *fuzz_base;
+static struct config *fuzz_cfg;
+static struct http_server *fuzz_http;
+static struct sched *fuzz_scheds[FUZZ_HTTP_SCENARIOS];
+static struct clock *fuzz_clocks[FUZZ_HTTP_SCENARIOS];
+
+/* A loopback port free right now. */
+static int
+fuzz_http_free_port(void)
+{
+	struct sockaddr_in sa = {
+	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		fuzz_fail("cannot find a free port: %s", strerror(errno));
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/*
+ * Scenario k: 0 all pass, 1 a required redis fails, 2 postgres fails
+ * (pgbouncer depends on it), 3 nothing has answered yet (starting).
+ */
+static struct sched *
+fuzz_http_sched(int k, struct resolver *r)
+{
+	char err[256];
+	struct sched *s;
+
+	fuzz_clocks[k] = clock_new_fake(1000000, 1795758000);
+	if (fuzz_clocks[k] == NULL)
+		fuzz_fail("out of memory");
+	fake_probe_use_clock(fuzz_clocks[k]);
+	fake_probe_reset();
+	fake_probe_set(PROBE_OK, k == 3 ? -1 : 5);
+	if (k == 1)
+		fake_probe_set_for("redis-cache", PROBE_REFUSED);
+	if (k == 2)
+		fake_probe_set_for("postgres", PROBE_AUTH);
+	s = sched_new(fuzz_base, fuzz_clocks[k], r, fuzz_cfg, SCHED_MODE_SERVE,
+	    NULL, err, sizeof(err));
+	if (s == NULL || sched_start(s) != 0)
+		fuzz_fail("scheduler %d: %s", k, err);
+	clock_advance(fuzz_clocks[k], 120000); /* retries run out */
+	return s;
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct resolver *r;
+	char err[CONFIG_ERRLEN];
+	int port;
+
+	(void)argc;
+	(void)argv;
+	log_set_level(LOG_LEVEL_ERROR);
+	setenv("POSTGRES_HOST", "127.0.0.1", 1);
+	setenv("DB_HOST", "127.0.0.1", 1);
+	setenv("REDIS_HOST", "127.0.0.1", 1);
+	setenv("POSTGRES_USER", "app", 1);
+	setenv("POSTGRES_PASSWORD", "secret", 1);
+	setenv("DB_USER", "app", 1);
+	setenv("DB_PASSWORD", "secret", 1);
+	fuzz_cfg = config_load_string(
+	    "(built-in)", config_builtin(), err, sizeof(err));
+	if (fuzz_cfg == NULL)
+		fuzz_fail("built-in configuration: %s", err);
+	for (size_t i = 0; i < fuzz_cfg->nchecks; i++)
+		fuzz_cfg->checks[i].ops = &fake_probe_ops;
+	fuzz_base = event_base_new();
+	if (fuzz_base == NULL)
+		fuzz_fail("event_base_new");
+	r = resolve_new(fuzz_base, err, sizeof(err));
+	if (r == NULL)
+		fuzz_fail("resolver: %s", err);
+	for (int k = 0; k < FUZZ_HTTP_SCENARIOS; k++)
+		fuzz_scheds[k] = fuzz_http_sched(k, r);
+	port = fuzz_http_free_port();
+	fuzz_http = http_new(fuzz_base, "127.0.0.1", port, fuzz_cfg,
+	    fuzz_scheds[0], err, sizeof(err));
+	if (fuzz_http == NULL)
+		fuzz_fail("http_new: %s", err);
+	fuzz_cfg->listen_port = port;
+	return 0;
+}
+
+/* The client's end: what the server answered, until it closes. */
+struct fuzz_http_client {
+	int fd;		    /* owned */
+	char *reply;	    /* owned */
+	size_t len;	    /* bytes in reply */
+	bool done;	    /* EOF or error */
+	struct event *ev;   /* owned; readable */
+	struct event *stop; /* owned; the give-up timer */
+};
+
+static void
+fuzz_http_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fuzz_http_client *c = arg;
+	char buf[16384];
+	ssize_t n;
+
+	if (what & EV_TIMEOUT)
+		fuzz_fail("no end to the answer after %ds: %.*s",
+		    FUZZ_HTTP_GIVE_UP_S, (int)c->len, c->reply);
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		c->done = true;
+		return;
+	}
+	if (c->len + (size_t)n > FUZZ_HTTP_MAX_REPLY)
+		n = (ssize_t)(FUZZ_HTTP_MAX_REPLY - c->len);
+	memcpy(c->reply + c->len, buf, (size_t)n);
+	c->len += (size_t)n;
+}
+
+/* Send data on a new connection, half-close, collect the answer. */
+static void
+fuzz_http_exchange(const uint8_t *data, size_t size, struct fuzz_http_client *c)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)fuzz_cfg->listen_port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct timeval give_up = {FUZZ_HTTP_GIVE_UP_S, 0};
+	size_t off = 0;
+
+	c->reply = malloc(FUZZ_HTTP_MAX_REPLY);
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (c->reply == NULL || c->fd < 0)
+		fuzz_fail("client: %s", strerror(errno));
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+	    errno != EINPROGRESS)
+		fuzz_fail("connect: %s", strerror(errno));
+	c->ev = event_new(
+	    fuzz_base, c->fd, EV_READ | EV_PERSIST, fuzz_http_read_cb, c);
+	if (c->ev == NULL || event_add(c->ev, &give_up) != 0)
+		fuzz_fail("client event");
+	/* write as the server reads: the loop runs between writes */
+	while (off < size) {
+		ssize_t n = write(c->fd, data + off, size - off);
+
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno != EAGAIN && errno != ENOTCONN)
+			break; /* the server closed first: fine */
+		if (off < size)
+			event_base_loop(
+			    fuzz_base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		if (c->done)
+			break;
+	}
+	shutdown(c->fd, SHUT_WR);
+	while (!c->done)
+		event_base_loop(fuzz_base, EVLOOP_ONCE);
+	event_free(c->ev);
+	close(c->fd);
+}
+
+/* Every "HTTP/1.x NNN" status line in the answer has an allowed code. */
+static void
+fuzz_http_check(const struct fuzz_http_client *c)
+{
+	static const int allowed[] = {
+	    200, 400, 404, 405, 413, 417, 431, 501, 503, 505};
+	const char *s = c->reply, *end = c->reply + c->len;
+
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+
+		if ((size_t)(end - s) >= 12 && memcmp(s, "HTTP/1.", 7) == 0 &&
+		    s[8] == ' ') {
+			int code = atoi(s + 9);
+			bool ok = false;
+
+			for (size_t i = 0; i < sizeof(allowed) / sizeof(int);
+			     i++)
+				ok |= code == allowed[i];
+			if (!ok)
+				fuzz_fail("status %d: %.*s", code, (int)c->len,
+				    c->reply);
+		}
+		if (nl == NULL)
+			break;
+		s = nl + 1;
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_http_client c = {.fd = -1};
+	uint8_t head = size > 0 ? data[0] : 0;
+
+	if (size > 0) {
+		data++;
+		size--;
+	}
+	http_set_source(
+	    fuzz_http, fuzz_cfg, fuzz_scheds[head % FUZZ_HTTP_SCENARIOS]);
+	http_set_draining(fuzz_http, head & 0x04);
+	fuzz_cfg->details =
+	    (enum config_details)((head >> 3) % CONFIG_DETAILS_COUNT);
+	fuzz_http_exchange(data, size, &c);
+	fuzz_http_check(&c);
+	free(c.reply);
+	return 0;
+}
