@@ -4,8 +4,9 @@
  * decoding, ?exclude, ?verbose, routing, methods), through the real
  * server: http_new() on a loopback port, one TCP connection per input
  * carrying the fuzzer's bytes, and schedulers built on fake clocks and
- * fake probes (no backend). Every answer must carry an allowed status;
- * a closed connection without an answer is fine.
+ * fake probes (no backend). Every answer must carry an allowed status,
+ * JSON and Prometheus bodies must parse; a closed connection without an
+ * answer is fine. FUZZ_HTTP_SHOW=1 prints the answers.
  * Input: one byte choosing the scheduler, draining and details, then the
  * bytes sent as they are.
  * Owns: the event loop, the schedulers and the server (kept for the run).
@@ -15,10 +16,12 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -199,7 +202,58 @@ fuzz_http_exchange(const uint8_t *data, size_t size, struct fuzz_http_client *c)
 	close(c->fd);
 }
 
-/* Every "HTTP/1.x NNN" status line in the answer has an allowed code. */
+/* The value of header name in the header block [s, end), or NULL. */
+static const char *
+fuzz_http_header(const char *s, const char *end, const char *name)
+{
+	size_t n = strlen(name);
+
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+
+		if (nl == NULL)
+			return NULL;
+		if ((size_t)(nl - s) > n + 1 && strncasecmp(s, name, n) == 0 &&
+		    s[n] == ':')
+			return s + n + 1 + strspn(s + n + 1, " ");
+		s = nl + 1;
+	}
+	return NULL;
+}
+
+/*
+ * A body that starts where a JSON or Prometheus answer would: it must
+ * parse. (After a HEAD answer the next answer starts there instead.)
+ */
+static void
+fuzz_http_body(const struct fuzz_http_client *c, const char *hdr,
+    const char *hend, const char *body, size_t len)
+{
+	const char *ctype = fuzz_http_header(hdr, hend, "Content-Type");
+	char why[512];
+
+	if (ctype == NULL)
+		return;
+	if (strncmp(ctype, "application/health+json", 23) == 0 && len > 0 &&
+	    body[0] == '{') {
+		json_error_t jerr;
+		json_t *j = json_loadb(body, len, 0, &jerr);
+
+		if (j == NULL || !fuzz_utf8_valid(body, len))
+			fuzz_fail("bad JSON answer: %s: %.*s", jerr.text,
+			    (int)c->len, c->reply);
+		json_decref(j);
+	} else if (strncmp(ctype, "text/plain; version=0.0.4", 25) == 0 &&
+	    len > 0 && body[0] == '#' &&
+	    fuzz_prom_check(body, len, true, why, sizeof(why)) < 0) {
+		fuzz_fail("bad /metrics answer: %s", why);
+	}
+}
+
+/*
+ * Every answer has an allowed status, and the JSON and Prometheus
+ * bodies parse. A cut-short last answer is fine: the server may close.
+ */
 static void
 fuzz_http_check(const struct fuzz_http_client *c)
 {
@@ -207,24 +261,38 @@ fuzz_http_check(const struct fuzz_http_client *c)
 	    200, 400, 404, 405, 413, 417, 431, 501, 503, 505};
 	const char *s = c->reply, *end = c->reply + c->len;
 
+	if (getenv("FUZZ_HTTP_SHOW") != NULL)
+		fprintf(stderr, "%.*s\n----\n", (int)c->len, c->reply);
 	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *hend, *clen;
+		size_t blen;
+		bool ok = false;
+		int code;
 
-		if ((size_t)(end - s) >= 12 && memcmp(s, "HTTP/1.", 7) == 0 &&
-		    s[8] == ' ') {
-			int code = atoi(s + 9);
-			bool ok = false;
-
-			for (size_t i = 0; i < sizeof(allowed) / sizeof(int);
-			     i++)
-				ok |= code == allowed[i];
-			if (!ok)
-				fuzz_fail("status %d: %.*s", code, (int)c->len,
-				    c->reply);
-		}
-		if (nl == NULL)
-			break;
-		s = nl + 1;
+		if ((size_t)(end - s) < 12 || memcmp(s, "HTTP/1.", 7) != 0 ||
+		    s[8] != ' ')
+			fuzz_fail("not an answer: %.*s", (int)c->len, c->reply);
+		code = atoi(s + 9);
+		for (size_t i = 0; i < sizeof(allowed) / sizeof(int); i++)
+			ok |= code == allowed[i];
+		if (!ok)
+			fuzz_fail(
+			    "status %d: %.*s", code, (int)c->len, c->reply);
+		hend = memmem(s, (size_t)(end - s), "\r\n\r\n", 4);
+		if (hend == NULL)
+			return;
+		clen = fuzz_http_header(s, hend + 2, "Content-Length");
+		hend += 4;
+		/* no length (HTTP/1.0): the body runs to the close */
+		blen = clen != NULL ? strtoul(clen, NULL, 10)
+				    : (size_t)(end - hend);
+		if (blen > (size_t)(end - hend))
+			return;
+		fuzz_http_body(c, s, hend, hend, blen);
+		/* after a HEAD answer the next one starts at once */
+		s = (size_t)(end - hend) >= 7 && memcmp(hend, "HTTP/1.", 7) == 0
+		    ? hend
+		    : hend + blen;
 	}
 }
 
