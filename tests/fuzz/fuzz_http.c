@@ -130,7 +130,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 /* The client's end: what the server answered, until it closes. */
 struct fuzz_http_client {
 	int fd;		    /* owned */
-	char *reply;	    /* owned */
+	char *reply;	    /* owned; NUL-terminated */
 	size_t len;	    /* bytes in reply */
 	bool done;	    /* EOF or error */
 	struct event *ev;   /* owned; readable */
@@ -158,6 +158,7 @@ fuzz_http_read_cb(evutil_socket_t fd, short what, void *arg)
 		n = (ssize_t)(FUZZ_HTTP_MAX_REPLY - c->len);
 	memcpy(c->reply + c->len, buf, (size_t)n);
 	c->len += (size_t)n;
+	c->reply[c->len] = '\0';
 }
 
 /* Send data on a new connection, half-close, collect the answer. */
@@ -170,10 +171,11 @@ fuzz_http_exchange(const uint8_t *data, size_t size, struct fuzz_http_client *c)
 	struct timeval give_up = {FUZZ_HTTP_GIVE_UP_S, 0};
 	size_t off = 0;
 
-	c->reply = malloc(FUZZ_HTTP_MAX_REPLY);
+	c->reply = malloc(FUZZ_HTTP_MAX_REPLY + 1); /* NUL-terminated */
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (c->reply == NULL || c->fd < 0)
 		fuzz_fail("client: %s", strerror(errno));
+	c->reply[0] = '\0';
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
 	    errno != EINPROGRESS)
 		fuzz_fail("connect: %s", strerror(errno));
@@ -200,6 +202,22 @@ fuzz_http_exchange(const uint8_t *data, size_t size, struct fuzz_http_client *c)
 		event_base_loop(fuzz_base, EVLOOP_ONCE);
 	event_free(c->ev);
 	close(c->fd);
+}
+
+/* Length of "HTTP/D.D" at s (digits, any number), or 0. */
+static size_t
+fuzz_http_version(const char *s, const char *end)
+{
+	size_t n = 5, d;
+
+	if (end - s < 8 || memcmp(s, "HTTP/", 5) != 0)
+		return 0;
+	d = strspn(s + n, "0123456789");
+	if (d == 0 || s + n + d >= end || s[n + d] != '.')
+		return 0;
+	n += d + 1;
+	d = strspn(s + n, "0123456789");
+	return d == 0 ? 0 : n + d;
 }
 
 /* The value of header name in the header block [s, end), or NULL. */
@@ -265,14 +283,15 @@ fuzz_http_check(const struct fuzz_http_client *c)
 		fprintf(stderr, "%.*s\n----\n", (int)c->len, c->reply);
 	while (s < end) {
 		const char *hend, *clen;
-		size_t blen;
+		size_t blen, vlen;
 		bool ok = false;
 		int code;
 
-		if ((size_t)(end - s) < 12 || memcmp(s, "HTTP/1.", 7) != 0 ||
-		    s[8] != ' ')
+		/* evhttp echoes the request's version: HTTP/1.11, HTTP/0.1 */
+		vlen = fuzz_http_version(s, end);
+		if (vlen == 0 || (size_t)(end - s) < vlen + 5 || s[vlen] != ' ')
 			fuzz_fail("not an answer: %.*s", (int)c->len, c->reply);
-		code = atoi(s + 9);
+		code = atoi(s + vlen + 1);
 		for (size_t i = 0; i < sizeof(allowed) / sizeof(int); i++)
 			ok |= code == allowed[i];
 		if (!ok)
@@ -290,9 +309,7 @@ fuzz_http_check(const struct fuzz_http_client *c)
 			return;
 		fuzz_http_body(c, s, hend, hend, blen);
 		/* after a HEAD answer the next one starts at once */
-		s = (size_t)(end - hend) >= 7 && memcmp(hend, "HTTP/1.", 7) == 0
-		    ? hend
-		    : hend + blen;
+		s = fuzz_http_version(hend, end) > 0 ? hend : hend + blen;
 	}
 }
 

@@ -5,7 +5,8 @@
  * jansson) and be UTF-8; Prometheus text must pass fuzz_prom_check() and
  * be UTF-8 whenever the names given were; text one line per check.
  * Input: a header byte, per check a few bytes of numbers, then the
- * strings separated by 0xff (see fuzz_field()).
+ * strings separated by 0xff (see fuzz_field()). FUZZ_RENDER_DUMP=DIR
+ * writes each Prometheus text that must be UTF-8 to DIR (for promtool).
  * Owns: nothing.
  */
 #include "fuzz.h"
@@ -142,6 +143,19 @@ fuzz_render_prom(const struct render_metrics *m, bool utf8)
 	s = fuzz_render_take(b, &len);
 	if (fuzz_prom_check(s, len, utf8, why, sizeof(why)) < 0)
 		fuzz_fail("Prometheus text: %s", why);
+	if (utf8 && getenv("FUZZ_RENDER_DUMP") != NULL) {
+		/* for a cross-check: promtool check metrics < each file */
+		static unsigned serial;
+		char path[4096];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/prom-%05u.txt",
+		    getenv("FUZZ_RENDER_DUMP"), serial++);
+		if ((f = fopen(path, "w")) == NULL)
+			fuzz_fail("cannot write %s", path);
+		fwrite(s, 1, len, f);
+		fclose(f);
+	}
 	free(s);
 	evbuffer_free(b);
 }
