@@ -65,7 +65,8 @@ regress_dir(const char *dir)
 			fuzz_fail("out of memory");
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), regress_name_cmp);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), regress_name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (count >= 0 && regress_file(path) < 0)
