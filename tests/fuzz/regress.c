@@ -15,18 +15,33 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config_expand.h"
-
 static int
 regress_file(const char *path)
 {
-	char *data;
-	size_t len;
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t len = 0, cap = 0, n;
 
-	if (config_expand_read_file(path, 16 << 20, &data, &len) < 0) {
+	if (f == NULL) {
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return -1;
 	}
+	do {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 4096;
+			if ((data = realloc(data, cap)) == NULL)
+				fuzz_fail("out of memory");
+		}
+		n = fread(data + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		fprintf(stderr, "%s: read error\n", path);
+		fclose(f);
+		free(data);
+		return -1;
+	}
+	fclose(f);
 	LLVMFuzzerTestOneInput((const uint8_t *)data, len);
 	free(data);
 	return 0;
