@@ -6,7 +6,8 @@
  * carrying the fuzzer's bytes, and schedulers built on fake clocks and
  * fake probes (no backend). Every answer must carry an allowed status,
  * JSON and Prometheus bodies must parse; a closed connection without an
- * answer is fine. FUZZ_HTTP_SHOW=1 prints the answers.
+ * answer is fine. Then a plain /ready on a new connection must still
+ * answer what the scenario says. FUZZ_HTTP_SHOW=1 prints the answers.
  * Input: one byte choosing the scheduler, draining and details, then the
  * bytes sent as they are.
  * Owns: the event loop, the schedulers and the server (kept for the run).
@@ -37,11 +38,24 @@
 #define FUZZ_HTTP_MAX_REPLY (1 << 20) /* bytes kept of an answer */
 #define FUZZ_HTTP_GIVE_UP_S 30	      /* an answer that never ends */
 
+/* The client's end: what the server answered, until it closes. */
+struct fuzz_http_client {
+	int fd;		  /* owned */
+	char *reply;	  /* owned; NUL-terminated */
+	size_t len;	  /* bytes in reply */
+	bool done;	  /* EOF or error */
+	struct event *ev; /* owned; readable */
+};
+
 static struct event_base *fuzz_base;
 static struct config *fuzz_cfg;
 static struct http_server *fuzz_http;
 static struct sched *fuzz_scheds[FUZZ_HTTP_SCENARIOS];
 static struct clock *fuzz_clocks[FUZZ_HTTP_SCENARIOS];
+static int fuzz_ready_base[2 * FUZZ_HTTP_SCENARIOS]; /* by scenario, drain */
+
+static void fuzz_http_select(uint8_t head);
+static int fuzz_http_ready_status(struct fuzz_http_client *c);
 
 /* A loopback port free right now. */
 static int
@@ -124,18 +138,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (fuzz_http == NULL)
 		fuzz_fail("http_new: %s", err);
 	fuzz_cfg->listen_port = port;
+	for (uint8_t k = 0; k < 2 * FUZZ_HTTP_SCENARIOS; k++) {
+		struct fuzz_http_client c = {.fd = -1};
+
+		fuzz_http_select(k);
+		fuzz_ready_base[k] = fuzz_http_ready_status(&c);
+		free(c.reply);
+	}
 	return 0;
 }
-
-/* The client's end: what the server answered, until it closes. */
-struct fuzz_http_client {
-	int fd;		    /* owned */
-	char *reply;	    /* owned; NUL-terminated */
-	size_t len;	    /* bytes in reply */
-	bool done;	    /* EOF or error */
-	struct event *ev;   /* owned; readable */
-	struct event *stop; /* owned; the give-up timer */
-};
 
 static void
 fuzz_http_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -314,6 +325,47 @@ fuzz_http_check(const struct fuzz_http_client *c)
 	}
 }
 
+/* Scheduler (bits 0-1), draining (bit 2) and details (above) of head. */
+static void
+fuzz_http_select(uint8_t head)
+{
+	http_set_source(
+	    fuzz_http, fuzz_cfg, fuzz_scheds[head % FUZZ_HTTP_SCENARIOS]);
+	http_set_draining(fuzz_http, head & 0x04);
+	fuzz_cfg->details =
+	    (enum config_details)((head >> 3) % CONFIG_DETAILS_COUNT);
+}
+
+/* The status of a plain /ready on a new connection. */
+static int
+fuzz_http_ready_status(struct fuzz_http_client *c)
+{
+	static const uint8_t req[] = "GET /ready HTTP/1.0\r\n\r\n";
+
+	fuzz_http_exchange(req, sizeof(req) - 1, c);
+	if (c->len < 12 || memcmp(c->reply, "HTTP/1.0 ", 9) != 0)
+		fuzz_fail("control /ready: %.*s", (int)c->len, c->reply);
+	return atoi(c->reply + 9);
+}
+
+/*
+ * After the fuzzer's bytes, a plain /ready must answer as it did for the
+ * same scenario before any fuzzing (no state left behind by a request),
+ * and 503 while draining.
+ */
+static void
+fuzz_http_control(uint8_t head)
+{
+	struct fuzz_http_client c = {.fd = -1};
+	size_t k = head % (2 * FUZZ_HTTP_SCENARIOS);
+	int code = fuzz_http_ready_status(&c);
+
+	if (code != fuzz_ready_base[k] || ((head & 0x04) && code != 503))
+		fuzz_fail("control /ready: want %d, got %.*s",
+		    fuzz_ready_base[k], (int)c.len, c.reply);
+	free(c.reply);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -324,13 +376,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data++;
 		size--;
 	}
-	http_set_source(
-	    fuzz_http, fuzz_cfg, fuzz_scheds[head % FUZZ_HTTP_SCENARIOS]);
-	http_set_draining(fuzz_http, head & 0x04);
-	fuzz_cfg->details =
-	    (enum config_details)((head >> 3) % CONFIG_DETAILS_COUNT);
+	fuzz_http_select(head);
 	fuzz_http_exchange(data, size, &c);
 	fuzz_http_check(&c);
 	free(c.reply);
+	fuzz_http_control(head);
 	return 0;
 }
