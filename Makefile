@@ -6,8 +6,16 @@
 #   make test       unit tests (cmocka) and integration tests (real servers)
 #   make test-asan  the same suite built with ASan/UBSan
 #   make test-valgrind  readyd under valgrind through faults (in make test)
+#   make soak       readyd (ASan/UBSan/LSan) under random faults for
+#                   SOAK_MINUTES (default 10; not in make test)
 #   make bench      benchmarks
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    binary, man page, systemd unit, /etc/readyd/readyd.conf
+#                   and /etc/readyd/readyd.env (those two only when absent);
+#                   PREFIX=/usr/local DESTDIR= BINDIR=$(PREFIX)/bin
+#   make uninstall  the same files, but never /etc/readyd (operator's data)
+#   make deb        build/readyd_$(VERSION)_amd64.deb (debhelper, lintian-clean)
+#   make test-deploy  the .deb under a real systemd (nspawn) and the image
+#                   under podman, against a local stack (needs root)
 #   make fmt-check  clang-format check;  make fmt  reformat
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS (60) each
 #   make deps       install the Debian packages build, run and tests need
@@ -15,6 +23,12 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
+# readyd reads /etc/readyd/readyd.conf whatever the prefix (and the unit
+# names /etc/readyd/readyd.env), so SYSCONFDIR is not under PREFIX.
+SYSCONFDIR ?= /etc
 BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
@@ -39,9 +53,9 @@ LIB_SRCS  := src/config.c src/config_check.c src/config_expand.c \
 	     src/config_lex.c src/config_parse.c src/config_parser.c \
 	     src/strbuf.c src/suggest.c src/log.c src/probe.c src/probe_pg.c \
 	     src/probe_pgbouncer.c src/probe_redis.c src/probe_tcp.c \
-	     src/resolve.c \
-	     src/sched.c src/http.c src/render_json.c src/render_text.c \
-	     src/render_prom.c src/client.c src/verdict.c src/notify.c \
+	     src/resolve.c src/http_cache.c \
+	     src/sched.c src/sched_rules.c src/http.c src/render_json.c src/render_text.c \
+	     src/render_prom.c src/render_html.c src/client.c src/verdict.c src/notify.c \
 	     src/clock.c src/runtime.c src/serve.c src/once.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
 MAIN_OBJ  := $(BUILD)/main.o
@@ -49,7 +63,7 @@ MAIN_OBJ  := $(BUILD)/main.o
 UNIT_TESTS := test_config test_sched test_render test_probe test_verdict \
 	      test_clock test_strbuf test_suggest test_config_lex \
 	      test_config_parse test_config_expand test_config_parser \
-	      test_config_check
+	      test_config_check test_http_cache test_client
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME,
@@ -62,14 +76,14 @@ FUZZ_DEPS    := $(FUZZ_HELPERS) tests/fuzz/fuzz.h tests/fake_probe.h \
 REGRESS_BINS := $(FUZZ_TARGETS:%=$(BUILD)/tests/regress_%)
 
 .PHONY: all run test unit integration packaging test-asan test-valgrind \
-	bench install \
+	soak bench bench-http install uninstall deb lintian test-deploy \
 	clean fuzz fuzz-build \
 	fmt fmt-check deps deps-build
 
 all: $(BUILD)/readyd
 
 $(BUILD)/readyd: $(MAIN_OBJ) $(LIB_OBJS)
-	$(CC) $(SAN) -o $@ $^ $(LIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -134,9 +148,18 @@ test: deps
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: deps
-	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	IT_AGREE=0 $(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
 	    unit integration
+
+# The chaos soak: readyd built with ASan/UBSan/LSan, the default
+# configuration, random faults for SOAK_MINUTES (SOAK_SEED replays a run).
+SOAK_MINUTES ?= 10
+soak: deps
+	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
+	    build-asan/readyd
+	SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run.sh build-asan/readyd
 
 # Each fuzz target for FUZZ_SECONDS under ASan/UBSan, built with clang in
 # build-fuzz; prints executions per second and coverage, fails on a crash.
@@ -149,8 +172,13 @@ fuzz: deps-build
 
 fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
-bench: deps $(BUILD)/readyd
+bench: deps $(BUILD)/readyd bench-http
 	tests/bench/run.sh $(BUILD)/readyd
+
+# Server CPU per request next to nginx's `return 200` (wrk, interleaved).
+bench-http: deps $(BUILD)/readyd
+	@tests/stack/deps.sh wrk nginx-light
+	tests/bench/http_cost.sh $(BUILD)/readyd
 
 # ---- running against a local stack ----
 
@@ -159,12 +187,88 @@ run: deps $(BUILD)/readyd
 
 # ---- packaging ----
 
+# The unit goes where systemd looks for vendor units; its ExecStart names
+# the binary installed here. readyd.conf and readyd.env (the template of
+# every ${VAR} readyd.conf reads; 0600, it takes passwords) are installed
+# only when absent: an operator's edited file is never overwritten.
+SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir \
+		    systemd 2>/dev/null),$(PREFIX)/lib/systemd/system)
+
 install: $(BUILD)/readyd
-	install -D -m 0755 $(BUILD)/readyd $(DESTDIR)$(PREFIX)/bin/readyd
+	install -D -m 0755 $(BUILD)/readyd $(DESTDIR)$(BINDIR)/readyd
+	install -D -m 0644 docs/readyd.8 $(DESTDIR)$(MANDIR)/man8/readyd.8
 	install -D -m 0644 config/readyd.conf \
-	    $(DESTDIR)$(PREFIX)/share/readyd/readyd.conf.example
-	if [ -f docs/readyd.8 ]; then install -D -m 0644 docs/readyd.8 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8/readyd.8; fi
+	    $(DESTDIR)$(DATADIR)/readyd/readyd.conf.example
+	install -D -m 0644 config/env.example \
+	    $(DESTDIR)$(DATADIR)/readyd/readyd.env.example
+	install -d -m 0755 $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|^ExecStart=/usr/local/bin/readyd |ExecStart=$(BINDIR)/readyd |' \
+	    systemd/readyd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service.tmp
+	grep -q '^ExecStart=$(BINDIR)/readyd serve ' \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service.tmp
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service.tmp
+	mv $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service.tmp \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/readyd
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/readyd/readyd.conf ]; then \
+	    echo "kept $(DESTDIR)$(SYSCONFDIR)/readyd/readyd.conf"; else \
+	    echo "install -m 0644 config/readyd.conf $(DESTDIR)$(SYSCONFDIR)/readyd/readyd.conf"; \
+	    install -m 0644 config/readyd.conf \
+		$(DESTDIR)$(SYSCONFDIR)/readyd/readyd.conf; fi
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/readyd/readyd.env ]; then \
+	    echo "kept $(DESTDIR)$(SYSCONFDIR)/readyd/readyd.env"; else \
+	    echo "install -m 0600 config/env.example $(DESTDIR)$(SYSCONFDIR)/readyd/readyd.env"; \
+	    install -m 0600 config/env.example \
+		$(DESTDIR)$(SYSCONFDIR)/readyd/readyd.env; fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	    systemctl daemon-reload; fi
+
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	    systemctl disable --now readyd.service 2>/dev/null || true; fi
+	rm -f $(DESTDIR)$(BINDIR)/readyd $(DESTDIR)$(MANDIR)/man8/readyd.8 \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/readyd.service \
+	    $(DESTDIR)$(DATADIR)/readyd/readyd.conf.example \
+	    $(DESTDIR)$(DATADIR)/readyd/readyd.env.example
+	rmdir $(DESTDIR)$(DATADIR)/readyd 2>/dev/null || true
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	    systemctl daemon-reload; fi
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/readyd (your configuration and passwords): remove it yourself"
+
+# A Debian package built by debhelper from a copy of the sources, with the
+# packaging files of config/debian/ as its debian/ directory.
+DEB      := $(BUILD)/readyd_$(VERSION)_amd64.deb
+DEB_SRCS := Makefile $(wildcard src/*.c include/*.h) config/readyd.conf \
+	    config/env.example systemd/readyd.service docs/readyd.8 \
+	    $(wildcard config/debian/* config/debian/source/*)
+
+deb: $(DEB)
+
+$(DEB): $(DEB_SRCS)
+	@tests/stack/deps.sh $(BUILD_DEBS) $(DEB_DEBS)
+	@v=$$(dpkg-parsechangelog -l config/debian/changelog -S Version); \
+	    [ "$$v" = "$(VERSION)" ] || { echo "config/debian/changelog is at $$v, \
+	    the Makefile at $(VERSION): add a changelog entry"; exit 1; }
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/readyd-$(VERSION)
+	cp -r --parents Makefile src include config/readyd.conf config/env.example \
+	    systemd/readyd.service docs/readyd.8 $(BUILD)/deb/readyd-$(VERSION)/
+	cp -r config/debian $(BUILD)/deb/readyd-$(VERSION)/debian
+	cd $(BUILD)/deb/readyd-$(VERSION) && \
+	    dpkg-buildpackage -b -uc -us > ../build.log 2>&1 || \
+	    { tail -n 40 ../build.log; exit 1; }
+	mv $(BUILD)/deb/readyd_$(VERSION)_amd64.deb $@
+	@echo "built $@"
+
+# lintian on the package: no error, no warning (overrides, each with its
+# reason, in config/debian/readyd.lintian-overrides).
+lintian: $(DEB)
+	lintian --fail-on error,warning --display-info $(DEB)
+
+# The deployment proven by the real programs (root; see tests/deploy/run.sh).
+test-deploy: deps $(BUILD)/readyd
+	@tests/stack/deps.sh $(DEB_DEBS) $(DEPLOY_DEBS)
+	$(MAKE) deb
+	tests/deploy/run.sh $(DEB) $(BUILD)/readyd
 
 clean:
 	rm -rf build build-asan build-fuzz
@@ -187,12 +291,20 @@ BUILD_DEBS := gcc make pkg-config libc6-dev libpq-dev libhiredis-dev \
 	      libsystemd-dev \
 	      clang-format
 RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
+	      iptables \
 	      postgresql-client curl procps iproute2 util-linux mount valgrind jq \
 	      python3 python3-yaml docker-compose prometheus systemd man-db \
 	      groff-base \
 	      python3-django python3-psycopg2 python3-django-redis \
 	      python3-django-channels python3-channels-redis python3-celery \
-	      python3-kombu
+	      python3-kombu \
+	      chromium tidy python3-pil fonts-dejavu-core
+
+# make deb; make test-deploy (systemd-nspawn, podman with runc, debootstrap
+# for the base root and images).
+DEB_DEBS    := build-essential debhelper dpkg-dev lintian
+DEPLOY_DEBS := systemd-container podman runc debootstrap zstd curl \
+	       util-linux python3 python3-yaml
 
 # Only make fuzz needs these: clang and its libFuzzer/sanitizer runtimes.
 FUZZ_DEBS  := clang libclang-rt-14-dev

@@ -81,10 +81,17 @@ struct config {
 	int listen_port;	     /* 1-65535 */
 	enum config_details details; /* who sees error text */
 	int64_t drain_ms;	     /* /ready says 503 this long before exit */
+	int max_clients;	     /* HTTP clients at once; 0: automatic */
 	struct check_cfg *checks;    /* owned array, in file order */
 	size_t nchecks;
 	struct group_cfg *groups; /* owned array, in file order */
 	size_t ngroups;
+	/*
+	 * owned; nchecks entries, grouped[i]: check i is in at least one
+	 * group (what /ready needs, with verdict_set.grouped); NULL when
+	 * there is no group.
+	 */
+	bool *grouped;
 };
 
 /*
@@ -96,9 +103,36 @@ struct config {
 struct config *config_load(const char *path, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/*
+ * config_load() at start-up, before any event loop runs: the file itself
+ * may also be a pipe or a FIFO (-c <(...), /dev/stdin), read blocking.
+ * config_load() (a reload) takes only a regular file, opened without
+ * blocking; password_file and VAR_FILE must be regular files in both.
+ */
+struct config *config_load_startup(const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 /* Load from text in memory; name is used as FILE in messages. */
 struct config *config_load_string(const char *name, const char *text, char *err,
     size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * The address `serve` listens on without --listen, for `readyd check`:
+ * the [daemon] listen key of the configuration config_load would read for
+ * path (NULL: $READYD_CONFIG, /etc/readyd/readyd.conf, the built-in
+ * default), its ${VAR}s expanded as config_load expands them, else the
+ * built-in 0.0.0.0:8080. Only that key is read: the rest of the file may
+ * be invalid in this environment (checks whose credentials are unset,
+ * say) without failing the call. Returns 0 with *host (caller frees) and
+ * *port set; -1 with err filled when the file cannot be read; -2 with err
+ * filled when the key does not expand or is not ADDR:PORT.
+ */
+int config_load_listen(const char *path, char **host, int *port, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+
+/* The same over text in memory; name is used as FILE in messages. */
+int config_listen_string(const char *name, const char *text, char **host,
+    int *port, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Free a configuration; NULL does nothing. */
 void config_free(struct config *cfg);

@@ -6,6 +6,7 @@
 #ifndef READYD_CONFIG_EXPAND_H
 #define READYD_CONFIG_EXPAND_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -20,14 +21,22 @@
 int config_expand(const char *in, char **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* errno of config_expand_read_file() for a path that is no regular file. */
+#define CONFIG_EXPAND_ENOTREG ENODEV
+
 /*
  * Read a whole file into a new NUL-terminated buffer (*outlen bytes
- * before the NUL when outlen is not NULL). Returns 0, or -1 with errno
- * set (EFBIG when it holds more than max bytes). Nothing read is left
- * behind in freed memory.
+ * before the NUL when outlen is not NULL). With regular_only (what the
+ * event loop may read: secrets always, the configuration on reload) the
+ * file is opened without blocking (a FIFO has no writer to wait for) and
+ * must be a regular file; without it (the configuration at start-up,
+ * before any loop runs) a pipe such as -c <(...) or /dev/stdin is read
+ * too. Returns 0, or -1 with errno set (EFBIG when it holds more than max
+ * bytes, CONFIG_EXPAND_ENOTREG when it is not a regular file). Nothing
+ * read is left behind in freed memory.
  */
-int config_expand_read_file(
-    const char *path, size_t max, char **out, size_t *outlen);
+int config_expand_read_file(const char *path, size_t max, bool regular_only,
+    char **out, size_t *outlen);
 
 /*
  * Read a secret file and strip one trailing newline. Returns 0, or -1

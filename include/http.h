@@ -23,6 +23,14 @@ struct http_server *
 http_new(struct event_base *base, const char *host, int port,
     const struct config *cfg, struct sched *s, char *err, size_t errlen);
 
+/*
+ * How many HTTP clients may be connected at once: [daemon] max_clients,
+ * or when 0 the RLIMIT_NOFILE soft limit less a reserve for readyd and
+ * its probes (64, plus 4 a check), at least 4 and at most 4096. At that
+ * many the listener pauses until one closes.
+ */
+size_t http_max_clients(const struct config *cfg);
+
 /* Serve from a new configuration and scheduler (after a reload). */
 void http_set_source(
     struct http_server *h, const struct config *cfg, struct sched *s);

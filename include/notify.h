@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 struct event_base;
+struct config;
 struct sched;
 struct notify;
 
@@ -32,10 +33,14 @@ int notify_start_watchdog(struct notify *n, struct event_base *base)
 void notify_ready(const char *host, int port, size_t nchecks);
 
 /*
- * STATUS=, a one-line summary of s's verdicts ("2/3 checks pass; not
- * passing: redis=refused"), sent when it changed; none after stopping.
+ * STATUS=, a one-line summary of the verdict of /ready over s's checks
+ * (cfg's groups decide what it needs): "2/3 checks pass; not passing:
+ * redis=refused", or with a failing check no group needs "2/3 checks
+ * pass (warn: ready); not passing: postgres=auth (not needed)". Sent when
+ * it changed; none after stopping.
  */
-void notify_status(struct notify *n, const struct sched *s);
+void notify_status(
+    struct notify *n, const struct config *cfg, const struct sched *s);
 
 /* STOPPING=1; when draining, with STATUS=draining, and no STATUS= after. */
 void notify_stopping(struct notify *n, bool draining);

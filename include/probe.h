@@ -158,6 +158,19 @@ struct probe {
 	char errstr[PROBE_ERRLEN];   /* last error text, never a secret */
 };
 
+/*
+ * Whether errno value e means readyd itself could not start an attempt
+ * (out of descriptors or memory: EMFILE, ENFILE, ENOMEM, ENOBUFS): the
+ * reason PROBE_LOCAL, not the backend's.
+ */
+bool probe_errno_is_local(int e);
+
+/*
+ * Whether a library's error text s says the same: it holds the text of
+ * one of those errno values, or says a socket could not be created.
+ */
+bool probe_text_is_local(const char *s);
+
 /* The reason name of st ("ok", "refused", ...). */
 const char *probe_status_name(enum probe_status st);
 

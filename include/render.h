@@ -37,6 +37,7 @@ struct render_check {
 	const char *kind;	  /* postgres | pgbouncer | redis */
 	const char *target;	  /* host:port/db, never a secret */
 	bool required;		  /* counts toward the verdict */
+	bool not_needed;	  /* the verdict does not count it */
 	enum verdict_state state; /* starting, pass or fail */
 	enum probe_status reason; /* of the last failure; PROBE_OK: none */
 	const char *output;	  /* error text, or NULL (none or hidden) */
@@ -55,15 +56,18 @@ struct render_view {
 };
 
 /*
- * Append the application/health+json body of v to out. Returns 0, or -1
- * when out of memory.
+ * Append the application/health+json body of v to out: a failing check
+ * the verdict does not need (not_needed) shows "status": "warn". Returns
+ * 0, or -1 when out of memory.
  */
 int render_json(const struct render_view *v, struct evbuffer *out)
     __attribute__((warn_unused_result));
 
 /*
  * Append the ?verbose text body: one line per check ("[+]postgres ok",
- * "[-]redis-celery failed: refused"), then "ready" or "not ready".
+ * "[-]redis-celery failed: refused"; a failing check the verdict does
+ * not need: "[!]postgres failed: auth (in no group: warn)" or "(not
+ * required: warn)"), then "ready", "ready (warn)" or "not ready".
  */
 int render_text(const struct render_view *v, struct evbuffer *out)
     __attribute__((warn_unused_result));
@@ -89,6 +93,33 @@ struct render_metrics {
  * Label values are escaped; no secret is ever among them.
  */
 int render_prom(const struct render_metrics *m, struct evbuffer *out)
+    __attribute__((warn_unused_result));
+
+/* The status page reloads itself this often (seconds). */
+#define RENDER_HTML_REFRESH_S 5
+
+/* Everything the status page shows. */
+struct render_page {
+	const struct render_check *checks; /* borrowed; every check */
+	size_t nchecks;			   /* entries in checks */
+	const struct render_group *groups; /* borrowed; every group */
+	size_t ngroups;			   /* entries in groups */
+	enum verdict_status status;	   /* what /ready says */
+	bool draining;			   /* shutting down: /ready says 503 */
+	const char *version;		   /* readyd's version */
+	time_t now;			   /* when the page is rendered */
+};
+
+/*
+ * Append the status page of p to out: one self-contained HTML document
+ * (no script, no external asset) that reloads itself every
+ * RENDER_HTML_REFRESH_S seconds, with the overall verdict, one row per
+ * check (state as a word and a colour, reason, output when the check
+ * carries it, since, last latency, target) and each group's verdict.
+ * Every text is HTML-escaped; bytes HTML cannot carry show as U+FFFD.
+ * Returns 0, or -1 when out of memory.
+ */
+int render_html(const struct render_page *p, struct evbuffer *out)
     __attribute__((warn_unused_result));
 
 /*

@@ -33,7 +33,9 @@ struct runtime {
 
 /*
  * Load the configuration at path (NULL: the default search), printing
- * each error line to stderr, or with as_log to the log. NULL on failure.
+ * each error line to stderr, or with as_log (a reload, on the event loop:
+ * the file must be a regular file, see config_load()) to the log. NULL
+ * on failure.
  */
 struct config *runtime_load_config(const char *path, bool as_log);
 

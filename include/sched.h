@@ -123,6 +123,14 @@ bool sched_target_is_pass(const struct sched *s, size_t i);
 int sched_judge(const struct sched *s, const struct verdict_set *set,
     struct verdict *v) __attribute__((warn_unused_result));
 
+/*
+ * A number that changes whenever anything sched_view() or sched_judge()
+ * shows may have changed (an attempt ended, a verdict, its reason or its
+ * text changed, a watched connection dropped). HTTP keeps rendered bodies
+ * while it stays the same. Starts at 0 for a new scheduler.
+ */
+uint64_t sched_generation(const struct sched *s);
+
 /* Whether every enabled check has finished at least one attempt. */
 bool sched_is_settled(const struct sched *s);
 
@@ -151,9 +159,10 @@ int64_t sched_stale_after_ms(const struct check_cfg *c);
 /*
  * The deadline rule. A scheduled probe, and any probe while `fail`, gets
  * the check's timeout. A re-check confirming a failure (counted, not yet
- * `fail`) gets three times the slowest of the check's last successful
- * attempts, at least 1 s and at most the timeout (the timeout when it has
- * none yet): a backend that is slow but answering is never failed for
+ * `fail`) gets three times the 75th percentile of the check's last 8
+ * successful attempts (not counting the first after `fail`, which may
+ * have waited out a freeze), at least 1 s and at most the timeout (the
+ * timeout when it has none yet): a backend that is slow but answering is never failed for
  * being slower than a fixed second, a frozen one that answered in
  * milliseconds is caught in one second.
  */
@@ -162,7 +171,7 @@ int64_t sched_attempt_timeout(const struct target *t, enum sched_mode mode);
 /* The same rule for a heartbeat, from the check's answered heartbeats. */
 int64_t sched_beat_timeout(const struct target *t);
 
-/* 3 x the slowest of l, clamped to [1 s, cap]; cap when l is empty. */
+/* 3 x the 75th percentile of l, clamped to [1 s, cap]; cap if empty. */
 int64_t sched_latency_deadline(const struct sched_latencies *l, int64_t cap);
 
 /* Remember a successful latency. */

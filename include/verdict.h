@@ -22,13 +22,13 @@ enum verdict_state {
 };
 
 /*
- * The verdict over a set of checks. A future "warn" (a failing check the
- * set does not need: HTTP 200) is one more value here and one more rule
- * in verdict_eval().
+ * The verdict over a set of checks. "warn" is ready (HTTP 200, exit 0)
+ * with a failing member the set does not need.
  */
 enum verdict_status {
 	VERDICT_STATUS_PASS, /* ready: HTTP 200, exit 0 */
 	VERDICT_STATUS_FAIL, /* not ready: HTTP 503, exit 1 */
+	VERDICT_STATUS_WARN, /* ready, but a member not needed fails */
 	VERDICT_STATUS_COUNT
 };
 
@@ -45,6 +45,12 @@ struct verdict_set {
 	const size_t *idx; /* borrowed: its checks in order; NULL: all */
 	size_t nidx;	   /* entries in idx */
 	const bool *named; /* NULL: none; named[i]: asked for by name */
+	/*
+	 * NULL: the configuration has no group; else grouped[i]: check i is
+	 * in at least one group. Read only for the set of all checks (idx
+	 * NULL), where a check in no group does not count.
+	 */
+	const bool *grouped;
 	char *const *excl; /* borrowed: names to leave out */
 	size_t nexcl;	   /* entries in excl */
 	bool draining;	   /* shutting down: not ready, whatever */
@@ -55,17 +61,23 @@ struct verdict {
 	enum verdict_status status; /* pass or fail */
 	size_t *members;	    /* owned: the set, in check order */
 	size_t nmembers;	    /* entries in members */
+	bool *counts;		    /* owned: counts[k]: members[k] counts */
 	size_t *notpass;	    /* owned: members not passing */
 	size_t nnotpass;	    /* entries in notpass */
+	size_t nwarn;		    /* failing members that do not count */
 	int64_t retry_ms;	    /* Retry-After in ms; -1 when ready */
 };
 
 /*
  * Judge the n checks of cs over set into v. A member counts when it is
- * required or asked for by name; the set is ready when every member that
- * counts passes (and it is not draining). retry_ms is the soonest next
- * probe of a counted failing member (1 s while draining). Returns 0, or
- * -1 when out of memory; free v with verdict_free() either way.
+ * asked for by name, or else when it is required and, in the set of all
+ * checks, in at least one group (set->grouped; every required check
+ * counts when the configuration has no group). The set is ready when
+ * every member that counts passes (and it is not draining): "pass" when
+ * no member fails, "warn" when only members that do not count fail
+ * (state fail; a starting one is no warning). retry_ms is the soonest
+ * next probe of a counted failing member (1 s while draining). Returns 0,
+ * or -1 when out of memory; free v with verdict_free() either way.
  */
 int verdict_eval(const struct verdict_check *cs, size_t n,
     const struct verdict_set *set, struct verdict *v)
@@ -83,7 +95,7 @@ long long verdict_retry_after_s(const struct verdict *v);
 /* "starting", "pass", "fail". */
 const char *verdict_state_name(enum verdict_state st);
 
-/* "pass", "fail": the top-level status of the JSON body. */
+/* "pass", "fail", "warn": the top-level status of the JSON body. */
 const char *verdict_status_name(enum verdict_status st);
 
 #endif /* READYD_VERDICT_H */

@@ -10,16 +10,19 @@
 #include "config.h"
 #include "resolve.h"
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CLIENT_MAX_BODY (64 * 1024)
+#define CLIENT_MAX_BODY	      (64 * 1024)
+#define CLIENT_WAIT_PERIOD_MS 1000 /* --wait: attempts start this far apart */
 
 struct client_get {
 	struct event_base *base;	/* owned */
@@ -288,56 +291,158 @@ client_summarize(const char *body, char *out, size_t outlen)
 	json_decref(root);
 }
 
-/*
- * http://HOST:PORT/ready for the daemon's own listen address, as the
- * container sets it in $READYD_LISTEN (127.0.0.1:8080 without it); a
- * wildcard address is asked on loopback.
- */
-static void
-client_default_url(char *url, size_t urllen)
+void
+client_listen_url(const char *host, int port, char *url, size_t urllen)
 {
-	const char *env = getenv("READYD_LISTEN");
-	char host[256], err[128], *h = NULL;
-	int port;
+	struct in_addr a4;
+	struct in6_addr a6;
+	bool v6;
 
-	if (env == NULL ||
-	    config_parse_listen(env, &h, &port, err, sizeof(err)) < 0) {
-		snprintf(host, sizeof(host), "127.0.0.1");
-		port = 8080;
-	} else {
-		snprintf(host, sizeof(host), "%s", h);
-	}
-	free(h);
-	if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0')
-		snprintf(host, sizeof(host), "127.0.0.1");
-	else if (strcmp(host, "::") == 0)
-		snprintf(host, sizeof(host), "::1");
-	snprintf(url, urllen, "http://%s%s%s:%d/ready",
-	    strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-	    port);
+	if (host == NULL || host[0] == '\0' ||
+	    (inet_pton(AF_INET, host, &a4) == 1 && a4.s_addr == INADDR_ANY))
+		host = "127.0.0.1";
+	else if (inet_pton(AF_INET6, host, &a6) == 1 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&a6))
+		host = "::1";
+	v6 = strchr(host, ':') != NULL;
+	snprintf(url, urllen, "http://%s%s%s:%d/ready", v6 ? "[" : "", host,
+	    v6 ? "]" : "", port);
 }
 
-int
-client_check(const char *url, int64_t timeout_ms)
+/*
+ * /ready at the address serve listens on: the configuration's [daemon]
+ * listen (path as -c gives it, NULL: found as serve finds it). When the
+ * configuration cannot tell, $READYD_LISTEN as a container sets it, else
+ * 127.0.0.1:8080. Returns -1 with err filled only when path, named
+ * explicitly, cannot be read.
+ */
+static int
+client_default_url(
+    const char *path, char *url, size_t urllen, char *err, size_t errlen)
 {
-	char urlbuf[300], err[256], summary[200];
+	const char *env = getenv("READYD_LISTEN");
+	char *host = NULL, perr[128];
+	int port = 8080, rc;
+
+	rc = config_load_listen(path, &host, &port, err, errlen);
+	if (rc == -1 && path != NULL)
+		return -1;
+	if (rc != 0) {
+		free(host);
+		host = NULL;
+		if (env == NULL ||
+		    config_parse_listen(env, &host, &port, perr, sizeof(perr)) <
+			0)
+			port = 8080;
+	}
+	client_listen_url(host, port, url, urllen);
+	free(host);
+	return 0;
+}
+
+/* Pause ms on a loop of its own: the command has nothing else to do. */
+static void
+client_pause(int64_t ms)
+{
+	struct event_base *base = event_base_new();
+	struct timeval tv = clock_tv(ms);
+
+	if (base == NULL)
+		return;
+	if (event_base_loopexit(base, &tv) == 0)
+		event_base_dispatch(base);
+	event_base_free(base);
+}
+
+/*
+ * One GET of url bounded by timeout_ms; the line that sums it up goes to
+ * line. Returns 1 for HTTP 200, 0 for any other answer or none.
+ */
+static int
+client_ask(const char *url, int64_t timeout_ms, char *line, size_t linelen)
+{
+	char err[256], summary[200];
 	char *body = NULL;
 	int status = 0;
 
-	if (url == NULL) {
-		client_default_url(urlbuf, sizeof(urlbuf));
-		url = urlbuf;
-	}
 	if (client_get(url, timeout_ms, &status, &body, err, sizeof(err)) < 0) {
-		printf("not ready: %s: %s\n", url, err);
-		return 1;
+		snprintf(line, linelen, "not ready: %s: %s", url, err);
+		return 0;
 	}
 	client_summarize(body ? body : "", summary, sizeof(summary));
 	free(body);
 	if (status == 200) {
-		printf("ready: HTTP 200\n");
-		return 0;
+		snprintf(line, linelen, "ready: HTTP 200");
+		return 1;
 	}
-	printf("not ready: HTTP %d%s\n", status, summary);
-	return 1;
+	snprintf(line, linelen, "not ready: HTTP %d%s", status, summary);
+	return 0;
+}
+
+/* Whether url is one client_get can ask; err says why not. */
+static bool
+client_url_ok(const char *url, char *err, size_t errlen)
+{
+	struct client_get g = {0};
+	struct evhttp_uri *uri = evhttp_uri_parse(url);
+	char path[1024];
+	bool ok;
+
+	if (uri == NULL) {
+		snprintf(err, errlen, "%s: not a URL", url);
+		return false;
+	}
+	ok = client_parse_url(&g, uri, url, path, sizeof(path), err, errlen) ==
+	    0;
+	evhttp_uri_free(uri);
+	return ok;
+}
+
+int
+client_check(const struct client_opts *o)
+{
+	char urlbuf[300], err[CONFIG_ERRLEN], line[600];
+	const char *url = o->url;
+	int64_t t0 = clock_mono_ms(), deadline = t0 + o->wait_ms, now, left;
+	int attempts = 0, ready = 0;
+
+	if (url == NULL) {
+		if (client_default_url(o->config, urlbuf, sizeof(urlbuf), err,
+			sizeof(err)) < 0) {
+			printf("not ready: %s\n", err);
+			return 1;
+		}
+		url = urlbuf;
+	}
+	if (!client_url_ok(url, err, sizeof(err))) {
+		printf("not ready: %s\n", err);
+		return 1;
+	}
+	for (;;) {
+		int64_t started = clock_mono_ms(), budget = o->timeout_ms;
+
+		if (o->wait_ms > 0 && deadline - started < budget)
+			budget =
+			    deadline - started > 0 ? deadline - started : 1;
+		attempts++;
+		ready = client_ask(url, budget, line, sizeof(line));
+		now = clock_mono_ms();
+		if (ready || o->wait_ms <= 0 || now >= deadline)
+			break;
+		/* at most one attempt a second, none after the deadline */
+		left = started + CLIENT_WAIT_PERIOD_MS - now;
+		if (left > deadline - now)
+			left = deadline - now;
+		if (left > 0)
+			client_pause(left);
+		if (clock_mono_ms() >= deadline)
+			break;
+	}
+	if (o->wait_ms > 0)
+		printf("%s (after %.1f s, %d attempt%s)\n", line,
+		    (double)(clock_mono_ms() - t0) / 1000.0, attempts,
+		    attempts == 1 ? "" : "s");
+	else
+		printf("%s\n", line);
+	return ready ? 0 : 1;
 }

@@ -47,6 +47,15 @@ const struct config_key config_keys[CONFIG_KEY_COUNT] = {
 	.offset = offsetof(struct config, drain_ms),
 	.def = 0,
 	.accepted = "a duration such as 0s, 250ms, 10s, 2m"},
+    [CONFIG_KEY_MAX_CLIENTS] = {.name = "max_clients",
+	.type = CONFIG_TYPE_INT,
+	.in = IN_DAEMON,
+	.min = 0,
+	.max = 1000000,
+	.offset = offsetof(struct config, max_clients),
+	.def = 0,
+	.accepted =
+	    "0 (automatic: the descriptor limit less a reserve for the probes) or 1-1000000"},
     [CONFIG_KEY_KIND] = {.name = "kind", .in = IN_CHECK},
     [CONFIG_KEY_HOST] = {.name = "host",
 	.in = IN_CHECK,
@@ -229,6 +238,8 @@ build_daemon(struct config_parser *ps, struct config *cfg)
 	cfg->details = details_find(config_keys[CONFIG_KEY_DETAILS].deftext);
 	store_typed(&config_keys[CONFIG_KEY_DRAIN], cfg,
 	    config_keys[CONFIG_KEY_DRAIN].def);
+	store_typed(&config_keys[CONFIG_KEY_MAX_CLIENTS], cfg,
+	    config_keys[CONFIG_KEY_MAX_CLIENTS].def);
 
 	s = &src[CONFIG_KEY_LISTEN];
 	if (s->kv != NULL && (v = config_parser_expand(ps, s)) != NULL) {
@@ -246,6 +257,8 @@ build_daemon(struct config_parser *ps, struct config *cfg)
 	}
 	if (src[CONFIG_KEY_DRAIN].kv != NULL)
 		(void)config_check_apply(ps, &src[CONFIG_KEY_DRAIN], cfg);
+	if (src[CONFIG_KEY_MAX_CLIENTS].kv != NULL)
+		(void)config_check_apply(ps, &src[CONFIG_KEY_MAX_CLIENTS], cfg);
 	s = &src[CONFIG_KEY_DETAILS];
 	if (s->kv != NULL && (v = config_parser_expand(ps, s)) != NULL) {
 		d = details_find(v);
@@ -480,6 +493,16 @@ build(struct config_parser *ps, struct config *cfg)
 		build_group(ps, cfg, &ps->secs[i], &cfg->groups[cfg->ngroups]);
 		cfg->ngroups++;
 	}
+	if (cfg->ngroups > 0 && cfg->nchecks > 0) {
+		cfg->grouped = calloc(cfg->nchecks, sizeof(*cfg->grouped));
+		if (cfg->grouped == NULL) {
+			ps->oom = true;
+			goto out_free;
+		}
+		for (i = 0; i < cfg->ngroups; i++)
+			for (size_t k = 0; k < cfg->groups[i].nchecks; k++)
+				cfg->grouped[cfg->groups[i].checks[k]] = true;
+	}
 out_free:
 	free(secs);
 	free(depends);
@@ -513,8 +536,57 @@ config_load_string(const char *name, const char *text, char *err, size_t errlen)
 	return cfg;
 }
 
-struct config *
-config_load(const char *path, char *err, size_t errlen)
+/*
+ * The file config_load reads for path: path itself, else $READYD_CONFIG,
+ * else CONFIG_DEFAULT_PATH if it exists; NULL for the built-in default.
+ */
+static const char *
+config_find_path(const char *path)
+{
+	const char *env;
+
+	if (path != NULL)
+		return path;
+	env = getenv("READYD_CONFIG");
+	if (env != NULL && *env != '\0')
+		return env;
+	if (access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		return CONFIG_DEFAULT_PATH;
+	return NULL;
+}
+
+/*
+ * Read the text file path into *text (*len bytes; the caller wipes and
+ * frees it). Returns 0, or -1 with err filled.
+ */
+static int
+config_read_text(
+    const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+	if (config_expand_read_file(path, CONFIG_MAX_FILE, false, text, len) <
+	    0) {
+		if (errno == EFBIG)
+			snprintf(err, errlen,
+			    "%s: too large (accepted: up to %d bytes)", path,
+			    CONFIG_MAX_FILE);
+		else
+			snprintf(err, errlen, "%s: cannot read: %s", path,
+			    strerror(errno));
+		return -1;
+	}
+	if (memchr(*text, '\0', *len) != NULL) {
+		snprintf(err, errlen,
+		    "%s: contains a NUL byte (accepted: a text file)", path);
+		explicit_bzero(*text, *len);
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static struct config *
+config_load_file(const char *path, bool regular_only, char *err, size_t errlen)
 {
 	struct config *cfg;
 	const char *env;
@@ -531,11 +603,16 @@ config_load(const char *path, char *err, size_t errlen)
 			return config_load_string(CONFIG_BUILTIN_NAME,
 			    readyd_builtin_conf, err, errlen);
 	}
-	if (config_expand_read_file(path, CONFIG_MAX_FILE, &text, &len) < 0) {
+	if (config_expand_read_file(
+		path, CONFIG_MAX_FILE, regular_only, &text, &len) < 0) {
 		if (errno == EFBIG)
 			snprintf(err, errlen,
 			    "%s: too large (accepted: up to %d bytes)", path,
 			    CONFIG_MAX_FILE);
+		else if (errno == CONFIG_EXPAND_ENOTREG)
+			snprintf(err, errlen,
+			    "%s: not a regular file (accepted: a regular file)",
+			    path);
 		else
 			snprintf(err, errlen, "%s: cannot read: %s", path,
 			    strerror(errno));
@@ -551,6 +628,83 @@ config_load(const char *path, char *err, size_t errlen)
 	explicit_bzero(text, len);
 	free(text);
 	return cfg;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	return config_load_file(path, true, err, errlen);
+}
+
+struct config *
+config_load_startup(const char *path, char *err, size_t errlen)
+{
+	return config_load_file(path, false, err, errlen);
+}
+
+/* ---- the listen address alone, for readyd check ---- */
+
+int
+config_listen_string(const char *name, const char *text, char **host, int *port,
+    char *err, size_t errlen)
+{
+	struct config_src src[CONFIG_ALL_KEYS], *s = &src[CONFIG_KEY_LISTEN];
+	struct config_parser ps;
+	char perr[256], *v = NULL;
+	int rc = 0;
+
+	*host = NULL;
+	/* The lexer's messages are about other keys too: not ours to judge. */
+	config_parser_init(&ps, name, text);
+	config_parser_read(&ps);
+	memset(src, 0, sizeof(src));
+	for (size_t i = 0; i < ps.nsecs; i++)
+		if (ps.secs[i].type == CONFIG_SECTION_DAEMON)
+			config_parser_find_srcs(&ps.secs[i], src);
+	if (ps.oom) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		rc = -2;
+	} else if (s->kv == NULL) {
+		if (config_parse_listen(config_keys[CONFIG_KEY_LISTEN].deftext,
+			host, port, perr, sizeof(perr)) < 0) {
+			snprintf(err, errlen, "%s: %s", name, perr);
+			rc = -2;
+		}
+	} else if (config_expand(s->kv->value, &v, perr, sizeof(perr)) < 0) {
+		snprintf(err, errlen, "%s:%d: [daemon] listen: %s", name,
+		    s->kv->line, perr);
+		rc = -2;
+	} else if (config_parse_listen(v, host, port, perr, sizeof(perr)) < 0) {
+		snprintf(err, errlen,
+		    "%s:%d: [daemon] listen = \"%.*s\": %s (accepted: %s)",
+		    name, s->kv->line, CONFIG_MAX_VALUE, v, perr,
+		    config_keys[CONFIG_KEY_LISTEN].accepted);
+		rc = -2;
+	}
+	free(v);
+	config_parser_free(&ps);
+	return rc;
+}
+
+int
+config_load_listen(
+    const char *path, char **host, int *port, char *err, size_t errlen)
+{
+	size_t len;
+	char *text;
+	int rc;
+
+	*host = NULL;
+	path = config_find_path(path);
+	if (path == NULL)
+		return config_listen_string(CONFIG_BUILTIN_NAME,
+		    readyd_builtin_conf, host, port, err, errlen);
+	if (config_read_text(path, &text, &len, err, errlen) < 0)
+		return -1;
+	rc = config_listen_string(path, text, host, port, err, errlen);
+	explicit_bzero(text, len);
+	free(text);
+	return rc;
 }
 
 const char *
@@ -584,6 +738,7 @@ config_free(struct config *cfg)
 		free(cfg->groups[i].checks);
 	}
 	free(cfg->groups);
+	free(cfg->grouped);
 	free(cfg->listen_host);
 	free(cfg->path);
 	free(cfg);

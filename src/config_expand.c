@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config_parse.h"
@@ -59,17 +60,33 @@ config_expand_is_secret_key(const char *key)
  */
 int
 config_expand_read_file(
-    const char *path, size_t max, char **out, size_t *outlen)
+    const char *path, size_t max, bool regular_only, char **out, size_t *outlen)
 {
 	struct strbuf b = {.wipe = true};
 	char chunk[4096];
+	struct stat st;
 	ssize_t n;
 	int fd, saved;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * O_NONBLOCK: opening a FIFO must not wait for a writer (a reload
+	 * runs on the event loop); anything but a regular file is refused.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | (regular_only ? O_NONBLOCK : 0));
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &st) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode) || (regular_only && !S_ISREG(st.st_mode))) {
+		close(fd);
+		errno = CONFIG_EXPAND_ENOTREG;
+		return -1;
+	}
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -118,12 +135,15 @@ config_expand_read_secret(
 {
 	size_t len;
 
-	if (config_expand_read_file(path, CONFIG_EXPAND_MAX_SECRET, out, &len) <
-	    0) {
+	if (config_expand_read_file(
+		path, CONFIG_EXPAND_MAX_SECRET, true, out, &len) < 0) {
 		if (errno == EFBIG)
 			snprintf(err, errlen,
 			    "too large (accepted: up to %d bytes)",
 			    CONFIG_EXPAND_MAX_SECRET);
+		else if (errno == CONFIG_EXPAND_ENOTREG)
+			snprintf(err, errlen,
+			    "not a regular file (accepted: a regular file)");
 		else
 			snprintf(err, errlen,
 			    "cannot read: %s (accepted: a readable file)",

@@ -6,6 +6,8 @@
  */
 #include "http.h"
 
+#include "http_cache.h"
+
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -24,15 +26,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
+#include <time.h>
 
-#define HTTP_TIMEOUT_S	     5	  /* a request must arrive within */
-#define HTTP_MAX_HEADERS     8192 /* bytes of request headers */
-#define HTTP_MAX_BODY	     1024 /* bytes of request body */
-#define HTTP_ACCEPT_PAUSE_MS 1000 /* listener pause after EMFILE */
-#define HTTP_MAX_EXCLUDES    64
-#define HTTP_BEAT_MS	     1000  /* heartbeat period */
-#define HTTP_LIVE_LAG_MS     5000  /* /live fails when a beat is this late */
-#define HTTP_MAX_LIFE_MS     20000 /* a connection is closed after */
+#define HTTP_TIMEOUT_S	       5    /* a request must arrive within */
+#define HTTP_MAX_HEADERS       8192 /* bytes of request headers */
+#define HTTP_MAX_BODY	       1024 /* bytes of request body */
+#define HTTP_ACCEPT_PAUSE_MS   1000 /* listener pause after EMFILE */
+#define HTTP_MAX_EXCLUDES      64
+#define HTTP_BEAT_MS	       1000  /* heartbeat period */
+#define HTTP_LIVE_LAG_MS       5000  /* /live fails when a beat is this late */
+#define HTTP_MAX_LIFE_MS       20000 /* a connection is closed after */
+#define HTTP_RESERVE_FDS       64    /* automatic max_clients: kept free */
+#define HTTP_RESERVE_PER_CHECK 4     /* ...and for each check's probes */
+#define HTTP_AUTO_MAX_CLIENTS  4096  /* automatic max_clients, at most */
+#define HTTP_MIN_CLIENTS       4     /* ...and at least */
+#define HTTP_FULL_POLL_MS      100   /* while full: look for closed ones */
 
 struct http_server {
 	struct event_base *base;	 /* borrowed from main */
@@ -45,6 +54,10 @@ struct http_server {
 	int64_t last_beat_ms;		 /* monotonic: its last beat */
 	struct http_conn *conns;	 /* owned; client connections */
 	size_t nconns, capconns;
+	struct http_cache *cache; /* owned; rendered bodies */
+	size_t max_clients;	  /* connections at once */
+	bool full;		  /* at max_clients: not accepting */
+	struct event *full_timer; /* owned; while full */
 };
 
 /*
@@ -92,6 +105,15 @@ http_peer_is_local(struct evhttp_request *req)
 		return false;
 	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
 	    strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+/* Whether req may see error text, as [daemon] details says. */
+static bool
+http_wants_details(const struct http_server *h, struct evhttp_request *req)
+{
+	return h->cfg->details == CONFIG_DETAILS_ALL ||
+	    (h->cfg->details == CONFIG_DETAILS_LOCAL &&
+		http_peer_is_local(req));
 }
 
 static void
@@ -206,6 +228,7 @@ http_ready_set(const struct http_server *h, const char *name,
 	set->excl = q->excl;
 	set->nexcl = q->nexcl;
 	set->draining = h->draining;
+	set->grouped = cfg->grouped;
 	if (name == NULL)
 		return 0;
 	if ((rc = config_find_group(cfg, name)) >= 0) {
@@ -230,7 +253,6 @@ static int
 http_ready_body(struct http_server *h, struct evhttp_request *req,
     const struct verdict *v, bool verbose, struct evbuffer *body)
 {
-	const struct config *cfg = h->cfg;
 	struct render_view rv = {.status = v->status};
 	struct render_check *views;
 	bool details;
@@ -239,10 +261,11 @@ http_ready_body(struct http_server *h, struct evhttp_request *req,
 	views = calloc(v->nmembers ? v->nmembers : 1, sizeof(*views));
 	if (views == NULL)
 		return -1;
-	details = cfg->details == CONFIG_DETAILS_ALL ||
-	    (cfg->details == CONFIG_DETAILS_LOCAL && http_peer_is_local(req));
-	for (size_t k = 0; k < v->nmembers; k++)
+	details = http_wants_details(h, req);
+	for (size_t k = 0; k < v->nmembers; k++) {
 		sched_view(h->s, v->members[k], details, &views[k]);
+		views[k].not_needed = !v->counts[k];
+	}
 	rv.checks = views;
 	rv.nchecks = v->nmembers;
 	rc = verbose ? render_text(&rv, body) : render_json(&rv, body);
@@ -260,6 +283,7 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 	bool *named;
 	size_t one = 0;
 	bool ready;
+	char key[320];
 
 	sched_refresh(h->s);
 	named = calloc(h->cfg->nchecks ? h->cfg->nchecks : 1, sizeof(*named));
@@ -272,9 +296,27 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 		return;
 	}
 	body = evbuffer_new();
-	if (body == NULL || sched_judge(h->s, &set, &v) < 0 ||
-	    http_ready_body(h, req, &v, q->verbose, body) < 0)
+	if (body == NULL || sched_judge(h->s, &set, &v) < 0)
 		goto out_error;
+	/*
+	 * The body depends only on the state (the scheduler's generation),
+	 * the set, the details shown and the format: rendered once per
+	 * change. Sets with exclusions are rendered each time.
+	 */
+	if (set.nexcl == 0) {
+		uint64_t gen = sched_generation(h->s);
+
+		snprintf(key, sizeof(key), "ready %d %d %d %s", (int)q->verbose,
+		    (int)http_wants_details(h, req), (int)v.status,
+		    name != NULL ? name : "");
+		if (!http_cache_get(h->cache, key, gen, body)) {
+			if (http_ready_body(h, req, &v, q->verbose, body) < 0)
+				goto out_error;
+			http_cache_put(h->cache, key, gen, body);
+		}
+	} else if (http_ready_body(h, req, &v, q->verbose, body) < 0) {
+		goto out_error;
+	}
 	ready = verdict_status_is_ready(v.status);
 	if (!ready) {
 		char ra[32];
@@ -309,7 +351,8 @@ http_metrics_verdicts(struct http_server *h, struct render_metrics *m,
     struct render_group *groups)
 {
 	const struct config *cfg = h->cfg;
-	struct verdict_set set = {.draining = h->draining};
+	struct verdict_set set = {
+	    .draining = h->draining, .grouped = cfg->grouped};
 	struct verdict v;
 
 	if (sched_judge(h->s, &set, &v) < 0) {
@@ -332,43 +375,115 @@ http_metrics_verdicts(struct http_server *h, struct render_metrics *m,
 	return 0;
 }
 
+/*
+ * Every check's snapshot (error text as details says) and every group's
+ * verdict into m; the caller frees m->checks and m->groups with
+ * http_snapshot_free(). Returns 0, or -1 when out of memory.
+ */
+static int
+http_snapshot(struct http_server *h, bool details, struct render_metrics *m)
+{
+	const struct config *cfg = h->cfg;
+	struct render_check *views;
+	struct render_group *groups;
+
+	views = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*views));
+	groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*groups));
+	m->checks = views;
+	m->groups = groups;
+	if (views == NULL || groups == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->nchecks; i++)
+		sched_view(h->s, i, details, &views[i]);
+	if (http_metrics_verdicts(h, m, groups) < 0)
+		return -1;
+	m->nchecks = cfg->nchecks;
+	m->ngroups = cfg->ngroups;
+	return 0;
+}
+
+static void
+http_snapshot_free(struct render_metrics *m)
+{
+	free((void *)m->checks);
+	free((void *)m->groups);
+}
+
 static void
 http_metrics(struct http_server *h, struct evhttp_request *req)
 {
-	const struct config *cfg = h->cfg;
 	struct render_metrics m = {.version = READYD_VERSION};
-	struct render_check *views;
-	struct render_group *groups;
 	struct evbuffer *body;
+	const char *key = h->draining ? "metrics draining" : "metrics";
+	uint64_t gen;
 
 	sched_refresh(h->s);
-	views = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*views));
-	groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*groups));
 	body = evbuffer_new();
-	if (views == NULL || groups == NULL || body == NULL)
+	if (body == NULL)
 		goto out_error;
-	for (size_t i = 0; i < cfg->nchecks; i++)
-		sched_view(h->s, i, false, &views[i]);
-	if (http_metrics_verdicts(h, &m, groups) < 0)
+	gen = sched_generation(h->s);
+	if (http_cache_get(h->cache, key, gen, body))
+		goto out_send;
+	if (http_snapshot(h, false, &m) < 0 || render_prom(&m, body) < 0)
 		goto out_error;
-	m.checks = views;
-	m.nchecks = cfg->nchecks;
-	m.groups = groups;
-	m.ngroups = cfg->ngroups;
-	if (render_prom(&m, body) < 0)
-		goto out_error;
+	http_cache_put(h->cache, key, gen, body);
+out_send:
 	http_send(req, HTTP_OK, "OK",
 	    "text/plain; version=0.0.4; charset=utf-8", body);
 	evbuffer_free(body);
-	free(views);
-	free(groups);
+	http_snapshot_free(&m);
 	return;
 
 out_error:
 	if (body != NULL)
 		evbuffer_free(body);
-	free(views);
-	free(groups);
+	http_snapshot_free(&m);
+	evhttp_send_error(req, HTTP_INTERNAL, NULL);
+}
+
+/* ---- the status page ---- */
+
+/*
+ * GET /status and /: the HTML page, rendered from memory like /ready,
+ * with error text as [daemon] details allows it for this client. Not
+ * cached: it shows how long ago things changed.
+ */
+static void
+http_status_page(struct http_server *h, struct evhttp_request *req)
+{
+	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
+	struct render_metrics m = {0};
+	struct render_page page = {
+	    .version = READYD_VERSION, .draining = h->draining};
+	struct evbuffer *body;
+
+	sched_refresh(h->s);
+	body = evbuffer_new();
+	if (body == NULL ||
+	    http_snapshot(h, http_wants_details(h, req), &m) < 0)
+		goto out_error;
+	page.checks = m.checks;
+	page.nchecks = m.nchecks;
+	page.groups = m.groups;
+	page.ngroups = m.ngroups;
+	page.status = m.status;
+	page.now = time(NULL);
+	if (render_html(&page, body) < 0)
+		goto out_error;
+	/* no script, no asset from elsewhere: say so to the browser */
+	evhttp_add_header(hdr, "Content-Security-Policy",
+	    "default-src 'none'; style-src 'unsafe-inline'; "
+	    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+	evhttp_add_header(hdr, "X-Content-Type-Options", "nosniff");
+	http_send(req, HTTP_OK, "OK", "text/html; charset=utf-8", body);
+	evbuffer_free(body);
+	http_snapshot_free(&m);
+	return;
+
+out_error:
+	if (body != NULL)
+		evbuffer_free(body);
+	http_snapshot_free(&m);
 	evhttp_send_error(req, HTTP_INTERNAL, NULL);
 }
 
@@ -405,6 +520,69 @@ http_reap(struct http_server *h, bool close_old)
 	h->nconns = k;
 }
 
+/* ---- max_clients: descriptors kept for the probes ---- */
+
+size_t
+http_max_clients(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t reserve =
+	    HTTP_RESERVE_FDS + (rlim_t)cfg->nchecks * HTTP_RESERVE_PER_CHECK;
+
+	if (cfg->max_clients > 0)
+		return (size_t)cfg->max_clients;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return HTTP_AUTO_MAX_CLIENTS;
+	if (rl.rlim_cur < reserve + HTTP_MIN_CLIENTS)
+		return HTTP_MIN_CLIENTS;
+	if (rl.rlim_cur - reserve > HTTP_AUTO_MAX_CLIENTS)
+		return HTTP_AUTO_MAX_CLIENTS;
+	return (size_t)(rl.rlim_cur - reserve);
+}
+
+/*
+ * At max_clients open connections, stop accepting (the kernel queues new
+ * ones) until one closes: the descriptors left are the probes'. Logged
+ * once an episode.
+ */
+static void
+http_check_full(struct http_server *h)
+{
+	struct timeval tv = clock_tv(HTTP_FULL_POLL_MS);
+
+	if (h->nconns < h->max_clients || h->listener == NULL)
+		return;
+	evconnlistener_disable(h->listener);
+	if (h->full)
+		return;
+	h->full = true;
+	log_warn(
+	    "http: %zu clients open (max_clients): pausing the listener until one closes",
+	    h->nconns);
+	if (event_add(h->full_timer, &tv) != 0)
+		log_error("http: cannot start the max_clients timer");
+}
+
+/* While full: drop closed connections; accept again below the cap. */
+static void
+http_full_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *h = arg;
+
+	(void)fd;
+	(void)what;
+	http_reap(h, false);
+	if (h->nconns >= h->max_clients) {
+		/* an EMFILE pause may have ended meanwhile: still full */
+		evconnlistener_disable(h->listener);
+		return;
+	}
+	h->full = false;
+	event_del(h->full_timer);
+	evconnlistener_enable(h->listener);
+	log_info("http: %zu clients open: accepting again", h->nconns);
+}
+
 static struct bufferevent *
 http_bev_cb(struct event_base *base, void *arg)
 {
@@ -427,6 +605,7 @@ http_bev_cb(struct event_base *base, void *arg)
 	bufferevent_incref(bev);
 	h->conns[h->nconns++] =
 	    (struct http_conn){.bev = bev, .born_ms = clock_mono_ms()};
+	http_check_full(h);
 	return bev;
 }
 
@@ -443,14 +622,23 @@ http_beat_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * 200 while the loop runs. A heartbeat that is late means the loop was
- * wedged: say so, and let the supervisor restart readyd.
+ * wedged, and readyd's own lasting trouble (sched_local_trouble()) means
+ * it cannot probe: say so, and let the supervisor restart readyd.
  */
 static void
 http_live(struct http_server *h, struct evhttp_request *req)
 {
 	int64_t lag = clock_mono_ms() - h->last_beat_ms - HTTP_BEAT_MS;
-	char msg[80];
+	char msg[160];
 
+	if (sched_local_trouble(h->s, clock_mono_ms())) {
+		snprintf(msg, sizeof(msg),
+		    "readyd's own trouble: a check's probes could not start for %ds (reason local: out of descriptors or memory)",
+		    SCHED_LOCAL_LIVE_MS / 1000);
+		http_send_text(
+		    req, HTTP_SERVUNAVAIL, "Service Unavailable", msg);
+		return;
+	}
 	if (lag > HTTP_LIVE_LAG_MS) {
 		snprintf(msg, sizeof(msg),
 		    "event loop stalled: heartbeat %lldms late",
@@ -501,6 +689,8 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		http_live(h, req);
 	} else if (strcmp(path, "/metrics") == 0) {
 		http_metrics(h, req);
+	} else if (strcmp(path, "/status") == 0 || strcmp(path, "/") == 0) {
+		http_status_page(h, req);
 	} else if (strcmp(path, "/ready") == 0 ||
 	    strcmp(path, "/readyz") == 0) {
 		http_ready(h, req, NULL, &query);
@@ -568,7 +758,11 @@ http_new(struct event_base *base, const char *host, int port,
 	h->s = s;
 	h->http = evhttp_new(base);
 	h->beat = event_new(base, -1, EV_PERSIST, http_beat_cb, h);
-	if (h->http == NULL || h->beat == NULL) {
+	h->cache = http_cache_new();
+	h->full_timer = event_new(base, -1, EV_PERSIST, http_full_cb, h);
+	h->max_clients = http_max_clients(cfg);
+	if (h->http == NULL || h->beat == NULL || h->full_timer == NULL ||
+	    h->cache == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
@@ -613,6 +807,9 @@ http_set_source(
 {
 	h->cfg = cfg;
 	h->s = s;
+	http_cache_clear(h->cache); /* a new scheduler counts afresh */
+	h->max_clients = http_max_clients(cfg);
+	http_check_full(h);
 }
 
 void
@@ -633,5 +830,8 @@ http_free(struct http_server *h)
 	free(h->conns);
 	if (h->beat != NULL)
 		event_free(h->beat);
+	http_cache_free(h->cache);
+	if (h->full_timer != NULL)
+		event_free(h->full_timer);
 	free(h);
 }

@@ -17,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 static const char usage_text[] =
     "usage: readyd [serve] [-c FILE] [--listen ADDR:PORT] [--verbose]\n"
     "       readyd once   [-c FILE] [--json] [NAME...]\n"
     "       readyd wait   [-c FILE] [--timeout DUR] [NAME...]\n"
-    "       readyd check  [--url URL] [--timeout DUR]\n"
+    "       readyd check  [-c FILE] [--url URL] [--timeout DUR] [--wait DUR]\n"
     "       readyd config [-c FILE]\n"
     "       readyd --help | --version\n"
     "\n"
@@ -164,24 +166,32 @@ static int
 cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
 	    {"url", required_argument, NULL, 'u'},
 	    {"timeout", required_argument, NULL, 't'},
+	    {"wait", required_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *url = NULL;
-	int64_t timeout_ms = 5000;
+	struct client_opts o = {.timeout_ms = 5000};
+	int64_t *dur;
 	char err[256];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+u:t:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:u:t:w:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			o.config = optarg;
+			break;
 		case 'u':
-			url = optarg;
+			o.url = optarg;
 			break;
 		case 't':
+		case 'w':
+			dur = c == 't' ? &o.timeout_ms : &o.wait_ms;
 			if (config_parse_duration(
-				optarg, &timeout_ms, err, sizeof(err)) < 0) {
-				printf("readyd check: --timeout: %s\n", err);
+				optarg, dur, err, sizeof(err)) < 0) {
+				printf("readyd check: --%s: %s\n",
+				    c == 't' ? "timeout" : "wait", err);
 				return RUNTIME_EXIT_NOT_READY; /* docker reserves 2+ */
 			}
 			break;
@@ -190,7 +200,11 @@ cmd_check(int argc, char **argv)
 			return RUNTIME_EXIT_NOT_READY;
 		}
 	}
-	return client_check(url, timeout_ms);
+	if (optind != argc) {
+		printf("readyd check: unexpected argument: %s\n", argv[optind]);
+		return RUNTIME_EXIT_NOT_READY;
+	}
+	return client_check(&o);
 }
 
 /* ---- config ---- */
@@ -235,11 +249,42 @@ main_event_log_cb(int severity, const char *msg)
 		log_debug("libevent: %s", msg);
 }
 
+/* Whether this is a sanitizer build (LeakSanitizer needs ptrace). */
+#if defined(__SANITIZE_ADDRESS__)
+#define MAIN_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define MAIN_SANITIZED 1
+#endif
+#endif
+#ifndef MAIN_SANITIZED
+#define MAIN_SANITIZED 0
+#endif
+
+/*
+ * readyd holds passwords in memory: a crash must not leave them in a core
+ * file, nor may another process of the same user read our memory. No core
+ * (RLIMIT_CORE 0, hard limit too) and not dumpable (which also closes
+ * /proc/PID/mem and ptrace to other processes of the user). Under a
+ * sanitizer build only the core limit: LeakSanitizer's leak check at exit
+ * attaches to the process with ptrace, which a non-dumpable one refuses.
+ */
+static void
+main_no_core(void)
+{
+	struct rlimit rl = {0, 0};
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	if (!MAIN_SANITIZED)
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "serve";
 
+	main_no_core();
 	/* hiredis and evhttp write() to sockets a peer may have closed */
 	signal(SIGPIPE, SIG_IGN);
 	event_set_log_callback(main_event_log_cb);

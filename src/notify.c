@@ -6,6 +6,7 @@
 #include "notify.h"
 
 #include "clock.h"
+#include "config.h"
 #include "render.h"
 #include "sched.h"
 #include "verdict.h"
@@ -72,7 +73,20 @@ notify_ready(const char *host, int port, size_t nchecks)
 	    host, port, nchecks);
 }
 
-/* Append ", NAME=REASON" for each check of v that does not pass. */
+/* Whether check i counts toward v. */
+static bool
+notify_counts(const struct verdict *v, size_t i)
+{
+	for (size_t k = 0; k < v->nmembers; k++)
+		if (v->members[k] == i)
+			return v->counts[k];
+	return true;
+}
+
+/*
+ * Append ", NAME=REASON" for each check of v that does not pass, with
+ * " (not needed)" for those the verdict does not count.
+ */
 static void
 notify_not_passing(const struct sched *s, const struct verdict *v, char *buf,
     size_t size, size_t len)
@@ -84,9 +98,10 @@ notify_not_passing(const struct sched *s, const struct verdict *v, char *buf,
 
 		sched_view(s, v->notpass[k], false, &c);
 		why = c.reason != PROBE_OK;
-		w = snprintf(buf + len, size - len, "%s%s%s%s",
+		w = snprintf(buf + len, size - len, "%s%s%s%s%s",
 		    k == 0 ? "; not passing: " : ", ", c.name, why ? "=" : "",
-		    why ? probe_status_name(c.reason) : "");
+		    why ? probe_status_name(c.reason) : "",
+		    notify_counts(v, v->notpass[k]) ? "" : " (not needed)");
 		if (w < 0)
 			break;
 		len += (size_t)w;
@@ -94,10 +109,10 @@ notify_not_passing(const struct sched *s, const struct verdict *v, char *buf,
 }
 
 void
-notify_status(struct notify *n, const struct sched *s)
+notify_status(struct notify *n, const struct config *cfg, const struct sched *s)
 {
 	char status[sizeof(n->status)];
-	struct verdict_set all = {0};
+	struct verdict_set all = {.grouped = cfg->grouped};
 	struct verdict v;
 	int w;
 
@@ -107,8 +122,9 @@ notify_status(struct notify *n, const struct sched *s)
 		verdict_free(&v);
 		return;
 	}
-	w = snprintf(status, sizeof(status), "%zu/%zu checks pass",
-	    v.nmembers - v.nnotpass, v.nmembers);
+	w = snprintf(status, sizeof(status), "%zu/%zu checks pass%s",
+	    v.nmembers - v.nnotpass, v.nmembers,
+	    v.status == VERDICT_STATUS_WARN ? " (warn: ready)" : "");
 	notify_not_passing(
 	    s, &v, status, sizeof(status), w > 0 ? (size_t)w : 0);
 	verdict_free(&v);

@@ -61,16 +61,26 @@ once_select(struct once *o, int argc, char **argv)
 	return 0;
 }
 
+/* Judge the selected checks into v; free it with verdict_free(). */
+static int
+once_judge(const struct once *o, struct verdict *v)
+{
+	struct verdict_set set = {.idx = o->idx,
+	    .nidx = o->nidx,
+	    .named = o->named,
+	    .grouped = o->rt.cfg->grouped};
+
+	return sched_judge(o->rt.s, &set, v);
+}
+
 /* The verdict over the selected checks. */
 static enum verdict_status
 once_verdict(const struct once *o)
 {
-	struct verdict_set set = {
-	    .idx = o->idx, .nidx = o->nidx, .named = o->named};
 	struct verdict v;
 	enum verdict_status st = VERDICT_STATUS_FAIL;
 
-	if (sched_judge(o->rt.s, &set, &v) == 0)
+	if (once_judge(o, &v) == 0)
 		st = v.status;
 	verdict_free(&v);
 	return st;
@@ -121,51 +131,73 @@ once_end(struct once *o, int result)
 	return result;
 }
 
+/*
+ * Print one line per selected check, then the verdict; a failing check
+ * the verdict does not need is marked as in ?verbose.
+ */
 static void
 once_print_text(const struct once *o, FILE *out)
 {
-	size_t n = o->idx != NULL ? o->nidx : o->rt.cfg->nchecks;
+	struct verdict v;
 
-	for (size_t k = 0; k < n; k++) {
-		size_t i = o->idx != NULL ? o->idx[k] : k;
-		struct render_check v;
-		bool why;
-
-		sched_view(o->rt.s, i, true, &v);
-		why = v.reason != PROBE_OK;
-		if (v.state == VERDICT_PASS)
-			fprintf(
-			    out, "[+]%s ok (%.1f ms)\n", v.name, v.latency_ms);
-		else
-			fprintf(out, "[-]%s %s: %s: %s\n", v.name,
-			    why ? "failed" : verdict_state_name(v.state),
-			    why ? probe_status_name(v.reason) : "no answer yet",
-			    v.output != NULL ? v.output : "");
+	if (once_judge(o, &v) < 0) {
+		verdict_free(&v);
+		fprintf(out, "not ready\n");
+		return;
 	}
-	fprintf(out, "%s\n", once_is_ready(o) ? "ready" : "not ready");
+	for (size_t k = 0; k < v.nmembers; k++) {
+		struct render_check c;
+		bool why, warn;
+
+		sched_view(o->rt.s, v.members[k], true, &c);
+		why = c.reason != PROBE_OK;
+		warn = !v.counts[k] && c.state == VERDICT_FAIL;
+		if (c.state == VERDICT_PASS)
+			fprintf(
+			    out, "[+]%s ok (%.1f ms)\n", c.name, c.latency_ms);
+		else
+			fprintf(out, "[%c]%s %s: %s: %s%s\n", warn ? '!' : '-',
+			    c.name,
+			    why ? "failed" : verdict_state_name(c.state),
+			    why ? probe_status_name(c.reason) : "no answer yet",
+			    c.output != NULL ? c.output : "",
+			    warn ? (c.required ? " (in no group: warn)"
+					       : " (not required: warn)")
+				 : "");
+	}
+	fprintf(out, "%s\n",
+	    v.status == VERDICT_STATUS_WARN	    ? "ready (warn)"
+		: verdict_status_is_ready(v.status) ? "ready"
+						    : "not ready");
+	verdict_free(&v);
 }
 
 static int
 once_print_json(const struct once *o)
 {
-	size_t n = o->idx != NULL ? o->nidx : o->rt.cfg->nchecks;
-	struct render_view v = {.status = once_verdict(o), .nchecks = n};
+	struct render_view rv = {0};
 	struct evbuffer *buf = evbuffer_new();
-	struct render_check *views;
+	struct render_check *views = NULL;
+	struct verdict v;
 	int rc = -1;
 
-	views = calloc(n ? n : 1, sizeof(*views));
-	if (views != NULL && buf != NULL) {
-		for (size_t k = 0; k < n; k++)
-			sched_view(o->rt.s, o->idx != NULL ? o->idx[k] : k,
-			    true, &views[k]);
-		v.checks = views;
-		if (render_json(&v, buf) == 0) {
+	if (once_judge(o, &v) == 0 && buf != NULL)
+		views = calloc(v.nmembers ? v.nmembers : 1, sizeof(*views));
+	if (views != NULL) {
+		for (size_t k = 0; k < v.nmembers; k++) {
+			sched_view(o->rt.s, v.members[k], true, &views[k]);
+			views[k].not_needed = !v.counts[k];
+		}
+		rv.checks = views;
+		rv.nchecks = v.nmembers;
+		rv.status = v.status;
+		if (render_json(&rv, buf) == 0) {
 			fwrite(evbuffer_pullup(buf, -1), 1,
 			    evbuffer_get_length(buf), stdout);
 			rc = 0;
 		}
 	}
+	verdict_free(&v);
 	free(views);
 	if (buf != NULL)
 		evbuffer_free(buf);

@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +46,31 @@ probe_status_name(enum probe_status st)
 	if ((unsigned)st >= PROBE_STATUS_COUNT)
 		return "unknown";
 	return probe_status_names[st];
+}
+
+bool
+probe_errno_is_local(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM || e == ENOBUFS;
+}
+
+bool
+probe_text_is_local(const char *s)
+{
+	static const int errs[] = {EMFILE, ENFILE, ENOMEM, ENOBUFS};
+	/* libpq, hiredis 0.14 ("Can't create socket: ...") */
+	static const char *const words[] = {
+	    "could not create socket", "Can't create socket"};
+
+	if (s == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(s, words[i]) != NULL)
+			return true;
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+		if (strstr(s, strerror(errs[i])) != NULL)
+			return true;
+	return false;
 }
 
 const struct probe_ops *

@@ -146,6 +146,8 @@ probe_pg_classify(
     const char *msg, const char *sqlstate, char *hint, size_t hintlen)
 {
 	static const char *const refused[] = {"Connection refused", NULL};
+	static const char *const local[] = {"out of memory",
+	    "cannot watch socket", "could not set socket to", NULL};
 	static const char *const timeout[] = {
 	    "timeout expired", "timed out", NULL};
 	static const char *const dns[] = {
@@ -183,6 +185,9 @@ probe_pg_classify(
 			return PROBE_PROTOCOL;
 		return PROBE_PROTOCOL;
 	}
+	/* readyd's own trouble: no descriptor, no memory */
+	if (probe_text_is_local(msg) || pg_contains_any(msg, local))
+		return PROBE_LOCAL;
 	if (pg_contains_any(msg, refused))
 		return PROBE_REFUSED;
 	if (pg_contains_any(msg, timeout))
@@ -392,7 +397,7 @@ probe_pg_start(struct probe *p, probe_pg_classify_fn *classify)
 	pc = calloc(1, sizeof(*pc));
 	if (pc == NULL) {
 		probe_seterr(p, "connect: out of memory");
-		p->status = PROBE_IO;
+		p->status = PROBE_LOCAL;
 		return -1;
 	}
 	pc->p = p;
@@ -416,7 +421,7 @@ probe_pg_start(struct probe *p, probe_pg_classify_fn *classify)
 	pc->conn = PQconnectStartParams(keys, vals, 0);
 	if (pc->conn == NULL) {
 		probe_seterr(p, "connect: out of memory");
-		p->status = PROBE_IO;
+		p->status = PROBE_LOCAL;
 		free(pc);
 		return -1;
 	}
@@ -438,7 +443,7 @@ probe_pg_start(struct probe *p, probe_pg_classify_fn *classify)
 	/* before the first poll, act as if PQconnectPoll said WRITING */
 	if (pg_arm(pc, EV_WRITE) < 0) {
 		probe_seterr(p, "connect: cannot watch socket");
-		p->status = PROBE_IO;
+		p->status = PROBE_LOCAL;
 		p->priv = NULL;
 		PQfinish(pc->conn);
 		free(pc);

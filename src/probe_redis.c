@@ -97,25 +97,34 @@ probe_redis_classify(const char *err)
 	return PROBE_PROTOCOL;
 }
 
-static enum probe_status
-redis_classify_conn(const redisContext *c)
+enum probe_status
+probe_redis_classify_conn(int err, const char *errstr)
 {
-	switch (c->err) {
+	/* readyd's own trouble: "Can't create socket: Too many open files" */
+	if (err == REDIS_ERR_OOM || probe_text_is_local(errstr))
+		return PROBE_LOCAL;
+	switch (err) {
 	case REDIS_ERR_PROTOCOL:
 		return PROBE_PROTOCOL;
 	case REDIS_ERR_EOF:
 		return PROBE_IO;
 	case REDIS_ERR_OTHER:
 		/* a spontaneous error reply, e.g. max clients, DENIED */
-		return probe_redis_classify(c->errstr);
+		return probe_redis_classify(errstr);
 	default:
 		break;
 	}
-	if (strstr(c->errstr, "Connection refused") != NULL)
+	if (strstr(errstr, "Connection refused") != NULL)
 		return PROBE_REFUSED;
-	if (strstr(c->errstr, "timed out") != NULL)
+	if (strstr(errstr, "timed out") != NULL)
 		return PROBE_TIMEOUT;
 	return PROBE_IO;
+}
+
+static enum probe_status
+redis_classify_conn(const redisContext *c)
+{
+	return probe_redis_classify_conn(c->err, c->errstr);
 }
 
 static void
@@ -307,14 +316,14 @@ redis_start(struct probe *p)
 	rc = calloc(1, sizeof(*rc));
 	if (rc == NULL) {
 		probe_seterr(p, "connect: out of memory");
-		p->status = PROBE_IO;
+		p->status = PROBE_LOCAL;
 		return -1;
 	}
 	rc->p = p;
 	ac = redisAsyncConnect(p->addr, cfg->port); /* numeric: no lookup */
 	if (ac == NULL) {
 		probe_seterr(p, "connect: out of memory");
-		p->status = PROBE_IO;
+		p->status = PROBE_LOCAL;
 		free(rc);
 		return -1;
 	}
@@ -329,7 +338,7 @@ redis_start(struct probe *p)
 	rc->ac = ac;
 	if (redisLibeventAttach(ac, p->base) != REDIS_OK) {
 		probe_seterr(p, "connect: cannot attach to the event loop");
-		p->status = PROBE_IO;
+		p->status = PROBE_LOCAL;
 		rc->cancelled = true;
 		redisAsyncFree(ac);
 		free(rc);

@@ -34,6 +34,8 @@ struct tcp_watch {
 static enum probe_status
 tcp_classify(int err)
 {
+	if (probe_errno_is_local(err))
+		return PROBE_LOCAL; /* readyd's own trouble */
 	switch (err) {
 	case ECONNREFUSED:
 		return PROBE_REFUSED;

@@ -84,8 +84,10 @@ render_json_check(const struct render_check *c)
 
 	if (o == NULL)
 		return NULL;
-	rc |= render_json_set(
-	    o, "status", json_string(verdict_state_name(c->state)));
+	rc |= render_json_set(o, "status",
+	    json_string(c->not_needed && c->state == VERDICT_FAIL
+		    ? verdict_status_name(VERDICT_STATUS_WARN)
+		    : verdict_state_name(c->state)));
 	rc |= render_json_set(o, "kind", json_string(c->kind));
 	rc |= render_json_set(o, "target", render_json_string(c->target));
 	rc |= render_json_set(o, "required", json_boolean(c->required));

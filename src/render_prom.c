@@ -168,6 +168,10 @@ render_prom(const struct render_metrics *m, struct evbuffer *out)
 	    out, "readyd_ready_all", "gauge", "1 when /ready answers 200.");
 	evbuffer_add_printf(
 	    out, "readyd_ready_all %d\n", verdict_status_is_ready(m->status));
+	prom_head(out, "readyd_warn_all", "gauge",
+	    "1 when /ready answers 200 with status warn: a check it does not need fails.");
+	evbuffer_add_printf(
+	    out, "readyd_warn_all %d\n", m->status == VERDICT_STATUS_WARN);
 	prom_head(
 	    out, "readyd_ready", "gauge", "1 when /ready/GROUP answers 200.");
 	for (size_t i = 0; i < m->ngroups; i++) {
@@ -175,6 +179,14 @@ render_prom(const struct render_metrics *m, struct evbuffer *out)
 		prom_label(out, m->groups[i].name);
 		evbuffer_add_printf(out, "\"} %d\n",
 		    verdict_status_is_ready(m->groups[i].status));
+	}
+	prom_head(out, "readyd_warn", "gauge",
+	    "1 when /ready/GROUP answers 200 with status warn: a check it does not need fails.");
+	for (size_t i = 0; i < m->ngroups; i++) {
+		evbuffer_add_printf(out, "readyd_warn{group=\"");
+		prom_label(out, m->groups[i].name);
+		evbuffer_add_printf(out, "\"} %d\n",
+		    m->groups[i].status == VERDICT_STATUS_WARN);
 	}
 	prom_checks(m, out);
 	prom_durations(m, out);

@@ -6,6 +6,7 @@
 #include "render.h"
 
 #include <event2/buffer.h>
+#include <stdio.h>
 
 /* How a line reads for each state. */
 static const char *const render_text_words[VERDICT_STATE_COUNT] = {
@@ -13,6 +14,20 @@ static const char *const render_text_words[VERDICT_STATE_COUNT] = {
     [VERDICT_PASS] = "ok",
     [VERDICT_FAIL] = "failed",
 };
+
+/*
+ * Why a check does not count: the verdict does not need it. Said of an
+ * informational check always, of one in no group when it fails.
+ */
+static const char *
+render_text_why(const struct render_check *c)
+{
+	if (!c->not_needed)
+		return NULL;
+	if (!c->required)
+		return "not required";
+	return c->state == VERDICT_FAIL ? "in no group" : NULL;
+}
 
 int
 render_text(const struct render_view *v, struct evbuffer *out)
@@ -23,18 +38,25 @@ render_text(const struct render_view *v, struct evbuffer *out)
 		const struct render_check *c = &v->checks[i];
 		bool pass = c->state == VERDICT_PASS;
 		const char *word = render_text_words[c->state];
-		const char *opt = c->required ? "" : " (not required)";
+		const char *why = render_text_why(c);
+		bool warn = why != NULL && c->state == VERDICT_FAIL;
+		char opt[40] = "";
 
+		if (why != NULL)
+			snprintf(opt, sizeof(opt), " (%s%s)", why,
+			    warn ? ": warn" : "");
 		if (c->reason != PROBE_OK && !pass)
-			rc |= evbuffer_add_printf(out, "[-]%s %s: %s%s\n",
-				  c->name, word, probe_status_name(c->reason),
-				  opt) < 0;
+			rc |= evbuffer_add_printf(out, "[%c]%s %s: %s%s\n",
+				  warn ? '!' : '-', c->name, word,
+				  probe_status_name(c->reason), opt) < 0;
 		else
 			rc |= evbuffer_add_printf(out, "[%c]%s %s%s\n",
-				  pass ? '+' : '-', c->name, word, opt) < 0;
+				  pass ? '+' : (warn ? '!' : '-'), c->name,
+				  word, opt) < 0;
 	}
-	rc |=
-	    evbuffer_add_printf(out, "%s\n",
-		verdict_status_is_ready(v->status) ? "ready" : "not ready") < 0;
+	rc |= evbuffer_add_printf(out, "%s\n",
+		  v->status == VERDICT_STATUS_WARN	   ? "ready (warn)"
+		      : verdict_status_is_ready(v->status) ? "ready"
+							   : "not ready") < 0;
 	return rc ? -1 : 0;
 }

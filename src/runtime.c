@@ -20,7 +20,10 @@ struct config *
 runtime_load_config(const char *path, bool as_log)
 {
 	char err[CONFIG_ERRLEN];
-	struct config *cfg = config_load(path, err, sizeof(err));
+	/* a reload runs on the loop: nothing that could block */
+	struct config *cfg = as_log
+	    ? config_load(path, err, sizeof(err))
+	    : config_load_startup(path, err, sizeof(err));
 
 	if (cfg == NULL) {
 		char *line, *save = NULL;

@@ -28,7 +28,21 @@ struct sched {
 	sched_attempt_fn *notify;  /* told of finished attempts */
 	struct clock_timer *tick;  /* owned; refreshes verdicts */
 	void *notify_arg;	   /* for notify */
+	uint64_t gen;		   /* bumped by every change a view shows */
 };
+
+/* Something a snapshot (sched_view) or a verdict shows has changed. */
+static void
+sched_changed(struct sched *s)
+{
+	s->gen++;
+}
+
+uint64_t
+sched_generation(const struct sched *s)
+{
+	return s->gen;
+}
 
 static void sched_timer_cb(void *arg);
 static void sched_deadline_cb(void *arg);
@@ -52,143 +66,6 @@ sched_reason_is_down(enum probe_status st)
 	default:
 		return false;
 	}
-}
-
-/* A check's own state; the verdict shown is set by sched_refresh(). */
-static void
-target_set_state(struct target *t, enum verdict_state st, time_t wall)
-{
-	if (t->state == st)
-		return;
-	t->state = st;
-	t->since = wall;
-}
-
-void
-sched_record(struct target *t, enum sched_mode mode, enum probe_status st,
-    const char *errstr, int64_t now_ms, time_t wall)
-{
-	bool counted;
-
-	t->attempts++;
-	t->last_check = wall;
-	t->last_end_ms = now_ms;
-	t->reason = st;
-	if (st == PROBE_OK) {
-		t->errstr[0] = '\0';
-		t->failures = 0;
-		t->successes++;
-		/* rise: successes needed to come back from fail */
-		if (t->state != VERDICT_FAIL || t->successes >= t->cfg->rise ||
-		    mode != SCHED_MODE_SERVE)
-			target_set_state(t, VERDICT_PASS, wall);
-		return;
-	}
-	snprintf(t->errstr, sizeof(t->errstr), "%s", errstr ? errstr : "");
-	t->successes = 0;
-	/* compose: failures inside start_period do not count */
-	counted = mode != SCHED_MODE_SERVE || t->state != VERDICT_STARTING ||
-	    now_ms - t->started_ms >= t->cfg->start_period_ms;
-	if (!counted)
-		return;
-	t->failures++;
-	/* once and wait judge each attempt: all must pass at the same time */
-	if (mode != SCHED_MODE_SERVE || t->failures >= t->cfg->retries)
-		target_set_state(t, VERDICT_FAIL, wall);
-}
-
-int64_t
-sched_next_delay(const struct target *t, enum sched_mode mode)
-{
-	if (mode == SCHED_MODE_WAIT)
-		return t->cfg->fast_interval_ms;
-	if (t->state == VERDICT_STARTING)
-		return t->cfg->start_interval_ms;
-	/*
-	 * HAProxy's fastinter/downinter: re-check soon after a failure, and
-	 * while shown failed for a dependency that came back (sched_hold)
-	 */
-	if (t->state == VERDICT_FAIL || t->reason != PROBE_OK ||
-	    t->hold != NULL)
-		return t->cfg->fast_interval_ms;
-	return t->cfg->interval_ms;
-}
-
-void
-sched_latency_add(struct sched_latencies *l, double ms)
-{
-	l->ms[l->next] = ms;
-	l->next = (l->next + 1) % SCHED_LATENCIES;
-	if (l->n < SCHED_LATENCIES)
-		l->n++;
-}
-
-int64_t
-sched_latency_deadline(const struct sched_latencies *l, int64_t cap)
-{
-	double worst = 0;
-	int64_t d;
-
-	if (l->n == 0)
-		return cap;
-	for (int i = 0; i < l->n; i++)
-		if (l->ms[i] > worst)
-			worst = l->ms[i];
-	/* the slowest of the last few, three times over: room for a bad day */
-	d = (int64_t)(3 * worst + 0.999);
-	if (d < 1000)
-		d = 1000;
-	return d < cap ? d : cap;
-}
-
-int64_t
-sched_attempt_timeout(const struct target *t, enum sched_mode mode)
-{
-	/*
-	 * HAProxy uses min(fastinter, timeout check) for the re-checks that
-	 * confirm a failure; ours follows the backend: three times its
-	 * slowest recent success (1 s at least). Recovery probes while
-	 * `fail` get the whole timeout, so a slow server can still come
-	 * back; with fast_interval = interval (compose) nothing changes.
-	 */
-	if (mode == SCHED_MODE_SERVE && t->state != VERDICT_FAIL &&
-	    t->failures > 0 && t->cfg->fast_interval_ms < t->cfg->interval_ms)
-		return sched_latency_deadline(&t->logins, t->cfg->timeout_ms);
-	return t->cfg->timeout_ms;
-}
-
-int64_t
-sched_beat_timeout(const struct target *t)
-{
-	return sched_latency_deadline(&t->beats, t->cfg->timeout_ms);
-}
-
-int64_t
-sched_jitter(int64_t delay_ms, uint32_t rnd)
-{
-	/* +-5%, so that many checks and instances do not probe in step */
-	return delay_ms + delay_ms * ((int64_t)(rnd % 1001) - 500) / 10000;
-}
-
-int64_t
-sched_stale_after_ms(const struct check_cfg *c)
-{
-	int64_t gap = c->interval_ms;
-
-	if (c->start_interval_ms > gap)
-		gap = c->start_interval_ms;
-	if (c->fast_interval_ms > gap)
-		gap = c->fast_interval_ms;
-	/* the margin covers jitter and a busy loop */
-	return gap + c->timeout_ms + 2000 + c->interval_ms / 10;
-}
-
-bool
-sched_target_is_stale(const struct target *t, int64_t now_ms)
-{
-	int64_t ref = t->attempts > 0 ? t->last_end_ms : t->started_ms;
-
-	return now_ms - ref > sched_stale_after_ms(t->cfg);
 }
 
 /* Probe t now unless an attempt is in flight (one at a time). */
@@ -256,7 +133,10 @@ target_set_shown(struct target *t, enum verdict_state st, enum probe_status why,
     const struct target *cause, time_t wall)
 {
 	bool changed = t->shown != st;
+	enum probe_status old_why = t->shown_reason;
+	char old_err[PROBE_ERRLEN];
 
+	memcpy(old_err, t->shown_err, sizeof(old_err));
 	t->shown_reason = why;
 	if (why == PROBE_DEPENDENCY && cause != NULL &&
 	    cause->shown == VERDICT_PASS)
@@ -272,6 +152,8 @@ target_set_shown(struct target *t, enum verdict_state st, enum probe_status why,
 		    (long long)(sched_stale_after_ms(t->cfg) / 1000));
 	else
 		snprintf(t->shown_err, sizeof(t->shown_err), "%s", t->errstr);
+	if (changed || old_why != why || strcmp(old_err, t->shown_err) != 0)
+		sched_changed(t->s);
 	if (!changed)
 		return;
 	if (st == VERDICT_PASS)
@@ -416,6 +298,7 @@ sched_outcome(struct target *t, enum probe_status st, const char *errstr)
 
 	t->latency_ms =
 	    (double)(clock_now_us(s->clock) - t->attempt_us) / 1000.0;
+	sched_changed(s); /* latency, last check, counters */
 	if (st == PROBE_LOCAL) {
 		sched_local(t, errstr, now);
 		if (s->notify != NULL)
@@ -429,7 +312,9 @@ sched_outcome(struct target *t, enum probe_status st, const char *errstr)
 	sched_count_attempt(t, st, wall);
 	if (st == PROBE_OK) {
 		t->last_ok_start_ms = t->attempt_us / 1000;
-		sched_latency_add(&t->logins, t->latency_ms);
+		/* a recovery may have waited out a freeze: not a latency */
+		if (t->state != VERDICT_FAIL)
+			sched_latency_add(&t->logins, t->latency_ms);
 	}
 	sched_record(t, s->mode, st, errstr, now, wall);
 	if (s->mode != SCHED_MODE_ONCE) {
@@ -568,6 +453,7 @@ sched_watch_lost_cb(struct probe *p)
 
 	sched_beat_stop(t);
 	t->stats.watch_drops++;
+	sched_changed(t->s);
 	/*
 	 * Debug only: a server's idle timeout (Redis `timeout`, PgBouncer
 	 * `client_idle_timeout`) shorter than the interval closes every

@@ -35,7 +35,7 @@ serve_attempt_cb(struct sched *s, size_t i, void *arg)
 	struct serve *sv = arg;
 
 	(void)i;
-	notify_status(sv->notify, s);
+	notify_status(sv->notify, sv->rt.cfg, s);
 }
 
 /* ---- SIGTERM and SIGINT: drain, then stop ---- */
@@ -65,6 +65,7 @@ serve_stop_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sv->stopping || sv->http == NULL || drain_ms <= 0) {
+		sv->stopping = true; /* a SIGHUP from now on does nothing */
 		runtime_exit(&sv->rt, (int)sig);
 		return;
 	}
@@ -125,8 +126,11 @@ serve_hup_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
-	if (sv->stopping || sv->http == NULL)
+	if (sv->stopping || sv->http == NULL) {
+		/* the scheduler and configuration may be gone already */
+		log_info("SIGHUP ignored: shutting down");
 		return;
+	}
 	log_info(
 	    "SIGHUP: reloading %s", sv->path ? sv->path : "the configuration");
 	cfg = runtime_load_config(sv->path, true);
@@ -153,7 +157,7 @@ serve_hup_cb(evutil_socket_t sig, short what, void *arg)
 	rt->cfg = cfg;
 	log_info("reload: %zu checks (%zu kept their state), %zu groups",
 	    cfg->nchecks, kept, cfg->ngroups);
-	notify_status(sv->notify, rt->s);
+	notify_status(sv->notify, rt->cfg, rt->s);
 }
 
 /* ---- start-up ---- */
@@ -196,9 +200,9 @@ serve_start(struct serve *sv, const char *host, int port)
 		return -1;
 	}
 	log_info(
-	    "readyd %s: listening on %s:%d, %zu checks, %zu groups, config %s",
-	    READYD_VERSION, host, port, rt->cfg->nchecks, rt->cfg->ngroups,
-	    rt->cfg->path);
+	    "readyd %s: listening on %s:%d (max_clients %zu), %zu checks, %zu groups, config %s",
+	    READYD_VERSION, host, port, http_max_clients(rt->cfg),
+	    rt->cfg->nchecks, rt->cfg->ngroups, rt->cfg->path);
 	/* the socket is bound: systemd may start what depends on us */
 	notify_ready(host, port, rt->cfg->nchecks);
 	return 0;
@@ -234,10 +238,18 @@ serve_run(const char *path, const char *host, int port)
 		log_info("stopped");
 		result = RUNTIME_EXIT_READY;
 	}
+	/*
+	 * Shutting down: a SIGHUP from now on must neither reload into what
+	 * the teardown frees (runtime_teardown() runs the loop once more)
+	 * nor, once libevent gives the signal back, kill us: hold it.
+	 */
+	sv.stopping = true;
+	sigprocmask(SIG_BLOCK, &hup, NULL);
 	notify_free(sv.notify);
 	if (sv.drain != NULL)
 		event_free(sv.drain);
 	http_free(sv.http);
+	sv.http = NULL;
 	runtime_teardown(&sv.rt);
 	return result;
 }

@@ -18,6 +18,7 @@ static const char *const verdict_state_names[VERDICT_STATE_COUNT] = {
 static const char *const verdict_status_names[VERDICT_STATUS_COUNT] = {
     [VERDICT_STATUS_PASS] = "pass",
     [VERDICT_STATUS_FAIL] = "fail",
+    [VERDICT_STATUS_WARN] = "warn",
 };
 
 /* While draining, ask again in a second. */
@@ -42,7 +43,7 @@ verdict_status_name(enum verdict_status st)
 bool
 verdict_status_is_ready(enum verdict_status st)
 {
-	return st == VERDICT_STATUS_PASS;
+	return st == VERDICT_STATUS_PASS || st == VERDICT_STATUS_WARN;
 }
 
 long long
@@ -63,13 +64,29 @@ verdict_is_excluded(const char *name, const struct verdict_set *set)
 	return false;
 }
 
+/* Whether check i counts toward the verdict over set. */
+static bool
+verdict_counts(
+    const struct verdict_check *cs, size_t i, const struct verdict_set *set)
+{
+	if (set->named != NULL && set->named[i])
+		return true; /* asked for by name */
+	if (!cs[i].required)
+		return false; /* informational */
+	if (set->idx == NULL && set->grouped != NULL && !set->grouped[i])
+		return false; /* /ready: no service needs it */
+	return true;
+}
+
 void
 verdict_free(struct verdict *v)
 {
 	free(v->members);
+	free(v->counts);
 	free(v->notpass);
 	v->members = v->notpass = NULL;
-	v->nmembers = v->nnotpass = 0;
+	v->counts = NULL;
+	v->nmembers = v->nnotpass = v->nwarn = 0;
 }
 
 int
@@ -82,26 +99,34 @@ verdict_eval(const struct verdict_check *cs, size_t n,
 	v->status = VERDICT_STATUS_PASS;
 	v->retry_ms = -1;
 	v->members = calloc(m ? m : 1, sizeof(*v->members));
+	v->counts = calloc(m ? m : 1, sizeof(*v->counts));
 	v->notpass = calloc(m ? m : 1, sizeof(*v->notpass));
-	if (v->members == NULL || v->notpass == NULL)
+	if (v->members == NULL || v->counts == NULL || v->notpass == NULL)
 		return -1;
 	for (size_t k = 0; k < m; k++) {
 		size_t i = set->idx != NULL ? set->idx[k] : k;
 		const struct verdict_check *c = &cs[i];
-		bool named = set->named != NULL && set->named[i];
+		bool counts = verdict_counts(cs, i, set);
 
 		if (verdict_is_excluded(c->name, set))
 			continue;
+		v->counts[v->nmembers] = counts;
 		v->members[v->nmembers++] = i;
 		if (c->state == VERDICT_PASS)
 			continue;
 		v->notpass[v->nnotpass++] = i;
-		if (!c->required && !named)
-			continue; /* informational: the place for "warn" */
+		if (!counts) {
+			/* not needed: a failure warns, a start does not */
+			if (c->state == VERDICT_FAIL)
+				v->nwarn++;
+			continue;
+		}
 		v->status = VERDICT_STATUS_FAIL;
 		if (v->retry_ms < 0 || c->next_in_ms < v->retry_ms)
 			v->retry_ms = c->next_in_ms;
 	}
+	if (v->status == VERDICT_STATUS_PASS && v->nwarn > 0)
+		v->status = VERDICT_STATUS_WARN;
 	if (set->draining) {
 		v->status = VERDICT_STATUS_FAIL;
 		v->retry_ms = VERDICT_DRAIN_RETRY_MS;

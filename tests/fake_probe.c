@@ -23,6 +23,17 @@ static enum probe_status fake_only_status; /* ...which is this */
 static int fake_delay_ms;
 static int fake_watch_token;	 /* what p->watch points at when kept */
 static struct clock *fake_clock; /* borrowed from the test; answers */
+static enum probe_status fake_beat_status = PROBE_OK;
+static int fake_beat_delay_ms;
+int fake_probe_beats;
+int fake_probe_beats_dropped;
+
+/* The heartbeat in flight (one check watches at a time in the tests). */
+static struct fake_beat {
+	struct probe *p;	/* borrowed */
+	struct clock_timer *ev; /* owned */
+	enum probe_status st;	/* the answer */
+} * fake_beat;
 
 struct fake_check {
 	struct probe *p;	/* borrowed */
@@ -51,8 +62,61 @@ fake_probe_use_clock(struct clock *c)
 }
 
 void
+fake_probe_set_beat(enum probe_status st, int delay_ms)
+{
+	fake_beat_status = st;
+	fake_beat_delay_ms = delay_ms;
+}
+
+static void
+fake_beat_free(void)
+{
+	if (fake_beat == NULL)
+		return;
+	clock_timer_free(fake_beat->ev);
+	free(fake_beat);
+	fake_beat = NULL;
+}
+
+static void
+fake_beat_cb(void *arg)
+{
+	struct probe *p = ((struct fake_beat *)arg)->p;
+	enum probe_status st = ((struct fake_beat *)arg)->st;
+
+	fake_beat_free();
+	if (st != PROBE_OK)
+		probe_seterr(p, "fake heartbeat: %s", probe_status_name(st));
+	p->beat(p, st);
+}
+
+static int
+fake_heartbeat(struct probe *p)
+{
+	if (p->watch == NULL || fake_beat != NULL)
+		return -1;
+	fake_beat = calloc(1, sizeof(*fake_beat));
+	if (fake_beat == NULL)
+		return -1;
+	fake_beat->p = p;
+	fake_beat->st = fake_beat_status;
+	fake_beat->ev = clock_timer_new(fake_clock, fake_beat_cb, fake_beat);
+	if (fake_beat->ev == NULL)
+		abort();
+	if (fake_beat_delay_ms >= 0 &&
+	    clock_timer_add(fake_beat->ev, fake_beat_delay_ms) != 0)
+		abort();
+	fake_probe_beats++;
+	return 0;
+}
+
+void
 fake_probe_reset(void)
 {
+	fake_beat_free();
+	fake_probe_beats = 0;
+	fake_probe_beats_dropped = 0;
+	fake_probe_set_beat(PROBE_OK, 0);
 	fake_only_name = NULL;
 	fake_probe_starts = 0;
 	fake_probe_cancels = 0;
@@ -122,6 +186,10 @@ fake_cancel(struct probe *p)
 static void
 fake_unwatch(struct probe *p)
 {
+	if (fake_beat != NULL && fake_beat->p == p) {
+		fake_beat_free();
+		fake_probe_beats_dropped++;
+	}
 	p->watch = NULL;
 }
 
@@ -130,6 +198,8 @@ fake_probe_lose(struct probe *p)
 {
 	if (p->watch == NULL)
 		return;
+	if (fake_beat != NULL && fake_beat->p == p)
+		fake_beat_free();
 	p->watch = NULL;
 	p->lost(p);
 }
@@ -151,4 +221,5 @@ const struct probe_ops fake_probe_ops = {
     .start = fake_start,
     .cancel = fake_cancel,
     .unwatch = fake_unwatch,
+    .heartbeat = fake_heartbeat,
 };

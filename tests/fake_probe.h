@@ -32,4 +32,11 @@ void fake_probe_set_for(const char *name, enum probe_status st);
 /* Drop the connection a success kept, as a server closing it would. */
 void fake_probe_lose(struct probe *p);
 
+/* Outcome of the next heartbeats; delay_ms < 0 means never answer. */
+void fake_probe_set_beat(enum probe_status st, int delay_ms);
+
+/* Heartbeats sent, and those unwatched while in flight. */
+extern int fake_probe_beats;
+extern int fake_probe_beats_dropped;
+
 #endif /* READYD_FAKE_PROBE_H */

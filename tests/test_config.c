@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -605,7 +606,8 @@ test_config_load_unreadable(void **state)
 	    GOLDEN_DIR
 	    "no-such-file.conf: cannot read: No such file or directory");
 	assert_null(config_load(GOLDEN_DIR, err, sizeof(err)));
-	assert_string_equal(err, GOLDEN_DIR ": cannot read: Is a directory");
+	assert_string_equal(
+	    err, GOLDEN_DIR ": not a regular file (accepted: a regular file)");
 }
 
 /* ---- golden error files ---- */
@@ -937,15 +939,67 @@ test_config_kind_validate_blames_key(void **state)
 static void
 test_config_kind_key_lists(void **state)
 {
+	char path[] = "/tmp/readyd-test-empty.XXXXXX", text[256];
 	struct config *cfg;
+	int fd = mkstemp(path);
 
 	(void)state;
-	cfg = must_load("[check c]\nkind = redis\nhost = h\nuser = u\n"
-			"password_file = /dev/null\n");
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(text, sizeof(text),
+	    "[check c]\nkind = redis\nhost = h\nuser = u\n"
+	    "password_file = %s\n",
+	    path);
+	cfg = must_load(text);
+	unlink(path);
 	assert_string_equal(cfg->checks[0].user, "u");
 	assert_null(cfg->checks[0].password);
 	assert_int_equal(cfg->checks[0].port, 6379);
 	config_free(cfg);
+}
+
+/*
+ * Files that are not regular are refused without blocking: a FIFO with no
+ * writer would make open() wait forever (on the event loop, at reload).
+ */
+static void
+test_config_files_must_be_regular(void **state)
+{
+	char dir[] = "/tmp/readyd-test-fifo.XXXXXX", fifo[64], text[256];
+	char err[CONFIG_ERRLEN], *v = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/pw", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* the configuration file */
+	assert_null(config_load(fifo, err, sizeof(err)));
+	snprintf(text, sizeof(text),
+	    "%s: not a regular file (accepted: a regular file)", fifo);
+	assert_string_equal(err, text);
+	/* password_file */
+	snprintf(text, sizeof(text),
+	    "[check c]\nkind = postgres\nhost = h\nuser = u\n"
+	    "password_file = %s\n",
+	    fifo);
+	assert_null(load_text(text, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_non_null(strstr(err, fifo));
+	/* VAR_FILE */
+	unsetenv("RT_FIFO_PW");
+	setenv("RT_FIFO_PW_FILE", fifo, 1);
+	assert_int_equal(
+	    config_expand("${RT_FIFO_PW}", &v, err, sizeof(err)), -1);
+	assert_null(v);
+	assert_non_null(strstr(err, "RT_FIFO_PW_FILE"));
+	assert_non_null(strstr(err, "not a regular file"));
+	unsetenv("RT_FIFO_PW_FILE");
+	/* a device */
+	assert_null(config_load("/dev/null", err, sizeof(err)));
+	assert_string_equal(
+	    err, "/dev/null: not a regular file (accepted: a regular file)");
+	unlink(fifo);
+	rmdir(dir);
 }
 
 static void
@@ -1292,6 +1346,138 @@ test_config_empty_group_section_detected(void **state)
 	    "t.conf:4: [grup g]: unknown section (did you mean \"[group NAME]\"?)");
 }
 
+/* ---- the listen address alone (readyd check) ---- */
+
+/* config_listen_string over text; returns its result, host in host. */
+static int
+listen_of(const char *text, char *host, size_t hostlen, int *port, char *err,
+    size_t errlen)
+{
+	char *h = NULL;
+	int rc;
+
+	*port = 0;
+	err[0] = '\0';
+	rc = config_listen_string("t.conf", text, &h, port, err, errlen);
+	snprintf(host, hostlen, "%s", h != NULL ? h : "(null)");
+	if (rc == 0)
+		assert_non_null(h);
+	else
+		assert_null(h);
+	free(h);
+	return rc;
+}
+
+/*
+ * The built-in default's listen, without any of the credentials its
+ * checks need (a compose healthcheck environment).
+ */
+static void
+test_config_listen_builtin_without_credentials(void **state)
+{
+	char err[CONFIG_ERRLEN], host[64];
+	int port;
+
+	(void)state;
+	assert_null(config_load_string(
+	    "(built-in)", config_builtin(), err, sizeof(err)));
+	assert_int_equal(listen_of(config_builtin(), host, sizeof(host), &port,
+			     err, sizeof(err)),
+	    0);
+	assert_string_equal(host, "0.0.0.0");
+	assert_int_equal(port, 8080);
+	setenv("READYD_LISTEN", "[::1]:9100", 1);
+	assert_int_equal(listen_of(config_builtin(), host, sizeof(host), &port,
+			     err, sizeof(err)),
+	    0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 9100);
+}
+
+/* Errors anywhere else in the file do not matter; a missing key is 8080. */
+static void
+test_config_listen_ignores_the_rest(void **state)
+{
+	char err[CONFIG_ERRLEN], host[64];
+	int port;
+
+	(void)state;
+	assert_int_equal(listen_of("[chek x]\nfoo = 1\n[daemon]\nbogus = 1\n"
+				   "listen = 127.0.0.2:9101\n[check c]\n"
+				   "kind = nope\nhost = ${RT_VAR}\n",
+			     host, sizeof(host), &port, err, sizeof(err)),
+	    0);
+	assert_string_equal(host, "127.0.0.2");
+	assert_int_equal(port, 9101);
+	assert_int_equal(listen_of("[daemon]\ndetails = all\n[check c]\n", host,
+			     sizeof(host), &port, err, sizeof(err)),
+	    0);
+	assert_string_equal(host, "0.0.0.0");
+	assert_int_equal(port, 8080);
+	assert_int_equal(
+	    listen_of("", host, sizeof(host), &port, err, sizeof(err)), 0);
+	assert_int_equal(port, 8080);
+	/* ${VAR:-default} and VAR as config_load expands them */
+	assert_int_equal(listen_of("[daemon]\nlisten = ${RT_VAR:-[::]:9102}\n",
+			     host, sizeof(host), &port, err, sizeof(err)),
+	    0);
+	assert_string_equal(host, "::");
+	assert_int_equal(port, 9102);
+	setenv("RT_VAR", "10.1.2.3:9103", 1);
+	assert_int_equal(listen_of("[daemon]\nlisten = ${RT_VAR}\n", host,
+			     sizeof(host), &port, err, sizeof(err)),
+	    0);
+	assert_string_equal(host, "10.1.2.3");
+	assert_int_equal(port, 9103);
+}
+
+static void
+test_config_listen_bad_key(void **state)
+{
+	char err[CONFIG_ERRLEN], host[64];
+	int port;
+
+	(void)state;
+	assert_int_equal(listen_of("[daemon]\nlisten = ${RT_VAR}\n", host,
+			     sizeof(host), &port, err, sizeof(err)),
+	    -2);
+	assert_string_equal(err,
+	    "t.conf:2: [daemon] listen: environment variable RT_VAR is not set (accepted: set RT_VAR or RT_VAR_FILE, or write ${RT_VAR:-default})");
+	assert_int_equal(listen_of("\n[daemon]\nlisten = localhost\n", host,
+			     sizeof(host), &port, err, sizeof(err)),
+	    -2);
+	assert_string_equal(err,
+	    "t.conf:3: [daemon] listen = \"localhost\": missing port (accepted: ADDR:PORT or [IPv6]:PORT, PORT 1-65535)");
+}
+
+static void
+test_config_listen_files(void **state)
+{
+	char err[CONFIG_ERRLEN], *host = NULL;
+	char *path = temp_file("[daemon]\nlisten = 127.0.0.3:9104\n"
+			       "[check c]\nkind = redis\nuser = ${RT_VAR}\n");
+	int port = 0;
+
+	(void)state;
+	assert_int_equal(
+	    config_load_listen(path, &host, &port, err, sizeof(err)), 0);
+	assert_string_equal(host, "127.0.0.3");
+	assert_int_equal(port, 9104);
+	free(host);
+	/* path NULL: $READYD_CONFIG, as config_load finds it */
+	setenv("READYD_CONFIG", path, 1);
+	assert_int_equal(
+	    config_load_listen(NULL, &host, &port, err, sizeof(err)), 0);
+	assert_string_equal(host, "127.0.0.3");
+	free(host);
+	unlink(path);
+	assert_int_equal(
+	    config_load_listen(path, &host, &port, err, sizeof(err)), -1);
+	assert_null(host);
+	assert_non_null(strstr(err, "cannot read"));
+	free(path);
+}
+
 int
 main(void)
 {
@@ -1324,6 +1510,8 @@ main(void)
 	    cmocka_unit_test_setup(test_config_load_null_resolution, clear_env),
 	    cmocka_unit_test_setup(test_config_load_unreadable, clear_env),
 	    cmocka_unit_test_setup(
+		test_config_files_must_be_regular, clear_env),
+	    cmocka_unit_test_setup(
 		test_config_golden_secrets_masked, clear_env),
 	    cmocka_unit_test_setup(test_config_golden_all_listed, clear_env),
 	    cmocka_unit_test_setup(test_config_good_overrides, clear_env),
@@ -1353,6 +1541,12 @@ main(void)
 	    cmocka_unit_test_setup(test_config_dependency_chain_ok, clear_env),
 	    cmocka_unit_test_setup(
 		test_config_empty_group_section_detected, clear_env),
+	    cmocka_unit_test_setup(
+		test_config_listen_builtin_without_credentials, clear_env),
+	    cmocka_unit_test_setup(
+		test_config_listen_ignores_the_rest, clear_env),
+	    cmocka_unit_test_setup(test_config_listen_bad_key, clear_env),
+	    cmocka_unit_test_setup(test_config_listen_files, clear_env),
 	};
 	enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	static char names[NGOLDEN][64];

@@ -53,11 +53,11 @@ test_config_expand_read_file_limit(void **state)
 	size_t len = 0;
 
 	(void)state;
-	assert_int_equal(config_expand_read_file(path, 10, &v, &len), 0);
+	assert_int_equal(config_expand_read_file(path, 10, true, &v, &len), 0);
 	assert_int_equal(len, 10);
 	assert_string_equal(v, "0123456789");
 	free(v);
-	assert_int_equal(config_expand_read_file(path, 9, &v, &len), -1);
+	assert_int_equal(config_expand_read_file(path, 9, true, &v, &len), -1);
 	assert_int_equal(errno, EFBIG);
 	assert_null(v);
 	unlink(path);

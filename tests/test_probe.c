@@ -15,9 +15,12 @@
 #include "probe_redis.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <hiredis/hiredis.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -522,6 +525,112 @@ test_probe_tcp_cancel(void **state)
 }
 
 /* A tcp check needs a port and takes no credentials. */
+/* readyd's own trouble, as the libraries word it, is reason "local". */
+static void
+test_probe_local_reasons(void **state)
+{
+	(void)state;
+	assert_true(probe_errno_is_local(EMFILE));
+	assert_true(probe_errno_is_local(ENFILE));
+	assert_true(probe_errno_is_local(ENOMEM));
+	assert_true(probe_errno_is_local(ENOBUFS));
+	assert_false(probe_errno_is_local(ECONNREFUSED));
+	assert_false(probe_errno_is_local(ETIMEDOUT));
+	/* libpq 15 */
+	assert_int_equal(
+	    pg("could not create socket: Too many open files\n"), PROBE_LOCAL);
+	assert_int_equal(pg("could not create socket: Too many open files in "
+			    "system\n"),
+	    PROBE_LOCAL);
+	assert_int_equal(pg("out of memory\n"), PROBE_LOCAL);
+	assert_int_equal(pg("could not set socket to nonblocking mode: Cannot "
+			    "allocate memory\n"),
+	    PROBE_LOCAL);
+	/* through PgBouncer too */
+	assert_int_equal(bouncer("could not create socket: No buffer space "
+				 "available\n",
+			     NULL, 0),
+	    PROBE_LOCAL);
+	/* the backend's trouble stays the backend's */
+	assert_int_equal(pg("connection to server at \"127.0.0.1\", port 1 "
+			    "failed: Connection refused\n"),
+	    PROBE_REFUSED);
+	assert_int_equal(pg("FATAL:  53200: out of memory\n"), PROBE_SATURATED);
+	/* hiredis 0.14: socket() failing, its own allocation failing */
+	assert_int_equal(probe_redis_classify_conn(REDIS_ERR_OTHER,
+			     "Can't create socket: Too many open files"),
+	    PROBE_LOCAL);
+	assert_int_equal(
+	    probe_redis_classify_conn(REDIS_ERR_IO, "Too many open files"),
+	    PROBE_LOCAL);
+	assert_int_equal(
+	    probe_redis_classify_conn(REDIS_ERR_OOM, "Out of memory"),
+	    PROBE_LOCAL);
+	assert_int_equal(
+	    probe_redis_classify_conn(REDIS_ERR_IO, "Connection refused"),
+	    PROBE_REFUSED);
+	assert_int_equal(probe_redis_classify_conn(REDIS_ERR_OTHER,
+			     "OOM command not allowed when used memory > "
+			     "'maxmemory'."),
+	    PROBE_UNWRITABLE);
+	assert_int_equal(
+	    probe_redis_classify_conn(REDIS_ERR_EOF, "Server closed"),
+	    PROBE_IO);
+	assert_string_equal(probe_status_name(PROBE_LOCAL), "local");
+}
+
+static char s_ldb[] = "hdms_db", s_user[] = "u", s_pw[] = "p";
+
+/*
+ * Out of descriptors for real (RLIMIT_NOFILE at the descriptors already
+ * open): each kind's attempt cannot start, and says "local".
+ */
+static void
+test_probe_local_out_of_descriptors(void **state)
+{
+	const struct probe_ops *kinds[] = {&probe_tcp_ops, &probe_redis_ops,
+	    &probe_pg_ops, &probe_pgbouncer_ops};
+	struct event_base *base = event_base_new();
+	struct rlimit old, low;
+	int port, lfd = tcp_listener(&port);
+	int fd;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	/* the lowest free descriptor: the limit leaves none free */
+	fd = dup(0);
+	assert_true(fd >= 0);
+	close(fd);
+	low = old;
+	low.rlim_cur = (rlim_t)fd;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct check_cfg c;
+		struct tcp_run r;
+		struct probe p;
+		int rc;
+
+		tcp_setup(&p, &c, base, &r, port);
+		c.ops = p.ops = kinds[k];
+		c.dbname = s_ldb;
+		c.user = s_user;
+		c.password = s_pw;
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+		rc = p.ops->start(&p);
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+		if (rc == 0) { /* not expected: fail with what happened */
+			tcp_loop_until(base, &r.done);
+			p.status = r.st;
+		}
+		if (rc != -1 || p.status != PROBE_LOCAL)
+			fail_msg("%s: start %d, reason %s: %s", p.ops->name, rc,
+			    probe_status_name(p.status), p.errstr);
+		assert_non_null(strstr(p.errstr, "Too many open files"));
+		assert_null(p.priv);
+	}
+	close(lfd);
+	event_base_free(base);
+}
+
 static void
 test_probe_tcp_config(void **state)
 {
@@ -563,6 +672,8 @@ main(void)
 	    cmocka_unit_test(test_probe_tcp_watch_lost),
 	    cmocka_unit_test(test_probe_tcp_cancel),
 	    cmocka_unit_test(test_probe_tcp_config),
+	    cmocka_unit_test(test_probe_local_reasons),
+	    cmocka_unit_test(test_probe_local_out_of_descriptors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,6 +49,7 @@ static const struct render_check sample[] = {
 	.kind = "redis",
 	.target = "redis:6379/0",
 	.required = false,
+	.not_needed = true,
 	.state = VERDICT_STARTING,
 	.latency_ms = -1,
 	.since = T0,
@@ -222,6 +223,84 @@ test_render_prom_golden(void **state)
 	evbuffer_free(b);
 }
 
+/* /ready in the shipped default with postgres (in no group) failing. */
+static const struct render_check warn_sample[] = {
+    {
+	.name = "postgres",
+	.kind = "postgres",
+	.target = "postgres:5432/hdms_db",
+	.required = true,
+	.not_needed = true,
+	.state = VERDICT_FAIL,
+	.reason = PROBE_AUTH,
+	.output = "FATAL: 28P01: password authentication failed",
+	.latency_ms = 8.25,
+	.consecutive_failures = 3,
+	.last_check = T1,
+	.since = T0,
+    },
+    {
+	.name = "pgbouncer",
+	.kind = "pgbouncer",
+	.target = "pgbouncer:6432/hdms_db",
+	.required = true,
+	.state = VERDICT_PASS,
+	.latency_ms = 3.5,
+	.last_check = T1,
+	.since = T0,
+    },
+    {
+	.name = "redis-celery",
+	.kind = "redis",
+	.target = "redis:6379/2",
+	.required = false,
+	.not_needed = true,
+	.state = VERDICT_FAIL,
+	.reason = PROBE_UNWRITABLE,
+	.latency_ms = 0.5,
+	.consecutive_failures = 3,
+	.last_check = T1,
+	.since = T0,
+    },
+};
+
+static void
+test_render_warn_goldens(void **state)
+{
+	struct render_view v = {warn_sample, 3, VERDICT_STATUS_WARN};
+	struct render_stats st[3];
+	struct render_check c[3];
+	struct render_group g[2] = {{"file-service", VERDICT_STATUS_WARN},
+	    {"user-service", VERDICT_STATUS_PASS}};
+	struct render_metrics m = {c, 3, g, 2, VERDICT_STATUS_WARN, "0.1.0"};
+	struct evbuffer *b = evbuffer_new();
+	char *got;
+
+	(void)state;
+	assert_int_equal(render_json(&v, b), 0);
+	got = buffer_string(b);
+	assert_golden(got, "data/render/warn.json");
+	free(got);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	assert_int_equal(render_text(&v, b), 0);
+	got = buffer_string(b);
+	assert_golden(got, "data/render/warn.txt");
+	free(got);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	memset(st, 0, sizeof(st));
+	memcpy(c, warn_sample, sizeof(c));
+	for (int i = 0; i < 3; i++)
+		c[i].stats = &st[i];
+	st[0].failures[PROBE_AUTH] = 3;
+	st[2].failures[PROBE_UNWRITABLE] = 3;
+	st[2].failures[PROBE_LOCAL] = 1;
+	assert_int_equal(render_prom(&m, b), 0);
+	got = buffer_string(b);
+	assert_golden(got, "data/render/warn.prom");
+	free(got);
+	evbuffer_free(b);
+}
+
 static void
 test_render_time_iso(void **state)
 {
@@ -230,6 +309,114 @@ test_render_time_iso(void **state)
 	(void)state;
 	render_time(T1, buf, sizeof(buf));
 	assert_string_equal(buf, "2026-11-27T05:40:00Z");
+}
+
+/* ---- the status page ---- */
+
+/* sample[] plus a failing optional check whose error text holds markup */
+static void
+html_checks(struct render_check *c)
+{
+	memcpy(c, sample, sizeof(sample));
+	c[3] = (struct render_check){
+	    .name = "tcp-<legacy>",
+	    .kind = "tcp",
+	    .target = "legacy&co:7000",
+	    .required = false,
+	    .state = VERDICT_FAIL,
+	    .reason = PROBE_TIMEOUT,
+	    .output = "<script>alert('x')</script> \"&\"",
+	    .latency_ms = 1000,
+	    .consecutive_failures = 1,
+	    .last_check = T1,
+	    .since = T1 - 7265,
+	};
+}
+
+static char *
+html_render(const struct render_page *p)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *got;
+
+	assert_non_null(b);
+	assert_int_equal(render_html(p, b), 0);
+	got = buffer_string(b);
+	evbuffer_free(b);
+	return got;
+}
+
+static void
+test_render_html_golden(void **state)
+{
+	struct render_check c[4];
+	struct render_group g[2] = {{"file-service", VERDICT_STATUS_FAIL},
+	    {"user-\"odd\"<group>", VERDICT_STATUS_PASS}};
+	struct render_page p = {
+	    c, 4, g, 2, VERDICT_STATUS_FAIL, false, "0.1.0", T1};
+	char *got;
+
+	(void)state;
+	html_checks(c);
+	got = html_render(&p);
+	assert_golden(got, "data/render/sample.html");
+	free(got);
+}
+
+/* Server text is escaped: no markup of its own, no bytes HTML refuses. */
+static void
+test_render_html_hostile_output(void **state)
+{
+	struct render_check c = sample[1];
+	struct render_page p = {
+	    &c, 1, NULL, 0, VERDICT_STATUS_FAIL, false, "0.1.0", T1};
+	char *got;
+
+	(void)state;
+	c.name = "a\"b";
+	c.output = "</div></td><img src=x onerror=alert(1)> \x01\x1f ctl "
+		   "\xff\xfe bad \xc3\x28 overlong \xc0\xaf surrogate "
+		   "\xed\xa0\x80 c1 \xc2\x85 ok \xc3\xa9\xe2\x82\xac trunc "
+		   "\xe2\x82";
+	got = html_render(&p);
+	assert_null(strstr(got, "<img"));
+	assert_null(strstr(got, "</div></td><"));
+	assert_non_null(strstr(got,
+	    "&lt;/div&gt;&lt;/td&gt;&lt;img src=x "
+	    "onerror=alert(1)&gt;"));
+	assert_non_null(strstr(got, "data-check=\"a&quot;b\""));
+	assert_non_null(strstr(got,
+	    " \xef\xbf\xbd\xef\xbf\xbd ctl \xef\xbf\xbd\xef\xbf\xbd bad "
+	    "\xef\xbf\xbd( overlong \xef\xbf\xbd\xef\xbf\xbd surrogate "
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd c1 \xef\xbf\xbd\xef\xbf\xbd "
+	    "ok \xc3\xa9\xe2\x82\xac trunc \xef\xbf\xbd\xef\xbf\xbd</div>"));
+	free(got);
+}
+
+/* Ready, no groups, draining: each says so. */
+static void
+test_render_html_states(void **state)
+{
+	struct render_page p = {
+	    sample, 1, NULL, 0, VERDICT_STATUS_PASS, false, "0.1.0", T1};
+	char *got;
+
+	(void)state;
+	got = html_render(&p);
+	assert_non_null(strstr(got, "<title>readyd: ready</title>"));
+	assert_non_null(strstr(got, "id=\"verdict\">READY<"));
+	assert_non_null(strstr(got, "No groups configured."));
+	assert_non_null(
+	    strstr(got, "<meta http-equiv=\"refresh\" content=\"5\">"));
+	assert_null(strstr(got, "Shutting down"));
+	assert_null(strstr(got, "<script"));
+	free(got);
+	p.status = VERDICT_STATUS_FAIL;
+	p.draining = true;
+	got = html_render(&p);
+	assert_non_null(strstr(got, "<title>readyd: not ready</title>"));
+	assert_non_null(strstr(got, "Shutting down"));
+	free(got);
 }
 
 int
@@ -243,6 +430,10 @@ main(void)
 	    cmocka_unit_test(test_render_json_empty),
 	    cmocka_unit_test(test_render_time_iso),
 	    cmocka_unit_test(test_render_prom_golden),
+	    cmocka_unit_test(test_render_html_golden),
+	    cmocka_unit_test(test_render_html_hostile_output),
+	    cmocka_unit_test(test_render_html_states),
+	    cmocka_unit_test(test_render_warn_goldens),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

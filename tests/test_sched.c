@@ -239,8 +239,11 @@ test_sched_recheck_deadline_is_short(void **state)
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 1000);
 	/* a backend that is slow but answers gets room: 3 x 1.2 s */
 	sched_latency_add(&t.logins, 1200);
+	sched_latency_add(&t.logins, 1200);
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 3600);
 	/* never more than the timeout */
+	sched_latency_add(&t.logins, 5000);
+	sched_latency_add(&t.logins, 5000);
 	sched_latency_add(&t.logins, 5000);
 	assert_int_equal(sched_attempt_timeout(&t, SCHED_MODE_SERVE), 10000);
 	/* the old samples age out of the ring */
@@ -276,6 +279,13 @@ test_sched_latency_deadline(void **state)
 		sched_latency_add(&l, 1.0);
 	assert_int_equal(l.n, SCHED_LATENCIES);
 	assert_int_equal(sched_latency_deadline(&l, 10000), 1000);
+	/* one outlier (a probe that waited out a freeze) changes nothing */
+	sched_latency_add(&l, 2017);
+	assert_int_equal(sched_latency_deadline(&l, 10000), 1000);
+	/* a backend that became slow: the deadline follows within a few */
+	for (int i = 0; i < 6; i++)
+		sched_latency_add(&l, 1500);
+	assert_int_equal(sched_latency_deadline(&l, 10000), 4500);
 }
 
 /* fast_interval = interval gives compose's timings exactly */
@@ -566,6 +576,165 @@ test_sched_loop_watch_lost_probes_at_once(void **state)
 	assert_ptr_equal(t->probe->watch, t->probe);
 }
 
+/* A hung server drops nothing; the heartbeat catches it, not the interval. */
+static void
+test_sched_loop_heartbeat_catches_a_hang(void **state)
+{
+	struct loop_fixture *f = *state;
+	struct target *t;
+	char err[128];
+	bool only[2] = {true, false};
+
+	f->checks[0].watch = true;
+	f->checks[0].interval_ms = 60000; /* a scheduled probe comes late */
+	f->checks[0].timeout_ms = 5000;
+	f->checks[0].heartbeat_ms = 100;
+	f->checks[0].fast_interval_ms = 50;
+	f->checks[0].retries = 2;
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 10);
+	t = (struct target *)sched_target(f->s, 0);
+	assert_int_equal(t->state, VERDICT_PASS);
+	assert_non_null(t->probe->watch);
+	loop_run_ms(f, 350); /* three answered heartbeats, no login */
+	assert_int_equal(fake_probe_beats, 3);
+	assert_int_equal(fake_probe_starts, 1);
+	assert_int_equal(t->beats.n, 3);
+	/* the server hangs: heartbeats and logins get no answer */
+	fake_probe_set_beat(PROBE_OK, -1);
+	fake_probe_set(PROBE_OK, -1);
+	loop_run_ms(f, 100); /* the next heartbeat is sent */
+	assert_int_equal(fake_probe_beats, 4);
+	/* its deadline: 3 x ~0 ms, 1 s at least */
+	assert_int_equal(t->beat_deadline_ms, 1000);
+	loop_run_ms(f, 1000);
+	assert_int_equal(fake_probe_beats_dropped, 1); /* unwatched */
+	assert_null(t->probe->watch);
+	assert_int_equal(t->reason, PROBE_TIMEOUT);
+	assert_non_null(strstr(t->errstr, "heartbeat: no answer"));
+	assert_int_equal(t->failures, 1);
+	assert_int_equal(t->state, VERDICT_PASS); /* not yet: retries 2 */
+	/* the confirming re-check: fast_interval later, a 1 s deadline */
+	loop_run_ms(f, 50 + 1000);
+	assert_int_equal(t->state, VERDICT_FAIL);
+	assert_true(clock_now_ms(f->clk) - 1000000 < 2600); /* not 60 s */
+	/* answers again: the hung recovery probe (whole timeout, 5 s) ends,
+	 * the next one passes, heartbeats resume */
+	fake_probe_set(PROBE_OK, 0);
+	fake_probe_set_beat(PROBE_OK, 0);
+	loop_run_ms(f, 5000 + 50 + 150);
+	assert_int_equal(t->state, VERDICT_PASS);
+	assert_non_null(t->probe->watch);
+	assert_true(fake_probe_beats > 4);
+	/* an error answer to a heartbeat is a failed attempt too */
+	fake_probe_set_beat(PROBE_STARTING, 0);
+	loop_run_ms(f, 110);
+	assert_int_equal(t->stats.failures[PROBE_STARTING], 1);
+	f->checks[0].heartbeat_ms = 0;
+}
+
+/* wait: a check that passed is probed again; all must pass at once */
+static void
+test_sched_loop_wait_reprobes_passed_checks(void **state)
+{
+	struct loop_fixture *f = *state;
+	char err[128];
+	bool only[2] = {true, false};
+
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_WAIT, only,
+	    err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 10);
+	assert_true(sched_target_is_pass(f->s, 0));
+	loop_run_ms(f, 50);
+	assert_int_equal(fake_probe_starts, 2); /* probed again */
+	fake_probe_set(PROBE_REFUSED, 0);
+	loop_run_ms(f, 50);
+	/* one failure after a pass: not ready (no retries in wait) */
+	assert_false(sched_target_is_pass(f->s, 0));
+	fake_probe_set(PROBE_OK, 0);
+	loop_run_ms(f, 50);
+	assert_true(sched_target_is_pass(f->s, 0));
+}
+
+/* The generation: every change a body shows, and nothing else. */
+static void
+test_sched_loop_generation_follows_changes(void **state)
+{
+	struct loop_fixture *f = *state;
+	char err[128];
+	bool only[2] = {true, false};
+	uint64_t g;
+	struct target *t;
+
+	f->checks[0].retries = 1;
+	f->checks[0].interval_ms = 1000;
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_generation(f->s), 0);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 10);
+	t = (struct target *)sched_target(f->s, 0);
+	g = sched_generation(f->s);
+	assert_true(g > 0); /* first attempt, starting -> pass */
+	sched_refresh(f->s);
+	assert_int_equal(sched_generation(f->s), g); /* nothing new */
+	fake_probe_set(PROBE_REFUSED, 0);
+	loop_run_ms(f, 1000);
+	assert_int_equal(t->shown, VERDICT_FAIL); /* state */
+	assert_true(sched_generation(f->s) > g);
+	g = sched_generation(f->s);
+	fake_probe_set(PROBE_TIMEOUT, 0); /* reason (and text) */
+	loop_run_ms(f, 60);
+	assert_int_equal(t->shown_reason, PROBE_TIMEOUT);
+	assert_true(sched_generation(f->s) > g);
+	g = sched_generation(f->s);
+	sched_refresh(f->s);
+	assert_int_equal(sched_generation(f->s), g);
+	fake_probe_set(PROBE_OK, 0);
+	loop_run_ms(f, 60);
+	assert_int_equal(t->shown, VERDICT_PASS);
+	assert_true(sched_generation(f->s) > g);
+}
+
+/* A dependency is a presumption: the dependent's own success wins. */
+static void
+test_sched_loop_dependency_is_a_presumption(void **state)
+{
+	struct loop_fixture *f = *state;
+	size_t dep = 0;
+	char err[128];
+	const struct target *t;
+
+	f->checks[1].depends_idx = &dep;
+	f->checks[1].ndepends = 1;
+	f->checks[1].interval_ms = 60000; /* only a re-probe explains more */
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, NULL,
+	    err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 10);
+	t = sched_target(f->s, 1);
+	assert_int_equal(t->shown, VERDICT_PASS);
+	/* the dependency fails; the dependent (PgBouncer) still serves */
+	fake_probe_set_for("fake1", PROBE_TIMEOUT);
+	loop_run_ms(f, 50 + 100 + 50 + 100 + 5);
+	assert_int_equal(sched_target(f->s, 0)->shown, VERDICT_FAIL);
+	/* presumed down, re-probed at once, its own success wins */
+	assert_true(fake_probe_starts >= 4);
+	assert_int_equal(t->shown, VERDICT_PASS);
+	assert_null(t->hold);
+	assert_int_equal(sched_target(f->s, 0)->shown, VERDICT_FAIL);
+	fake_probe_set_for(NULL, PROBE_OK);
+	f->checks[1].depends_idx = NULL;
+	f->checks[1].ndepends = 0;
+}
+
 static void
 test_sched_loop_watch_lost_waits_fast_interval(void **state)
 {
@@ -645,6 +814,10 @@ main(void)
 	    LOOP_TEST(test_sched_loop_recovers_and_reschedules),
 	    LOOP_TEST(test_sched_loop_dependency_down_fails_dependent),
 	    LOOP_TEST(test_sched_loop_watch_lost_probes_at_once),
+	    LOOP_TEST(test_sched_loop_heartbeat_catches_a_hang),
+	    LOOP_TEST(test_sched_loop_wait_reprobes_passed_checks),
+	    LOOP_TEST(test_sched_loop_dependency_is_a_presumption),
+	    LOOP_TEST(test_sched_loop_generation_follows_changes),
 	    LOOP_TEST(test_sched_loop_watch_lost_waits_fast_interval),
 	    LOOP_TEST(test_sched_loop_counts_for_metrics),
 	};

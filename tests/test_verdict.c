@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
+#include <string.h>
+
 #include "verdict.h"
 
 static const struct verdict_check checks[] = {
@@ -146,6 +149,133 @@ test_verdict_names(void **state)
 	assert_string_equal(verdict_state_name(VERDICT_STATE_COUNT), "unknown");
 	assert_string_equal(verdict_status_name(VERDICT_STATUS_PASS), "pass");
 	assert_string_equal(verdict_status_name(VERDICT_STATUS_FAIL), "fail");
+	assert_string_equal(verdict_status_name(VERDICT_STATUS_WARN), "warn");
+	assert_string_equal(
+	    verdict_status_name(VERDICT_STATUS_COUNT), "unknown");
+}
+
+/* The shipped default: postgres in no group, the others in groups. */
+static const struct verdict_check shipped[] = {
+    {"postgres", VERDICT_FAIL, true, 1000},
+    {"pgbouncer", VERDICT_PASS, true, 30000},
+    {"redis-cache", VERDICT_PASS, true, 30000},
+    {"optional", VERDICT_PASS, false, 30000},
+};
+
+#define NSHIPPED (sizeof(shipped) / sizeof(shipped[0]))
+#define SHIPPED_GROUPED                 \
+	{                               \
+		false, true, true, true \
+	}
+
+static void
+test_verdict_all_warns_on_check_in_no_group(void **state)
+{
+	bool grouped[NSHIPPED] = SHIPPED_GROUPED;
+	struct verdict_set set = {.grouped = grouped};
+	struct verdict v;
+
+	(void)state;
+	assert_int_equal(verdict_eval(shipped, NSHIPPED, &set, &v), 0);
+	assert_int_equal(v.status, VERDICT_STATUS_WARN);
+	assert_true(verdict_status_is_ready(v.status));
+	assert_int_equal(v.retry_ms, -1);
+	assert_int_equal(v.nwarn, 1);
+	assert_int_equal(v.nnotpass, 1);
+	assert_int_equal(v.notpass[0], 0);
+	assert_false(v.counts[0]);
+	assert_true(v.counts[1]);
+	assert_true(v.counts[2]);
+	assert_false(v.counts[3]); /* not required */
+	verdict_free(&v);
+}
+
+static void
+test_verdict_all_without_groups_counts_required(void **state)
+{
+	struct verdict_set set = {0};
+	struct verdict v;
+
+	(void)state;
+	assert_int_equal(verdict_eval(shipped, NSHIPPED, &set, &v), 0);
+	assert_int_equal(v.status, VERDICT_STATUS_FAIL);
+	assert_int_equal(v.retry_ms, 1000);
+	assert_int_equal(v.nwarn, 0);
+	assert_true(v.counts[0]);
+	verdict_free(&v);
+}
+
+static void
+test_verdict_group_warns_on_unrequired_failure(void **state)
+{
+	struct verdict_check cs[NSHIPPED];
+	bool grouped[NSHIPPED] = SHIPPED_GROUPED;
+	size_t group[] = {1, 3};
+	struct verdict_set set = {.idx = group, .nidx = 2, .grouped = grouped};
+	struct verdict v;
+
+	(void)state;
+	memcpy(cs, shipped, sizeof(cs));
+	cs[3].state = VERDICT_FAIL;
+	assert_int_equal(verdict_eval(cs, NSHIPPED, &set, &v), 0);
+	assert_int_equal(v.status, VERDICT_STATUS_WARN);
+	assert_int_equal(v.nwarn, 1);
+	verdict_free(&v);
+	/* a group's required member counts, grouped or not */
+	group[1] = 0;
+	assert_int_equal(verdict_eval(cs, NSHIPPED, &set, &v), 0);
+	assert_int_equal(v.status, VERDICT_STATUS_FAIL);
+	assert_true(v.counts[1]);
+	verdict_free(&v);
+	/* a counted failure wins over a warning */
+	memcpy(cs, shipped, sizeof(cs));
+	cs[3].state = VERDICT_FAIL;
+	cs[1].state = VERDICT_FAIL;
+	set.idx = NULL;
+	assert_int_equal(verdict_eval(cs, NSHIPPED, &set, &v), 0);
+	assert_int_equal(v.status, VERDICT_STATUS_FAIL);
+	assert_int_equal(v.nwarn, 2);
+	verdict_free(&v);
+}
+
+static void
+test_verdict_named_check_fails_even_in_no_group(void **state)
+{
+	bool grouped[NSHIPPED] = SHIPPED_GROUPED;
+	bool named[NSHIPPED] = {true, false, false, false};
+	size_t one = 0;
+	struct verdict_set set = {
+	    .idx = &one, .nidx = 1, .named = named, .grouped = grouped};
+	struct verdict v;
+
+	(void)state;
+	assert_int_equal(verdict_eval(shipped, NSHIPPED, &set, &v), 0);
+	assert_int_equal(v.status, VERDICT_STATUS_FAIL);
+	assert_true(v.counts[0]);
+	verdict_free(&v);
+}
+
+static void
+test_verdict_starting_unneeded_is_no_warning(void **state)
+{
+	struct verdict_check cs[NSHIPPED];
+	bool grouped[NSHIPPED] = SHIPPED_GROUPED;
+	struct verdict_set set = {.grouped = grouped};
+	struct verdict v;
+
+	(void)state;
+	memcpy(cs, shipped, sizeof(cs));
+	cs[0].state = VERDICT_STARTING;
+	assert_int_equal(verdict_eval(cs, NSHIPPED, &set, &v), 0);
+	assert_int_equal(v.status, VERDICT_STATUS_PASS);
+	assert_int_equal(v.nwarn, 0);
+	verdict_free(&v);
+	/* draining beats a warning */
+	cs[0].state = VERDICT_FAIL;
+	set.draining = true;
+	assert_int_equal(verdict_eval(cs, NSHIPPED, &set, &v), 0);
+	assert_int_equal(v.status, VERDICT_STATUS_FAIL);
+	verdict_free(&v);
 }
 
 int
@@ -160,6 +290,11 @@ main(void)
 	    cmocka_unit_test(test_verdict_empty_set_is_ready),
 	    cmocka_unit_test(test_verdict_retry_rounds_up_to_seconds),
 	    cmocka_unit_test(test_verdict_names),
+	    cmocka_unit_test(test_verdict_all_warns_on_check_in_no_group),
+	    cmocka_unit_test(test_verdict_all_without_groups_counts_required),
+	    cmocka_unit_test(test_verdict_group_warns_on_unrequired_failure),
+	    cmocka_unit_test(test_verdict_named_check_fails_even_in_no_group),
+	    cmocka_unit_test(test_verdict_starting_unneeded_is_no_warning),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

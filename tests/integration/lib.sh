@@ -326,10 +326,14 @@ stop_readyd() {
 # ---------------------------------------------------------------- HTTP
 
 # http_status URL [CURL ARGS...]: the status code (000 when no answer).
+# Headers and body are appended to an artifact (the secrets sweep).
 http_status() {
 	local url=$1
 	shift
-	curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@" "$url" 2>/dev/null
+	curl -s -D "$T_ART/.status-$BASHPID.h" -o "$T_ART/.status-$BASHPID.b" -w '%{http_code}' \
+		--max-time 5 "$@" "$url" 2>/dev/null
+	cat "$T_ART/.status-$BASHPID.h" "$T_ART/.status-$BASHPID.b" >>"$T_ART/http-status.log" 2>/dev/null
+	rm -f "$T_ART/.status-$BASHPID.h" "$T_ART/.status-$BASHPID.b"
 	return 0
 }
 
@@ -365,13 +369,15 @@ header() {
 # ready_json: the /ready body.
 ready_json() { http_body "$READYD_URL/ready"; }
 
-# field CHECK KEY: one field of one check in /ready (jq -r; "null" if none).
+# field CHECK KEY: one field of one check in /ready/CHECK (jq -r; "null"
+# if none). Asked for by name, the check shows its own status: in /ready a
+# failing check no group needs shows "warn".
 field() {
-	http_body "$READYD_URL/ready" | jq -r --arg c "$1" ".checks[\$c].$2" 2>/dev/null
+	http_body "$READYD_URL/ready/$1" | jq -r --arg c "$1" ".checks[\$c].$2" 2>/dev/null
 }
 
-check_json() { # CHECK: the check's object from /ready, compact
-	http_body "$READYD_URL/ready" | jq -c --arg c "$1" '.checks[$c]' 2>/dev/null
+check_json() { # CHECK: the check's object from /ready/CHECK, compact
+	http_body "$READYD_URL/ready/$1" | jq -c --arg c "$1" '.checks[$c]' 2>/dev/null
 }
 
 # wait_check CHECK STATUS [REASON] [TIMEOUT]: assert that the check reaches

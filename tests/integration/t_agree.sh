@@ -98,19 +98,24 @@ done
 
 HOLD_PID=
 POSTMASTER=
+MISCONF_SAVED=$STACK_DIR/dump.rdb.agree-saved
 OLD_MAXMEMORY=
 OLD_MINREPLICAS=
 WRONG_PW=$(new_secret agreeWrong)
-# At exit: release, thaw and restart what a fault left behind, reset the
-# settings faults change, and restore again if the first restore failed
-# (it logs in with the original password).
+# At exit (also on SIGTERM, when run.sh's timeout SIGKILLs the file 10 s
+# later: quick things first): release, thaw, reset the settings faults
+# change (the password before the restore, which logs in with it), then
+# restore the stack.
 undo_all() {
-	local restored=yes
+	local srv
 	clients_stop
 	[[ -n $HOLD_PID ]] && release_holder
 	[[ -n $POSTMASTER ]] && kill -CONT "$POSTMASTER" 2>/dev/null
-	"$STACK" restore "$STACK_DIR" >>"$T_ART/stack.log" 2>&1 || restored=no
-	pg_super -c "ALTER ROLE \"$POSTGRES_USER\" PASSWORD '$POSTGRES_PASSWORD'" \
+	for srv in postgres pgbouncer redis; do
+		"$STACK" thaw "$STACK_DIR" "$srv" >/dev/null 2>&1
+	done
+	PGCONNECT_TIMEOUT=3 pg_super \
+		-c "ALTER ROLE \"$POSTGRES_USER\" PASSWORD '$POSTGRES_PASSWORD'" \
 		-c "ALTER SYSTEM RESET default_transaction_read_only" \
 		-c "SELECT pg_reload_conf()" >/dev/null 2>&1
 	redis_cmd REPLICAOF NO ONE >/dev/null 2>&1
@@ -118,7 +123,7 @@ undo_all() {
 	[[ -n $OLD_MINREPLICAS ]] &&
 		redis_cmd CONFIG SET min-replicas-to-write "$OLD_MINREPLICAS" >/dev/null 2>&1
 	misconf_undo >/dev/null 2>&1
-	[[ $restored == yes ]] || "$STACK" restore "$STACK_DIR" >>"$T_ART/stack.log" 2>&1
+	"$STACK" restore "$STACK_DIR" >>"$T_ART/stack.log" 2>&1
 	return 0
 }
 on_exit undo_all
@@ -145,9 +150,13 @@ snap() {
 	done < <(jq -r '.checks | to_entries[] |
 		"\(.key) \(.value.status) \(.value.reason // "-") \(.value.consecutive_failures // 0)"' \
 		<<<"$j" 2>/dev/null)
-	CODE[all]=$(http_status "$READYD_URL/ready")
-	for g in "${SVC_GROUPS[@]}"; do
-		CODE[$g]=$(http_status "$READYD_URL/ready/$g")
+	# the five codes with one curl (000: no answer)
+	local args=(-o /dev/null "$READYD_URL/ready") codes=()
+	for g in "${SVC_GROUPS[@]}"; do args+=(-o /dev/null "$READYD_URL/ready/$g"); done
+	mapfile -t codes < <(curl -s -w '%{http_code}\n' --max-time 5 "${args[@]}" 2>/dev/null)
+	CODE[all]=${codes[0]:-000}
+	for ((n = 0; n < ${#SVC_GROUPS[@]}; n++)); do
+		CODE[${SVC_GROUPS[n]}]=${codes[n + 1]:-000}
 	done
 }
 
@@ -171,7 +180,7 @@ checks_line() { # one line: each check's status (reason)
 # mark_base: the attempt counts now (after an injection or undo).
 mark_base() {
 	local c
-	sleep 0.3 # an attempt in flight at the fault finishes first
+	sleep 0.2 # an attempt in flight at the fault finishes first
 	snap
 	for c in "${STD_CHECKS[@]}"; do BASE[$c]=${COUNT[$c]:-0}; done
 }
@@ -208,7 +217,7 @@ settle() {
 			SETTLE_NOTE="UNSETTLED ${SETTLE_MAX}s (looked=$looked confirming=$mid)"
 			return 1
 		fi
-		sleep 0.3
+		sleep 0.2
 	done
 }
 
@@ -222,25 +231,34 @@ CLIENT_N=0
 # The clients: one `probe.py serve` for the whole run (Python and the
 # clients' modules load once; each operation still forks a fresh process
 # with fresh connections). clients_run prints its verdict lines.
-CLIENTS_PID=
+# (bash unsets CLIENTS and CLIENTS_PID once the coprocess has ended: keep
+# copies.)
+CLIENTS_IN=
+CLIENTS_OUT=
+CLIENTS_SERVE_PID=
 clients_start() {
 	coproc CLIENTS { exec "$PY" "$AGREE_DIR/probe.py" serve 2>>"$T_ART/clients.err"; }
+	# shellcheck disable=SC2153 # set by coproc
+	CLIENTS_SERVE_PID=$CLIENTS_PID
+	CLIENTS_OUT=${CLIENTS[0]}
+	CLIENTS_IN=${CLIENTS[1]}
 	local line=
-	read -r -t 60 line <&"${CLIENTS[0]}"
+	read -r -t 60 line <&"$CLIENTS_OUT"
 	[[ $line == ready ]]
 }
 clients_stop() {
-	[[ -n $CLIENTS_PID ]] || return 0
-	local pid=$CLIENTS_PID
-	eval "exec ${CLIENTS[1]}>&-" 2>/dev/null # EOF: it leaves
+	[[ -n $CLIENTS_SERVE_PID ]] || return 0
+	local pid=$CLIENTS_SERVE_PID
+	CLIENTS_SERVE_PID=
+	eval "exec $CLIENTS_IN>&-" 2>/dev/null # EOF: it leaves
 	wait_for "! kill -0 $pid 2>/dev/null" 5 || kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	CLIENTS_PID=
+	return 0
 }
 clients_run() {
 	local line
-	echo "run --timeout $CLIENT_TIMEOUT" >&"${CLIENTS[1]}"
-	while read -r -t $((CLIENT_TIMEOUT * 4)) line <&"${CLIENTS[0]}"; do
+	echo "run --timeout $CLIENT_TIMEOUT" >&"$CLIENTS_IN"
+	while read -r -t $((CLIENT_TIMEOUT * 4)) line <&"$CLIENTS_OUT"; do
 		[[ $line == end ]] && return 0
 		printf '%s\n' "$line"
 	done
@@ -344,7 +362,6 @@ start_holder() {
 	echo "# $name: $(head -n 1 "$f")"
 }
 
-MISCONF_SAVED=$STACK_DIR/dump.rdb.agree-saved
 bgsave_status() { redis_cmd INFO persistence | tr -d '\r' | sed -n "s/^$1://p"; }
 misconf_inject() {
 	# dump.rdb becomes a directory: BGSAVE cannot rename its temp file

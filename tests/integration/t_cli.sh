@@ -22,6 +22,10 @@ db = 0
 
 [group good-group]
 checks = postgres redis-cache
+
+# in a group: /ready needs it (a check in no group would only warn)
+[group bad-group]
+checks = redis-bad
 EOF
 
 # one_line NAME: stdout+stderr of the last run_cmd are one short line.
@@ -85,12 +89,113 @@ if wait_for "[[ \$(http_status 'http://[::1]:$p6/ready') == 200 ]]" 15; then
 	assert_eq "$RC" 0 "check with READYD_LISTEN=[::]:PORT: exit 0"
 	grep -q "HTTP 200" "$T_ART/check-v6-env.out"
 	assert_eq "$?" 0 "check with READYD_LISTEN=[::]:PORT: says HTTP 200"
+	# As a compose healthcheck runs it: READYD_LISTEN and nothing else,
+	# the built-in config (whose checks want credentials) found by itself.
+	run_cmd check-v6-bare env -i PATH="$PATH" READYD_LISTEN="[::]:$p6" "$READYD" check --timeout 2s
+	assert_eq "$RC" 0 "check, built-in config, only READYD_LISTEN=[::]:PORT in the environment: exit 0" "$OUT"
+	v6conf=$T_CONF/v6.conf
+	write_std_config "$v6conf"
+	sed -i "s/^listen = .*/listen = [::]:$p6/" "$v6conf"
+	run_cmd check-v6-conf env -i PATH="$PATH" "$READYD" check -c "$v6conf" --timeout 2s
+	assert_eq "$RC" 0 "check -c FILE with listen = [::]:PORT: asked on [::1], exit 0" "$OUT"
 else
 	fail "readyd on [::] answers /ready 200 on [::1] within 15 s" "$(tail -n 5 "$T_ART/readyd-v6.log")"
 fi
 kill -TERM "$v6"
 wait "$v6"
 assert_eq "$?" 0 "readyd on [::]: exits 0 on SIGTERM"
+
+# ---------------------------------------------------------------- check finds its daemon
+# As serve finds its config: -c FILE, $READYD_CONFIG, then [daemon] listen
+# with ${READYD_LISTEN} expanded, in an environment without the checks'
+# credentials (which would make loading the whole config fail).
+pc=$(free_port)
+envconf=$T_CONF/listen-env.conf
+write_std_config "$envconf"
+sed -i 's/^listen = .*/listen = ${READYD_LISTEN}/' "$envconf"
+READYD_LISTEN="0.0.0.0:$pc" "$READYD" serve -c "$envconf" >"$T_ART/readyd-listen-env.log" 2>&1 </dev/null &
+lpid=$!
+echo "$lpid" >>"$IT_WORK/pids"
+if wait_for "[[ \$(http_status 'http://127.0.0.1:$pc/ready') == 200 ]]" 15; then
+	bare=(env -i PATH="$PATH")
+	run_cmd config-bare "${bare[@]}" READYD_LISTEN="0.0.0.0:$pc" "$READYD" config -c "$envconf"
+	assert_eq "$RC" 78 "config -c FILE without the credentials: exit 78 (so check must not load it all)"
+	run_cmd check-conf "${bare[@]}" READYD_LISTEN="0.0.0.0:$pc" "$READYD" check -c "$envconf" --timeout 2s
+	assert_eq "$RC" 0 "check -c FILE (listen = \${READYD_LISTEN}, 0.0.0.0:PORT, no credentials): exit 0" "$OUT"
+	assert_eq "$OUT" "ready: HTTP 200" "check -c FILE: says ready: HTTP 200"
+	one_line check-conf
+	run_cmd check-confenv "${bare[@]}" READYD_LISTEN="0.0.0.0:$pc" READYD_CONFIG="$envconf" "$READYD" check --timeout 2s
+	assert_eq "$RC" 0 "check with READYD_CONFIG=FILE: exit 0" "$OUT"
+	litconf=$T_CONF/listen-literal.conf
+	write_std_config "$litconf"
+	sed -i "s/^listen = .*/listen = 0.0.0.0:$pc/" "$litconf"
+	run_cmd check-literal "${bare[@]}" "$READYD" check -c "$litconf" --timeout 2s
+	assert_eq "$RC" 0 "check -c FILE (listen = 0.0.0.0:PORT, empty environment): asked on 127.0.0.1, exit 0" "$OUT"
+	run_cmd check-literal-env "${bare[@]}" READYD_CONFIG="$litconf" READYD_LISTEN="127.0.0.1:1" "$READYD" check --timeout 2s
+	assert_eq "$RC" 0 "check: the config's listen wins over READYD_LISTEN" "$OUT"
+	# listen that does not expand here: READYD_LISTEN, as before configs
+	unsetconf=$T_CONF/listen-unset.conf
+	write_std_config "$unsetconf"
+	sed -i 's/^listen = .*/listen = ${READYD_IT_SURELY_UNSET}/' "$unsetconf"
+	run_cmd check-fallback "${bare[@]}" READYD_LISTEN="127.0.0.1:$pc" "$READYD" check -c "$unsetconf" --timeout 2s
+	assert_eq "$RC" 0 "check -c FILE whose listen does not expand: falls back to READYD_LISTEN, exit 0" "$OUT"
+	run_cmd check-url-wins "${bare[@]}" "$READYD" check -c "$litconf" --url "http://127.0.0.1:$(free_port)/ready" --timeout 2s
+	assert_eq "$RC" 1 "check --url wins over -c FILE (nothing listens at the URL): exit 1" "$OUT"
+	run_cmd check-missing-conf "$READYD" check -c "$T_CONF/no-such.conf" --timeout 2s
+	assert_eq "$RC" 1 "check -c MISSING: exit 1"
+	assert_contains "$OUT" "no-such.conf" "check -c MISSING: names the file"
+	one_line check-missing-conf
+else
+	fail "readyd serve with listen = \${READYD_LISTEN} answers 200 within 15 s" "$(tail -n 5 "$T_ART/readyd-listen-env.log")"
+fi
+kill -TERM "$lpid"
+wait "$lpid"
+
+# ---------------------------------------------------------------- check --wait
+# A daemon that comes up later (an init container, a deploy script).
+pw=$(free_port)
+t0=$(now)
+"$READYD" check --url "http://127.0.0.1:$pw/ready" --timeout 1s --wait 30s \
+	>"$T_ART/check-wait-late.out" 2>"$T_ART/check-wait-late.err" </dev/null &
+cpid=$!
+sleep 2
+check "kill -0 $cpid 2>/dev/null" "check --wait 30s: still waiting while nothing listens"
+"$READYD" serve -c "$good" --listen "127.0.0.1:$pw" >"$T_ART/readyd-wait-late.log" 2>&1 </dev/null &
+wpid=$!
+echo "$wpid" >>"$IT_WORK/pids"
+rc=0
+for ((i = 0; i < 250; i++)); do
+	kill -0 "$cpid" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$cpid" 2>/dev/null; then
+	kill -TERM "$cpid"
+	rc=timeout
+fi
+wait "$cpid" || rc=$?
+e=$(elapsed "$t0")
+assert_eq "$rc" 0 "check --wait 30s: exit 0 once the daemon is up and ready (after $e s)"
+check "fle $e 25" "check --wait 30s: returns once ready, not at the deadline (took $e s)"
+assert_match "$(cat "$T_ART/check-wait-late.out")" '^ready: HTTP 200 \(after [0-9.]+ s, [0-9]+ attempts\)$' \
+	"check --wait: one line, ready, with the time and the attempts"
+one_line check-wait-late
+kill -TERM "$wpid"
+wait "$wpid"
+
+# Each attempt bounded by --timeout, the whole by --wait.
+stack freeze "$STACK_DIR" pgbouncer
+t0=$(now)
+run_cmd check-wait-hang "$READYD" check --url "http://127.0.0.1:$DB_PORT/ready" --timeout 1s --wait 3500ms
+e=$(elapsed "$t0")
+stack thaw "$STACK_DIR" pgbouncer
+assert_eq "$RC" 1 "check --wait 3500ms --timeout 1s, silent server: exit 1"
+check "fle 3.3 $e && fle $e 5.5" "check --wait 3500ms: gives up at the deadline (took $e s)"
+n=$(sed -n 's/.*, \([0-9]*\) attempts)$/\1/p' <<<"$OUT")
+check "[[ -n \$n ]] && (( n >= 3 ))" "check --wait --timeout 1s: several attempts, each bounded by the timeout ($n)" "$OUT"
+one_line check-wait-hang
+run_cmd check-wait-bad "$READYD" check --wait soon --url "http://127.0.0.1:$pw/ready"
+assert_eq "$RC" 1 "check --wait with a bad duration: exit 1"
+one_line check-wait-bad
 
 start_readyd "$bad" || exit 1
 wait_check redis-bad fail auth 15
@@ -99,6 +204,14 @@ assert_eq "$RC" 1 "check --url /ready (not ready, 503): exit 1"
 one_line check-notready
 run_cmd check-goodgroup "$READYD" check --url "$READYD_URL/ready/good-group" --timeout 2s
 assert_eq "$RC" 0 "check --url /ready/good-group: exit 0"
+t0=$(now)
+run_cmd check-wait-503 "$READYD" check --url "$READYD_URL/ready" --timeout 2s --wait 3s
+e=$(elapsed "$t0")
+assert_eq "$RC" 1 "check --wait 3s (503 throughout): exit 1"
+check "fle 2.8 $e && fle $e 5" "check --wait 3s (503): gives up after about 3 s (took $e s)"
+assert_match "$OUT" '^not ready: HTTP 503: redis-bad=auth \(after [0-9.]+ s, [0-9]+ attempts\)$' \
+	"check --wait (503): names the failing check, the time and the attempts"
+one_line check-wait-503
 stop_readyd
 
 # ---------------------------------------------------------------- once

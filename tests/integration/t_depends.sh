@@ -69,7 +69,30 @@ assert_eq "$(jq -r .status <<<"$j")" pass "postgres failing with auth: pgbouncer
 assert_eq "$(jq -r .reason <<<"$j")" null "postgres failing with auth: pgbouncer has no reason (not dependency)" "$j"
 assert_eq "$(http_status "$READYD_URL/ready/user-service")" 200 \
 	"postgres failing with auth: /ready/user-service (pgbouncer redis-cache) 200"
-assert_eq "$(http_status "$READYD_URL/ready")" 503 "postgres failing with auth: /ready 503 (postgres is required)"
+# postgres is in no group: no service needs it, so /ready warns (200).
+http_req "$READYD_URL/ready"
+assert_eq "$HTTP_STATUS" 200 "postgres (in no group) failing with auth: /ready 200"
+assert_eq "$(jq -r .status <<<"$HTTP_BODY")" warn "postgres failing with auth: /ready status warn" "$HTTP_BODY"
+assert_eq "$(jq -r .checks.postgres.status <<<"$HTTP_BODY")" warn "postgres failing with auth: its own status warn in /ready" "$HTTP_BODY"
+assert_eq "$(jq -r .checks.pgbouncer.status <<<"$HTTP_BODY")" pass "postgres failing with auth: pgbouncer pass in /ready"
+http_req "$READYD_URL/ready?verbose"
+assert_contains "$HTTP_BODY" "[!]postgres failed: auth (in no group: warn)" "postgres failing with auth: ?verbose flags it"
+assert_contains "$HTTP_BODY" $'\nready (warn)' "postgres failing with auth: ?verbose ends 'ready (warn)'"
+http_req "$READYD_URL/ready/postgres"
+assert_eq "$HTTP_STATUS" 503 "postgres failing with auth: /ready/postgres (asked by name) 503"
+assert_eq "$(jq -r .checks.postgres.status <<<"$HTTP_BODY")" fail "postgres failing with auth: /ready/postgres says fail"
+m=$(http_body "$READYD_URL/metrics")
+assert_contains "$m" $'\nreadyd_ready_all 1\n' "postgres failing with auth: readyd_ready_all 1"
+assert_contains "$m" $'\nreadyd_warn_all 1\n' "postgres failing with auth: readyd_warn_all 1"
+assert_contains "$m" 'readyd_warn{group="user-service"} 0' "postgres failing with auth: readyd_warn{user-service} 0"
+assert_contains "$m" 'readyd_check_state{check="postgres",kind="postgres",state="fail"} 1' "postgres failing with auth: its state gauge stays fail"
+run_cmd check-warn "$READYD" check --url "$READYD_URL/ready"
+assert_eq "$RC" 0 "postgres failing with auth: readyd check exits 0 (warn is ready)" "$OUT"
+run_cmd once-warn "$READYD" once -c "$conf"
+assert_eq "$RC" 0 "postgres failing with auth: readyd once exits 0 (warn)" "$OUT" "$ERR"
+assert_contains "$OUT" "ready (warn)" "postgres failing with auth: readyd once says 'ready (warn)'"
+run_cmd once-warn-named "$READYD" once -c "$conf" postgres
+assert_eq "$RC" 1 "postgres failing with auth: readyd once postgres exits 1" "$OUT" "$ERR"
 stop_readyd
 
 # ------------------------------------------------------------ cycles

@@ -70,9 +70,14 @@ read -r t r g l <<<"$first"
 assert_eq "${r:-}" 503 "drain: /ready 503 at once (first sample, t=${t:-?} s)"
 assert_eq "${g:-}" 503 "drain: /ready/user-service 503 at once"
 assert_eq "${l:-}" 200 "drain: /live 200 at once"
-# Every sample during the drain: /ready 503, /live 200.
-bad=$(awk '$2 != 503 || $3 != 503 || $4 != 200' "$SAMPLES")
-assert_eq "$bad" "" "drain: every sample until exit had /ready 503, group 503, /live 200"
+# Every sample during the drain: /ready 503, /live 200. Once the drain
+# (2 s) is over, readyd closes its listener and exits; a slow exit (an
+# ASan build checks for leaks first) leaves a moment where nothing
+# answers (000), which is no drain failure. /ready never says 200.
+bad=$(awk '$1 < 1.9 && ($2 != 503 || $3 != 503 || $4 != 200)' "$SAMPLES")
+assert_eq "$bad" "" "drain: every sample of the drain had /ready 503, group 503, /live 200"
+bad=$(awk '$2 == 200 || $3 == 200 || ($4 != 200 && $4 != "000")' "$SAMPLES")
+assert_eq "$bad" "" "drain: no sample until exit had /ready 200, and /live was 200 until the listener closed"
 last_t=$(tail -n 1 "$SAMPLES" | cut -d' ' -f1)
 check "fle 1.5 '$last_t'" "drain: /live still answered 200 at t=$last_t s (>= 1.5 s)"
 check "[[ -n '$EXIT_AT' ]] && fle 1.8 '$EXIT_AT' && fle '$EXIT_AT' 4.5" \

@@ -5,9 +5,15 @@
 # 2. Slow clients trickling one header line every second (evhttp restarts
 #    its timeout on every byte): closed after the 20 s connection lifetime;
 #    /live stays fast meanwhile.
-# 3. Out of descriptors (prlimit --nofile=40, 60 idle clients): the
-#    listener pauses (one warning a second), readyd burns no CPU, and /live
-#    answers again once the clients are gone.
+# 3. Out of descriptors (prlimit --nofile=40, max_clients = 1000 so that
+#    accept() hits EMFILE, 60 idle clients): the listener pauses (one
+#    warning a second), readyd burns no CPU, and /live answers again once
+#    the clients are gone.
+# 4. Descriptors kept for the probes (prlimit --nofile=100, the automatic
+#    max_clients: 100 - 64 - 4 x 5 checks = 16): 150 idle clients, held
+#    over many probe intervals while the real backends serve, leave every
+#    check pass (no failed attempt at all), the pause is logged once an
+#    episode, /live answers 200 (once the queue reaches it) and right after.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname -- "$0")/lib.sh"
 
@@ -97,8 +103,10 @@ assert_eq "$(http_status "$READYD_URL/live")" 200 "after the slow clients: /live
 stop_readyd
 
 # ---------------------------------------------- 3: out of descriptors
+conf3=$T_CONF/http-emfile.conf
+sed 's/^details = local$/details = local\nmax_clients = 1000/' "$conf" >"$conf3"
 READYD_WRAP=(prlimit --nofile=40:40)
-start_readyd "$conf" || exit 1
+start_readyd "$conf3" || exit 1
 READYD_WRAP=()
 wait_check closed fail refused 10
 clients "${READYD_URL##*:}" 60 idle 3 >"$T_ART/emfile.out" &
@@ -119,4 +127,43 @@ if wait_for "[[ \$(http_status '$READYD_URL/live') == 200 ]]" 10; then
 else
 	fail "out of descriptors: /live 200 again within 10 s" "$(tail -n 5 "$READYD_LOG")"
 fi
+stop_readyd
+
+# ---------------------------------------------- 4: descriptors kept for probes
+conf4=$T_CONF/http-reserve.conf
+write_std_config "$conf4"
+READYD_WRAP=(prlimit --nofile=100:100)
+start_readyd "$conf4" || exit 1
+READYD_WRAP=()
+assert_contains "$(head -n 3 "$READYD_LOG")" "(max_clients 16)" "prlimit 100, 5 checks: automatic max_clients 16 (100 - 64 - 4 x 5)"
+wait_all_pass 20 || exit 1
+fails0=$(http_body "$READYD_URL/metrics" | awk '/^readyd_check_failures_total/ { s += $2 } END { print s + 0 }')
+clients "${READYD_URL##*:}" 150 idle 12 >"$T_ART/reserve.out" &
+cpid=$!
+sleep 1
+nf=$(nfds)
+check "((nf < 100))" "150 idle clients: readyd holds $nf descriptors, fewer than its limit of 100"
+# every probe interval (1 s) needs new sockets: sample the states
+states=
+for ((i = 0; i < 8; i++)); do
+	sleep 1
+	states+=$(awk '{ print $1 }' <(curl -s --max-time 30 "$READYD_URL/ready" |
+		jq -r '[.checks[].status] | join(",")'))" "
+done
+live_t0=$(now)
+live=$(http_status "$READYD_URL/live" --max-time 30)
+live_s=$(elapsed "$live_t0")
+wait "$cpid"
+echo "# states while flooded: $states; /live after ${live_s}s"
+check "[[ '$states' != *fail* && '$states' != *starting* ]]" \
+	"150 idle clients: every check stays pass (samples: $states)"
+assert_eq "$live" 200 "150 idle clients: /live 200 (after ${live_s}s in the queue)"
+fails1=$(http_body "$READYD_URL/metrics" | awk '/^readyd_check_failures_total/ { s += $2 } END { print s + 0 }')
+assert_eq "$fails1" "$fails0" "150 idle clients: no failed probe attempt at all (failures_total $fails0 -> $fails1)"
+check "! grep -q 'Too many open files' '$READYD_LOG'" "150 idle clients: no probe ran out of descriptors" \
+	"$(grep 'Too many' "$READYD_LOG" | head -n 3)"
+n=$(grep -c 'max_clients): pausing' "$READYD_LOG")
+check "((n >= 1 && n <= 20))" "150 idle clients: the max_clients pause is logged once an episode ($n lines)"
+assert_eq "$(http_status "$READYD_URL/live")" 200 "after the idle clients: /live 200"
+assert_eq "$(http_status "$READYD_URL/ready")" 200 "after the idle clients: /ready 200"
 stop_readyd

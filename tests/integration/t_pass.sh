@@ -81,7 +81,7 @@ http_req -X POST "$READYD_URL/live"
 assert_eq "$HTTP_STATUS" 405 "POST /live: 405"
 
 # ---- other paths: 404
-for p in / /nope /readyfoo /ready/file-service/extra /live/x; do
+for p in /nope /readyfoo /ready/file-service/extra /live/x; do # / is the status page (t_status)
 	assert_eq "$(http_status "$READYD_URL$p")" 404 "GET $p: 404"
 done
 # an encoded NUL must not cut a path or a name short

@@ -203,8 +203,8 @@ check "kill -0 $READYD_PID" "invalid reload: readyd still running"
 stop_readyd
 
 # A SIGHUP that arrives while readyd still loads its configuration (here:
-# the file is a FIFO nobody has written yet) neither kills it nor is lost:
-# it reloads once the loop runs.
+# the file is a FIFO nobody has written yet, which start-up may read)
+# neither kills it nor is lost: it reloads once the loop runs.
 fifo=$T_ART/hup.fifo
 mkfifo "$fifo"
 hport=$(free_port)
@@ -222,9 +222,18 @@ echo "$hpid" >>"$IT_WORK/pids"
 sleep 0.3 # readyd is blocked opening the FIFO
 kill -HUP "$hpid"
 sleep 0.2
-timeout 5 sh -c 'cat "$1" >"$2"' _ "$T_CONF/hup.conf" "$fifo"
-# the reload opens the FIFO again
-timeout 5 sh -c 'cat "$1" >"$2"' _ "$T_CONF/hup.conf" "$fifo"
+# Start-up reads the FIFO (before the loop runs, a pipe is fine: -c
+# <(...)); the reload, on the loop, takes regular files only: a regular
+# copy replaces the FIFO before readyd sees the end of the FIFO's text.
+cp "$T_CONF/hup.conf" "$T_CONF/hup.conf.reg"
+timeout 5 python3 -c '
+import os, sys
+conf, fifo, reg = sys.argv[1:4]
+with open(fifo, "w") as f:
+    f.write(open(conf).read())
+    f.flush()
+    os.rename(reg, fifo)
+' "$T_CONF/hup.conf" "$fifo" "$T_CONF/hup.conf.reg"
 if wait_for "grep -q 'reload: 1 checks' '$T_ART/hup.log'" 5; then
 	ok "SIGHUP during start-up: reloaded once the loop ran"
 else

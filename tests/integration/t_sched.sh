@@ -83,9 +83,10 @@ assert_eq "$(http_status "$READYD_URL/ready/required-only")" 200 \
 assert_eq "$(http_status "$READYD_URL/ready?exclude=in-start-period&exclude=many-retries")" 200 \
 	"/ready with only slow-first (pass) and optional (fail) left: 200"
 
-# starting is not ready.
+# starting is not ready (asked for by name: /ready needs no check in no
+# group).
 assert_eq "$(http_status "$READYD_URL/ready/in-start-period")" 503 "/ready/in-start-period (starting): 503"
-http_req "$READYD_URL/ready?verbose"
+http_req "$READYD_URL/ready/in-start-period?verbose"
 check "grep -q '^\\[-\\]in-start-period' <<<\"\$HTTP_BODY\"" \
 	"?verbose: a starting check is listed with [-]" "$HTTP_BODY"
 assert_eq "$(tail -n 1 <<<"$HTTP_BODY")" "not ready" "?verbose: not ready"

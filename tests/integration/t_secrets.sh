@@ -96,7 +96,7 @@ check "! grep -qF -f '$IT_SECRETS' '$T_ART/cmdline.txt'" "argv of readyd serve h
 
 # Every page, every way.
 for p in /ready /readyz /ready?verbose /ready/file-service /ready/file-service?verbose \
-	/metrics /live /livez /nope /ready/nope; do
+	/metrics /live /livez /status / /nope /ready/nope; do
 	http_body "$READYD_URL$p" >/dev/null
 done
 for c in "${STD_CHECKS[@]}" "${failing[@]}"; do
@@ -139,11 +139,93 @@ start_readyd "$none" || exit 1
 wait_check redis-wrong fail auth 15
 j=$(check_json redis-wrong)
 assert_eq "$(jq -r '.output // "absent"' <<<"$j")" absent "details = none: no output field" "$j"
-http_req "$READYD_URL/ready?verbose"
+# asked for by name: its own line (in /ready, in no group, it only warns)
+http_req "$READYD_URL/ready/redis-wrong?verbose"
 check "grep -qxF '[-]redis-wrong failed: auth' <<<\"\$HTTP_BODY\"" \
 	"details = none: ?verbose line is just the reason" "$HTTP_BODY"
 check "! grep -q 'WRONGPASS' <<<\"\$HTTP_BODY\"" "details = none: ?verbose has no error text"
 stop_readyd
+
+# Passwords from *_FILE only (the postgres/redis image convention): after
+# start-up, readyd's environment holds the paths, never a password; its
+# argv none either; and readyd starts no child process that could inherit
+# anything (it never forks: probes are sockets in its own event loop).
+printf '%s\n' "$POSTGRES_PASSWORD" >"$T_CONF/pg-pw"
+printf '%s\n' "$REDIS_PASSWORD" >"$T_CONF/redis-pw"
+fconf=$T_CONF/file-secrets.conf
+write_std_config "$fconf"
+READYD_WRAP=(env -u POSTGRES_PASSWORD -u DB_PASSWORD -u REDIS_PASSWORD
+	-u READYD_IT_PGPW_FILE POSTGRES_PASSWORD_FILE="$T_CONF/pg-pw"
+	DB_PASSWORD_FILE="$T_CONF/pg-pw" REDIS_PASSWORD_FILE="$T_CONF/redis-pw")
+start_readyd "$fconf" || exit 1
+READYD_WRAP=()
+wait_all_pass 15
+tr '\0' '\n' <"/proc/$READYD_PID/environ" >"$T_CONF/environ.txt"
+check "grep -q '^POSTGRES_PASSWORD_FILE=' '$T_CONF/environ.txt' && ! grep -q '^POSTGRES_PASSWORD=' '$T_CONF/environ.txt'" \
+	"*_FILE run: readyd was given only the file paths"
+check "! grep -qF -f '$IT_SECRETS' '$T_CONF/environ.txt'" \
+	"*_FILE run: /proc/PID/environ of readyd holds no password after start-up"
+tr '\0' ' ' <"/proc/$READYD_PID/cmdline" >"$T_ART/cmdline-file.txt"
+check "! grep -qF -f '$IT_SECRETS' '$T_ART/cmdline-file.txt'" \
+	"*_FILE run: /proc/PID/cmdline of readyd holds no password"
+kids=$(cat /proc/"$READYD_PID"/task/*/children 2>/dev/null | tr -d ' \n')
+assert_eq "${kids:-none}" none "readyd serve has no child process (nothing inherits its environment)"
+for p in /ready?verbose /metrics /ready/file-service?verbose; do
+	http_req "$READYD_URL$p"
+done
+stop_readyd
+
+# Core dumps: a core of readyd would hold every password in clear. With
+# core dumps allowed by its parent (RLIMIT_CORE unlimited) and the
+# kernel's core_pattern a plain file name, a readyd killed by SIGSEGV must
+# leave no core file. A control process (sleep) in the same directory
+# shows that a core would be written.
+pattern=$(cat /proc/sys/kernel/core_pattern)
+if [[ $pattern == \|* || $pattern == */* ]]; then
+	# a pipe (systemd-coredump, apport) or an absolute path: the file
+	# cannot be looked for here; fall back to the limit readyd runs with.
+	core_mode="limit"
+else
+	core_mode="file"
+fi
+cdir=$T_CONF/cores
+mkdir -p "$cdir"
+if [[ $core_mode == file ]]; then
+	(cd "$cdir" && exec prlimit --core=unlimited:unlimited sleep 30) &
+	cpid=$!
+	sleep 0.3
+	kill -SEGV "$cpid"
+	wait "$cpid" 2>/dev/null
+	if wait_for "[[ -n \$(find '$cdir' -type f -name 'core*') ]]" 5; then
+		ok "core dumps: control process (sleep, RLIMIT_CORE unlimited) leaves a core (core_pattern '$pattern')"
+	else
+		core_mode="limit"
+		echo "# core dumps: the control left no core (core_pattern '$pattern'): checking the limit only"
+	fi
+	rm -f "$cdir"/core*
+fi
+# shellcheck disable=SC2016 # $1 and $@ are for sh -c
+READYD_WRAP=(sh -c 'cd "$1" && shift && exec prlimit --core=unlimited:unlimited "$@"' sh "$cdir")
+start_readyd "$conf" || exit 1
+READYD_WRAP=()
+wait_check postgres pass "" 10
+core_limit=$(awk '/^Max core file size/ { print $5 }' "/proc/$READYD_PID/limits")
+echo "# core dumps: readyd started with RLIMIT_CORE unlimited runs with soft limit '$core_limit'"
+kill -SEGV "$READYD_PID"
+wait "$READYD_PID" 2>/dev/null
+READYD_PID=
+if [[ $core_mode == file ]]; then
+	sleep 1
+	cores=$(find "$cdir" -type f -name 'core*' -printf '%f (%s bytes) ')
+	leaked=$(find "$cdir" -type f -name 'core*' -exec grep -laF -f "$IT_SECRETS" {} + | wc -l)
+	[[ -n $cores ]] && cores+="; holding a password in clear: $leaked of them"
+	check "[[ -z '$cores' ]]" "core dumps: readyd killed by SIGSEGV leaves no core (its memory holds the passwords)" \
+		"found: $cores" "readyd keeps the RLIMIT_CORE it inherits (soft: $core_limit) and stays dumpable:" \
+		"setrlimit(RLIMIT_CORE, 0) or prctl(PR_SET_DUMPABLE, 0) at start-up would prevent it"
+	rm -f "$cdir"/core*
+else
+	check "[[ '$core_limit' == 0 ]]" "core dumps: readyd runs with RLIMIT_CORE 0 even when its parent allows cores (got '$core_limit')"
+fi
 
 # Now search everything produced so far, by this and the earlier tests.
 n=$(find "$IT_ARTIFACTS" -type f | wc -l)

@@ -390,6 +390,28 @@ def check_dockerfile():
         any(c.split()[-1] == "/etc/readyd/readyd.conf" for c in copies),
         "docker/Dockerfile: config/readyd.conf is not copied to /etc/readyd/readyd.conf",
     )
+    # Podman and buildah drop HEALTHCHECK in their default OCI format: the
+    # header must say how to build with them.
+    header = read("docker/Dockerfile").split("FROM", 1)[0]
+    for tool in ("podman build", "buildah"):
+        pr.expect(
+            re.search(rf"{tool}.*--format docker", header),
+            f"docker/Dockerfile: the header does not show {tool} with --format docker",
+        )
+    # useradd warns for a --system UID above SYS_UID_MAX (999) unless -K
+    # raises it for the call; groupadd likewise for GIDs.
+    for st in stages:
+        for i in st[1]:
+            for cmd, opt, lim in (("useradd", "--uid", "SYS_UID_MAX"), ("groupadd", "--gid", "SYS_GID_MAX")):
+                for m in re.finditer(rf"{cmd}\b([^&;|]*)", i):
+                    args = m.group(1)
+                    n = re.search(rf"{opt}[= ](\d+)", args)
+                    if "--system" in args and n and int(n.group(1)) > 999:
+                        k = re.search(rf"-K\s+{lim}=(\d+)", args)
+                        pr.expect(
+                            k and int(k.group(1)) >= int(n.group(1)),
+                            f"docker/Dockerfile: {cmd} --system {opt} {n.group(1)} without -K {lim}={n.group(1)} (warns)",
+                        )
     # Every COPY source from the context must pass .dockerignore.
     ignore = [
         l.strip() for l in read(".dockerignore").splitlines()
@@ -582,6 +604,28 @@ def check_k8s(path="config/kubernetes/readyd.yaml"):
     pr.expect(sc.get("allowPrivilegeEscalation") is False, f"{path}: allowPrivilegeEscalation is not false")
     pr.expect("ALL" in ((sc.get("capabilities") or {}).get("drop") or []), f"{path}: capabilities do not drop ALL")
     labels = tpl["metadata"].get("labels") or {}
+    # Two replicas and a PodDisruptionBudget: the services' init containers
+    # need one readyd to answer through a rollout or a node drain.
+    replicas = deps[0]["spec"].get("replicas", 1)
+    pr.expect(replicas >= 2, f"{path}: readyd runs {replicas} replica(s), not at least 2")
+    pdbs = [d for d in docs if d.get("kind") == "PodDisruptionBudget"]
+    if pr.expect(pdbs, f"{path}: no PodDisruptionBudget"):
+        pdb = pdbs[0]
+        pr.expect(pdb.get("apiVersion") == "policy/v1", f"{path}: PodDisruptionBudget is not policy/v1")
+        psel = ((pdb.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        pr.expect(
+            psel and all(labels.get(k) == v for k, v in psel.items()),
+            f"{path}: PodDisruptionBudget selector does not match the readyd pods",
+        )
+        spec = pdb.get("spec") or {}
+        if "minAvailable" in spec:
+            ma = spec["minAvailable"]
+            pr.expect(
+                isinstance(ma, int) and 1 <= ma < replicas,
+                f"{path}: PodDisruptionBudget minAvailable {ma} must be 1..replicas-1",
+            )
+        else:
+            pr.expect(spec.get("maxUnavailable") == 1, f"{path}: PodDisruptionBudget allows more than one readyd down")
     svc = svcs[0]["spec"]
     sel = svc.get("selector") or {}
     pr.expect(sel and all(labels.get(k) == v for k, v in sel.items()), f"{path}: Service selector does not match the pods")
@@ -590,6 +634,96 @@ def check_k8s(path="config/kubernetes/readyd.yaml"):
         resolve_port(c, sp[0].get("targetPort", sp[0].get("port"))) == port,
         f"{path}: Service targetPort does not reach the daemon's port {port}",
     )
+    return pr.finish()
+
+
+def k8s_docs():
+    """Every document of every config/kubernetes/*.yaml, as (path, doc)."""
+    out = []
+    d = os.path.join(ROOT, "config/kubernetes")
+    for f in sorted(os.listdir(d)):
+        if f.endswith((".yaml", ".yml")):
+            path = f"config/kubernetes/{f}"
+            out += [(path, x) for x in yaml.safe_load_all(read(path)) if x]
+    return out
+
+
+def config_groups():
+    return re.findall(r"^\[group\s+([A-Za-z0-9_.-]+)\]", read("config/readyd.conf"), re.M)
+
+
+def check_k8s_gating(path="config/kubernetes/user-service.yaml"):
+    """The example application Deployment waits for its group's verdict
+    with an init container running the readyd image's `readyd check --url
+    http://readyd:PORT/ready/GROUP --wait DUR`, against the readyd Service."""
+    pr = Problems()
+    docs = k8s_docs()
+    svcs = [d for p, d in docs if d.get("kind") == "Service" and d["metadata"]["name"] == "readyd"]
+    if not pr.expect(svcs, "config/kubernetes: no Service named readyd"):
+        return pr.finish()
+    sport = (svcs[0]["spec"].get("ports") or [{}])[0].get("port")
+    apps = [d for p, d in docs if p == path and d.get("kind") == "Deployment"]
+    if not pr.expect(apps, f"{path}: no Deployment"):
+        return pr.finish()
+    app = apps[0]
+    name = app["metadata"]["name"]
+    pr.expect(name in config_groups(), f"{path}: {name} is not a group of config/readyd.conf")
+    pod = app["spec"]["template"]["spec"]
+    inits = [c for c in pod.get("initContainers") or [] if "readyd" in str(c.get("image", ""))]
+    if not pr.expect(inits, f"{path}: no init container runs the readyd image"):
+        return pr.finish()
+    c = inits[0]
+    argv = [str(a) for a in (c.get("command") or []) + (c.get("args") or [])]
+    if argv and argv[0] in ("readyd", "/usr/local/bin/readyd"):
+        argv = argv[1:]  # the image's ENTRYPOINT is ["readyd"]
+    want = ["check", "--url", f"http://readyd:{sport}/ready/{name}", "--wait", "300s"]
+    pr.expect(argv == want, f"{path}: init container runs readyd {' '.join(argv)}, expected readyd {' '.join(want)}")
+    sc = c.get("securityContext") or {}
+    pr.expect(sc.get("readOnlyRootFilesystem") is True, f"{path}: init container: readOnlyRootFilesystem is not true")
+    pr.expect(sc.get("allowPrivilegeEscalation") is False, f"{path}: init container: allowPrivilegeEscalation is not false")
+    pr.expect(sc.get("runAsNonRoot") is True, f"{path}: init container: runAsNonRoot is not true")
+    pr.expect("ALL" in ((sc.get("capabilities") or {}).get("drop") or []), f"{path}: init container: capabilities do not drop ALL")
+    pr.expect(pod.get("containers"), f"{path}: no application container")
+    return pr.finish()
+
+
+def secret_commands(text):
+    """{secret name: [keys]} of every `kubectl create secret generic NAME
+    --from-literal=KEY=...` in text (continuation lines and leading '#'
+    comment marks handled)."""
+    lines = [re.sub(r"^\s*#\s?", "", l) for l in text.splitlines()]
+    joined = re.sub(r"\\\n", " ", "\n".join(lines))
+    out = {}
+    for m in re.finditer(r"kubectl create secret generic\s+(\S+)([^\n]*)", joined):
+        out.setdefault(m.group(1), []).extend(re.findall(r"--from-literal=([^=\s]+)=", m.group(2)))
+    return out
+
+
+def check_k8s_secret_keys():
+    """README's `kubectl create secret` command, the one in the manifest's
+    header and the keys the manifests read agree: a copied command gives
+    pods that start."""
+    pr = Problems()
+    used = {}
+    for p, d in k8s_docs():
+        for m in re.finditer(r"secretKeyRef': \{'name': '([^']+)', 'key': '([^']+)'", str(d)):
+            used.setdefault(m.group(1), set()).add(m.group(2))
+    readme = read("README.md")
+    sec = re.search(r"^## [^\n]*Kubernetes[^\n]*\n(.*?)(?=^## |\Z)", readme, re.M | re.S)
+    sources = {"README.md (Kubernetes)": sec.group(1) if sec else ""}
+    for p in sorted({p for p, _ in k8s_docs()}):
+        sources[p] = "\n".join(l for l in read(p).splitlines() if l.startswith("#"))
+    pr.expect(used, "config/kubernetes: no secretKeyRef")
+    pr.expect(secret_commands(sources["README.md (Kubernetes)"]), "README.md: no kubectl create secret command in the Kubernetes section")
+    for src, text in sources.items():
+        for name, keys in secret_commands(text).items():
+            if not pr.expect(name in used, f"{src}: creates Secret {name}, which no manifest reads"):
+                continue
+            pr.expect(len(keys) == len(set(keys)), f"{src}: a key twice in {keys}")
+            pr.expect(
+                set(keys) == used[name],
+                f"{src}: Secret {name} keys {sorted(set(keys))}, the manifests read {sorted(used[name])}",
+            )
     return pr.finish()
 
 
@@ -745,6 +879,8 @@ CHECKS = {
     "dockerfile": check_dockerfile,
     "compose": check_compose,
     "k8s": check_k8s,
+    "k8s-gating": check_k8s_gating,
+    "k8s-secret-keys": check_k8s_secret_keys,
     "ports": check_ports,
     "man-keys": check_man_keys,
     "stack-files": check_stack_files,

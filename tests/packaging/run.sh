@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run.sh [READYD_BIN]: tests of what ships around the daemon: the systemd
 # unit, the Docker image and compose stack, the stack's configuration files,
-# the Kubernetes manifest, the Prometheus rules and the man page.
+# the Kubernetes manifests, the Prometheus rules, the man page, make install
+# and the Debian packaging's version. (The package and image built and run
+# for real: tests/deploy, make test-deploy.)
 #
 # READYD_BIN defaults to build/readyd (the libraries it loads are checked
 # against the image's package list). Each assertion prints "ok NAME" or
@@ -104,6 +106,8 @@ assert dockerfile-runtime-minimal runtime_minimal
 assert stack-config-files py stack-files
 assert env-example py env-example
 assert kubernetes-manifest py k8s
+assert kubernetes-init-container-gating py k8s-gating
+assert kubernetes-secret-keys-readme-manifest py k8s-secret-keys
 assert default-port-everywhere py ports
 
 # ---------------------------------------------------------------- systemd
@@ -200,6 +204,85 @@ make_install() {
 	return $bad
 }
 assert make-install make_install
+
+# make install PREFIX=/usr as a distribution would: the unit lands in
+# systemd's unit directory with ExecStart at the installed binary;
+# readyd.conf and readyd.env (0600) are installed once and never
+# overwritten; make uninstall removes what install put outside /etc.
+make_install_prefix_usr() {
+	have_bin || return 1
+	need make make || return 1
+	need pkg-config pkg-config || return 1
+	local dest=$WORK/usr-destdir bad=0 unitdir unit b
+	b=$(dirname -- "$BIN")
+	unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
+	unitdir=${unitdir:-/usr/lib/systemd/system}
+	unit=$dest$unitdir/readyd.service
+	make -s install PREFIX=/usr DESTDIR="$dest" BUILD="$b" >/dev/null || return 1
+	[[ -x $dest/usr/bin/readyd ]] || {
+		echo "no /usr/bin/readyd"
+		bad=1
+	}
+	if [[ -f $unit ]]; then
+		grep -qx 'ExecStart=/usr/bin/readyd serve -c /etc/readyd/readyd.conf' "$unit" || {
+			echo "$unitdir/readyd.service: $(grep '^ExecStart=' "$unit")"
+			bad=1
+		}
+		echo "info: $unitdir/readyd.service: $(grep '^ExecStart=' "$unit")"
+		# the installed unit is the shipped one but for ExecStart
+		[[ $(diff systemd/readyd.service "$unit" | grep -c '^[<>]') == 2 ]] || {
+			echo "the installed unit differs from systemd/readyd.service in more than ExecStart"
+			bad=1
+		}
+	else
+		echo "no unit in $unitdir"
+		bad=1
+	fi
+	cmp -s config/readyd.conf "$dest/etc/readyd/readyd.conf" || {
+		echo "/etc/readyd/readyd.conf missing or not config/readyd.conf"
+		bad=1
+	}
+	cmp -s config/env.example "$dest/etc/readyd/readyd.env" || {
+		echo "/etc/readyd/readyd.env missing or not config/env.example"
+		bad=1
+	}
+	[[ $(stat -c %a "$dest/etc/readyd/readyd.env" 2>/dev/null) == 600 ]] || {
+		echo "/etc/readyd/readyd.env is not 0600"
+		bad=1
+	}
+	# An operator's files survive a second install.
+	echo "# edited" >>"$dest/etc/readyd/readyd.conf"
+	echo "DB_USER=edited" >>"$dest/etc/readyd/readyd.env"
+	make -s install PREFIX=/usr DESTDIR="$dest" BUILD="$b" >/dev/null || return 1
+	if ! grep -qx '# edited' "$dest/etc/readyd/readyd.conf" ||
+		! grep -qx 'DB_USER=edited' "$dest/etc/readyd/readyd.env"; then
+		echo "a second make install overwrote /etc/readyd"
+		bad=1
+	fi
+	make -s uninstall PREFIX=/usr DESTDIR="$dest" BUILD="$b" >/dev/null || return 1
+	local left
+	left=$(cd "$dest" && find . ! -type d ! -path './etc/readyd/*')
+	[[ -z $left ]] || {
+		echo "left after make uninstall: $left"
+		bad=1
+	}
+	[[ -f $dest/etc/readyd/readyd.env ]] || {
+		echo "make uninstall removed the operator's /etc/readyd/readyd.env"
+		bad=1
+	}
+	return $bad
+}
+assert make-install-prefix-usr make_install_prefix_usr
+
+deb_version() {
+	need dpkg-parsechangelog dpkg-dev || return 1
+	local v m
+	v=$(dpkg-parsechangelog -l config/debian/changelog -S Version)
+	m=$(sed -n 's/^VERSION *:= *//p' Makefile)
+	echo "info: config/debian/changelog $v, Makefile $m"
+	[[ $v == "$m" ]]
+}
+assert deb-changelog-version deb_version
 
 echo "$PASSED passed, $FAILED failed"
 ((FAILED == 0))
