@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target: the JSON, text and Prometheus renderers fed arbitrary
+ * Fuzz target: the JSON, text, Prometheus and HTML renderers fed arbitrary
  * check names, targets, error texts and numbers. JSON must parse (with
  * jansson) and be UTF-8; Prometheus text must pass fuzz_prom_check() and
- * be UTF-8 whenever the names given were; text one line per check.
+ * be UTF-8 whenever the names given were; text one line per check; the
+ * HTML status page UTF-8 and escaped, always.
  * Input: a header byte, per check a few bytes of numbers, then the
  * strings separated by 0xff (see fuzz_field()). FUZZ_RENDER_DUMP=DIR
  * writes each Prometheus text that must be UTF-8 to DIR (for promtool).
@@ -160,6 +161,40 @@ fuzz_render_prom(const struct render_metrics *m, bool utf8)
 	evbuffer_free(b);
 }
 
+/*
+ * The status page: UTF-8 whatever the names and texts, no control
+ * characters HTML cannot carry, and no markup of ours but the page's
+ * (an escaped "<script" cannot appear raw).
+ */
+static void
+fuzz_render_html(const struct render_page *p)
+{
+	struct evbuffer *b = evbuffer_new();
+	size_t len;
+	char *s;
+
+	if (b == NULL)
+		fuzz_fail("out of memory");
+	if (render_html(p, b) < 0)
+		fuzz_fail("render_html failed");
+	s = fuzz_render_take(b, &len);
+	if (!fuzz_utf8_valid(s, len))
+		fuzz_fail("HTML not UTF-8: %s", s);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' &&
+			c != '\f') ||
+		    c == 0x7f)
+			fuzz_fail(
+			    "HTML: control byte 0x%02x at %zu: %s", c, i, s);
+	}
+	if (strcasestr(s, "<script") != NULL)
+		fuzz_fail("HTML: a raw <script: %s", s);
+	free(s);
+	evbuffer_free(b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -263,6 +298,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_render_prom(&m,
 	    names_ok && fuzz_render_names_ok(gnames, ngroups) &&
 		fuzz_utf8_valid(m.version, strlen(m.version)));
+	fuzz_render_html(&(struct render_page){.checks = checks,
+	    .nchecks = nchecks,
+	    .groups = groups,
+	    .ngroups = ngroups,
+	    .status = v.status,
+	    .draining = fuzz_byte(&in) & 1,
+	    .version = m.version,
+	    .now = 1795758000});
 	for (size_t i = 0; i < nstrs; i++)
 		free(strs[i]);
 	return 0;
