@@ -17,6 +17,7 @@
 #   make test-deploy  the .deb under a real systemd (nspawn) and the image
 #                   under podman, against a local stack (needs root)
 #   make fmt-check  clang-format check;  make fmt  reformat
+#   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS (60) each
 #   make deps       install the Debian packages build, run and tests need
 
 VERSION   := 0.1.0
@@ -66,9 +67,18 @@ UNIT_TESTS := test_config test_sched test_render test_probe test_verdict \
 	      test_lint_env
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
+# Fuzz targets: tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME,
+# crashes once found in tests/fuzz/regress/NAME (replayed by make unit).
+FUZZ_TARGETS := config parse http classify render
+FUZZ_SECONDS ?= 60
+FUZZ_HELPERS := tests/fuzz/fuzz_util.c tests/fake_probe.c
+FUZZ_DEPS    := $(FUZZ_HELPERS) tests/fuzz/fuzz.h tests/fake_probe.h \
+		$(LIB_OBJS)
+REGRESS_BINS := $(FUZZ_TARGETS:%=$(BUILD)/tests/regress_%)
+
 .PHONY: all run test unit integration packaging test-asan test-valgrind \
 	soak bench bench-http install uninstall deb lintian test-deploy \
-	clean \
+	clean fuzz fuzz-build \
 	fmt fmt-check deps deps-build
 
 all: $(BUILD)/readyd
@@ -95,14 +105,29 @@ $(BUILD)/tests/%: tests/%.c tests/fake_probe.c $(LIB_OBJS) \
 	$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) -Wno-missing-prototypes \
 	    -o $@ $< tests/fake_probe.c $(LIB_OBJS) $(LIBS) $(TEST_LIBS)
 
-$(BUILD) $(BUILD)/tests:
+# A fuzz target replayed on files, with any compiler (no libFuzzer).
+$(BUILD)/tests/regress_%: tests/fuzz/fuzz_%.c tests/fuzz/regress.c \
+    $(FUZZ_DEPS) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests -Itests/fuzz $(ALL_CFLAGS) -o $@ $< \
+	    tests/fuzz/regress.c $(FUZZ_HELPERS) $(LIB_OBJS) $(LIBS)
+
+# The libFuzzer binary of a target (CC=clang, SAN with fuzzer-no-link).
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS) | $(BUILD)/fuzz
+	$(CC) $(CPPFLAGS) -Itests -Itests/fuzz $(ALL_CFLAGS) -fsanitize=fuzzer \
+	    -o $@ $< $(FUZZ_HELPERS) $(LIB_OBJS) $(LIBS)
+
+$(BUILD) $(BUILD)/tests $(BUILD)/fuzz:
 	mkdir -p $@
 
 # ---- tests ----
 
-unit: deps-build $(UNIT_BINS)
+unit: deps-build $(UNIT_BINS) $(REGRESS_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
 	    (cd tests && ../$$t); done
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    echo "== $(BUILD)/tests/regress_$$t"; \
+	    $(BUILD)/tests/regress_$$t tests/fuzz/regress/$$t \
+		tests/fuzz/corpus/$$t </dev/null; done
 
 integration: deps $(BUILD)/readyd
 	tests/integration/run.sh $(BUILD)/readyd
@@ -136,6 +161,17 @@ soak: deps
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
 	    build-asan/readyd
 	SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run.sh build-asan/readyd
+
+# Each fuzz target for FUZZ_SECONDS under ASan/UBSan, built with clang in
+# build-fuzz; prints executions per second and coverage, fails on a crash.
+fuzz: deps-build
+	@tests/stack/deps.sh $(FUZZ_DEBS)
+	$(MAKE) BUILD=build-fuzz CC=clang OPT='-O1 -g -fno-omit-frame-pointer' \
+	    SAN='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
+	    fuzz-build
+	tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 bench: deps $(BUILD)/readyd bench-http
 	tests/bench/run.sh $(BUILD)/readyd
@@ -236,11 +272,12 @@ test-deploy: deps $(BUILD)/readyd
 	tests/deploy/run.sh $(DEB) $(BUILD)/readyd
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 # ---- style ----
 
-FMT_FILES = $(wildcard src/*.c include/*.h tests/*.c tests/*.h)
+FMT_FILES = $(wildcard src/*.c include/*.h tests/*.c tests/*.h \
+	    tests/fuzz/*.c tests/fuzz/*.h)
 
 fmt:
 	clang-format -i $(FMT_FILES)
@@ -269,6 +306,9 @@ RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
 DEB_DEBS    := build-essential debhelper dpkg-dev lintian
 DEPLOY_DEBS := systemd-container podman runc debootstrap zstd curl \
 	       util-linux python3 python3-yaml
+
+# Only make fuzz needs these: clang and its libFuzzer/sanitizer runtimes.
+FUZZ_DEBS  := clang libclang-rt-14-dev
 
 deps-build:
 	@tests/stack/deps.sh $(BUILD_DEBS)
