@@ -21,6 +21,13 @@
 int config_expand(const char *in, char **out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/*
+ * Whether raw refers to a variable whose value may be a secret: one read
+ * from VAR_FILE, or one named like a secret (PASSWORD, TOKEN...). Its
+ * expansion is then never shown in a message, whatever the key.
+ */
+bool config_expand_uses_secret(const char *raw);
+
 /* errno of config_expand_read_file() for a path that is no regular file. */
 #define CONFIG_EXPAND_ENOTREG ENODEV
 

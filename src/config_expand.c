@@ -54,6 +54,29 @@ config_expand_is_secret_key(const char *key)
 	return false;
 }
 
+bool
+config_expand_uses_secret(const char *raw)
+{
+	const char *p = raw;
+
+	while ((p = strstr(p, "${")) != NULL) {
+		char name[128], file[160];
+		size_t n = 0;
+
+		p += 2;
+		while (n < sizeof(name) - 1 && p[n] != '\0' && p[n] != '}' &&
+		    p[n] != ':')
+			n++;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		snprintf(file, sizeof(file), "%s_FILE", name);
+		if (config_expand_is_secret_key(name) || getenv(file) != NULL)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
 /*
  * Read a whole file into a new NUL-terminated buffer. Returns 0, or -1
  * with errno set (EFBIG when it holds more than max bytes).

@@ -65,6 +65,12 @@ config_parser_report(struct config_parser *ps, int line,
 			else
 				strbuf_quote(&b, raw, CONFIG_MAX_VALUE);
 			if (expanded != NULL && !secret &&
+			    strcmp(raw, expanded) != 0 &&
+			    config_expand_uses_secret(raw)) {
+				/* PW_FILE's content in a non-secret key */
+				strbuf_puts(
+				    &b, " (expands to a secret, not shown)");
+			} else if (expanded != NULL && !secret &&
 			    strcmp(raw, expanded) != 0) {
 				strbuf_puts(&b, " (expands to ");
 				strbuf_quote(&b, expanded, CONFIG_MAX_VALUE);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "config_expand.h"
 
 #include <errno.h>
@@ -92,6 +93,51 @@ test_config_expand_var_file(void **state)
 	unsetenv("RT_X_FILE");
 }
 
+static void
+test_config_expand_uses_secret(void **state)
+{
+	(void)state;
+	unsetenv("RT_PW_FILE");
+	unsetenv("RT_PORT_FILE");
+	assert_false(config_expand_uses_secret("5432"));
+	assert_false(config_expand_uses_secret("${RT_PORT}"));
+	assert_false(config_expand_uses_secret("${RT_PORT:-5432}"));
+	/* named like a secret */
+	assert_true(config_expand_uses_secret("${DB_PASSWORD}"));
+	assert_true(config_expand_uses_secret("x${API_TOKEN:-y}"));
+	/* read from a file: whatever its name */
+	setenv("RT_PORT_FILE", "/nonexistent", 1);
+	assert_true(config_expand_uses_secret("${RT_PORT}"));
+	assert_true(config_expand_uses_secret("a ${RT_HOST} ${RT_PORT}"));
+	unsetenv("RT_PORT_FILE");
+	assert_false(config_expand_uses_secret("${RT_PORT"));
+}
+
+/* A VAR_FILE secret in a non-secret key never shows in the message. */
+static void
+test_config_expand_secret_not_in_messages(void **state)
+{
+	char path[] = "/tmp/readyd-test-pw.XXXXXX", err[CONFIG_ERRLEN];
+	int fd = mkstemp(path);
+	struct config *cfg;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "S3CRET-xyz\n", 11), 11);
+	close(fd);
+	unsetenv("RT_PW");
+	setenv("RT_PW_FILE", path, 1);
+	cfg = config_load_string("t.conf",
+	    "[check r]\nkind = redis\nhost = 127.0.0.1\nport = ${RT_PW}\n", err,
+	    sizeof(err));
+	assert_null(cfg);
+	assert_null(strstr(err, "S3CRET"));
+	assert_non_null(strstr(err, "port"));
+	assert_non_null(strstr(err, "not shown"));
+	unsetenv("RT_PW_FILE");
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -100,6 +146,8 @@ main(void)
 	    cmocka_unit_test(test_config_expand_read_file_limit),
 	    cmocka_unit_test(test_config_expand_secret_keys),
 	    cmocka_unit_test(test_config_expand_var_file),
+	    cmocka_unit_test(test_config_expand_uses_secret),
+	    cmocka_unit_test(test_config_expand_secret_not_in_messages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

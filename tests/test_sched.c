@@ -685,7 +685,7 @@ test_sched_loop_generation_follows_changes(void **state)
 	sched_refresh(f->s);
 	assert_int_equal(sched_generation(f->s), g); /* nothing new */
 	fake_probe_set(PROBE_REFUSED, 0);
-	loop_run_ms(f, 1000);
+	loop_run_ms(f, 1100); /* the interval, +-5% jitter */
 	assert_int_equal(t->shown, VERDICT_FAIL); /* state */
 	assert_true(sched_generation(f->s) > g);
 	g = sched_generation(f->s);
