@@ -18,6 +18,8 @@ LIVE_LIMIT_MS=100
 
 conf=$T_CONF/hostile.conf
 write_std_config "$conf"
+# 5,000 at once: above the automatic cap (4096 at most), below the limit
+sed -i 's/^\[daemon\]$/[daemon]\nmax_clients = 6000/' "$conf"
 READYD_WRAP=(prlimit --nofile=16384:16384)
 start_readyd "$conf" || exit 1
 READYD_WRAP=()
