@@ -205,7 +205,10 @@ if [[ $core_mode == file ]]; then
 	rm -f "$cdir"/core*
 fi
 # shellcheck disable=SC2016 # $1 and $@ are for sh -c
-READYD_WRAP=(sh -c 'cd "$1" && shift && exec prlimit --core=unlimited:unlimited "$@"' sh "$cdir")
+# (an ASan build would catch the SIGSEGV itself and print a report: let
+# the kernel have it, as it does for a plain build)
+READYD_WRAP=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0"
+	sh -c 'cd "$1" && shift && exec prlimit --core=unlimited:unlimited "$@"' sh "$cdir")
 start_readyd "$conf" || exit 1
 READYD_WRAP=()
 wait_check postgres pass "" 10
