@@ -7,6 +7,7 @@
 #define READYD_RENDER_H
 
 #include "probe.h"
+#include "procstat.h"
 #include "verdict.h"
 
 #include <stdbool.h>
@@ -93,6 +94,15 @@ struct render_metrics {
  * Label values are escaped; no secret is ever among them.
  */
 int render_prom(const struct render_metrics *m, struct evbuffer *out)
+    __attribute__((warn_unused_result));
+
+/*
+ * Append the process's own figures (process_cpu_seconds_total,
+ * process_resident_memory_bytes, process_open_fds, ..., readyd_heap_bytes)
+ * to out, leaving out those ps has as -1. They change with every request,
+ * so they follow the cached body of render_prom instead of joining it.
+ */
+int render_prom_process(const struct procstat *ps, struct evbuffer *out)
     __attribute__((warn_unused_result));
 
 /* The status page reloads itself this often (seconds). */

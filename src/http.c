@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "procstat.h"
 #include "render.h"
 #include "sched.h"
 #include "verdict.h"
@@ -413,6 +414,7 @@ static void
 http_metrics(struct http_server *h, struct evhttp_request *req)
 {
 	struct render_metrics m = {.version = READYD_VERSION};
+	struct procstat ps;
 	struct evbuffer *body;
 	const char *key = h->draining ? "metrics draining" : "metrics";
 	uint64_t gen;
@@ -428,6 +430,9 @@ http_metrics(struct http_server *h, struct evhttp_request *req)
 		goto out_error;
 	http_cache_put(h->cache, key, gen, body);
 out_send:
+	procstat_read(&ps);
+	if (render_prom_process(&ps, body) < 0)
+		goto out_error;
 	http_send(req, HTTP_OK, "OK",
 	    "text/plain; version=0.0.4; charset=utf-8", body);
 	evbuffer_free(body);

@@ -193,3 +193,36 @@ render_prom(const struct render_metrics *m, struct evbuffer *out)
 	prom_counters(m, out);
 	return 0;
 }
+
+/* One process_* or readyd_* figure, left out when the kernel gave none. */
+static void
+prom_figure(struct evbuffer *out, const char *name, const char *type,
+    const char *help, double v)
+{
+	if (v < 0)
+		return;
+	prom_head(out, name, type, help);
+	evbuffer_add_printf(out, "%s %.15g\n", name, v);
+}
+
+int
+render_prom_process(const struct procstat *ps, struct evbuffer *out)
+{
+	prom_figure(out, "process_cpu_seconds_total", "counter",
+	    "User and system CPU time spent in seconds.", ps->cpu_seconds);
+	prom_figure(out, "process_resident_memory_bytes", "gauge",
+	    "Resident memory size in bytes.", (double)ps->resident_bytes);
+	prom_figure(out, "process_virtual_memory_bytes", "gauge",
+	    "Virtual memory size in bytes.", (double)ps->virtual_bytes);
+	prom_figure(out, "process_open_fds", "gauge",
+	    "Number of open file descriptors.", (double)ps->open_fds);
+	prom_figure(out, "process_max_fds", "gauge",
+	    "Maximum number of open file descriptors.", (double)ps->max_fds);
+	prom_figure(out, "process_start_time_seconds", "gauge",
+	    "Start time of the process since unix epoch in seconds.",
+	    ps->start_time);
+	prom_figure(out, "readyd_heap_bytes", "gauge",
+	    "Bytes allocated and not yet freed; RSS keeps the allocator's high mark, this does not.",
+	    (double)ps->heap_bytes);
+	return 0;
+}

@@ -301,6 +301,46 @@ test_render_warn_goldens(void **state)
 	evbuffer_free(b);
 }
 
+/* The process's figures: each present one once, the unknown ones left out. */
+static void
+test_render_prom_process(void **state)
+{
+	struct procstat ps = {
+	    .cpu_seconds = 1.25,
+	    .resident_bytes = 12345678,
+	    .virtual_bytes = -1,
+	    .heap_bytes = 654321,
+	    .open_fds = 17,
+	    .max_fds = -1,
+	    .start_time = 1796031196.5,
+	};
+	struct evbuffer *b = evbuffer_new();
+	char *got;
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(render_prom_process(&ps, b), 0);
+	got = buffer_string(b);
+	assert_string_equal(got,
+	    "# HELP process_cpu_seconds_total User and system CPU time spent in seconds.\n"
+	    "# TYPE process_cpu_seconds_total counter\n"
+	    "process_cpu_seconds_total 1.25\n"
+	    "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+	    "# TYPE process_resident_memory_bytes gauge\n"
+	    "process_resident_memory_bytes 12345678\n"
+	    "# HELP process_open_fds Number of open file descriptors.\n"
+	    "# TYPE process_open_fds gauge\n"
+	    "process_open_fds 17\n"
+	    "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+	    "# TYPE process_start_time_seconds gauge\n"
+	    "process_start_time_seconds 1796031196.5\n"
+	    "# HELP readyd_heap_bytes Bytes allocated and not yet freed; RSS keeps the allocator's high mark, this does not.\n"
+	    "# TYPE readyd_heap_bytes gauge\n"
+	    "readyd_heap_bytes 654321\n");
+	free(got);
+	evbuffer_free(b);
+}
+
 static void
 test_render_time_iso(void **state)
 {
@@ -430,6 +470,7 @@ main(void)
 	    cmocka_unit_test(test_render_json_empty),
 	    cmocka_unit_test(test_render_time_iso),
 	    cmocka_unit_test(test_render_prom_golden),
+	    cmocka_unit_test(test_render_prom_process),
 	    cmocka_unit_test(test_render_html_golden),
 	    cmocka_unit_test(test_render_html_hostile_output),
 	    cmocka_unit_test(test_render_html_states),

@@ -128,6 +128,28 @@ if [[ $HTTP_STATUS == 200 ]]; then
 	check "grep -qE '$sample' <<<\"\$HTTP_BODY\"" \
 		"/metrics: has Prometheus samples" "$(head -c 500 <<<"$HTTP_BODY")"
 	assert_contains "$HTTP_BODY" 'redis-celery' "/metrics: mentions the checks"
+	# the process's own figures, read per request (not from the cache)
+	metric() { awk -v n="$1" '$1 == n { print $2 }' <<<"$HTTP_BODY"; }
+	fds=$(metric process_open_fds)
+	real=$(($(ls /proc/"$READYD_PID"/fd | wc -l)))
+	check "[[ -n '$fds' ]] && (( fds >= real - 3 && fds <= real + 3 ))" \
+		"/metrics: process_open_fds $fds matches /proc/PID/fd ($real)"
+	rss=$(metric process_resident_memory_bytes)
+	real=$(awk '/^VmRSS:/ { print $2 * 1024 }' /proc/"$READYD_PID"/status)
+	check "[[ -n '$rss' ]] && awk -v a='$rss' -v b='$real' 'BEGIN { exit !(a > b / 2 && a < b * 2) }'" \
+		"/metrics: process_resident_memory_bytes $rss near VmRSS ($real)"
+	heap=$(metric readyd_heap_bytes)
+	check "[[ -n '$heap' ]] && awk -v h='$heap' -v r='$rss' 'BEGIN { exit !(h > 10000 && h < r * 4) }'" \
+		"/metrics: readyd_heap_bytes $heap is a plausible heap"
+	cpu1=$(metric process_cpu_seconds_total)
+	start=$(metric process_start_time_seconds)
+	check "[[ -n '$start' ]] && awk -v s='$start' -v n=\"\$(date +%s)\" 'BEGIN { exit !(s > n - 600 && s <= n + 1) }'" \
+		"/metrics: process_start_time_seconds $start is this run's"
+	for ((i = 0; i < 200; i++)); do curl -s -o /dev/null "$READYD_URL/metrics"; done
+	http_req "$READYD_URL/metrics"
+	cpu2=$(metric process_cpu_seconds_total)
+	check "awk -v a='$cpu1' -v b='$cpu2' 'BEGIN { exit !(b > a) }'" \
+		"/metrics: process_cpu_seconds_total grows over 200 requests ($cpu1 -> $cpu2), served past the body cache"
 fi
 
 # ---- an HTTP request never does I/O to a backend

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The process's own figures for /metrics: CPU, memory, descriptors.
+ * Owns: nothing; reads them from the kernel and the allocator on request.
+ */
+#ifndef READYD_PROCSTAT_H
+#define READYD_PROCSTAT_H
+
+#include <stdint.h>
+
+/* A field the kernel would not give is -1. */
+struct procstat {
+	double cpu_seconds;	/* user + system time so far */
+	int64_t resident_bytes; /* resident set size */
+	int64_t virtual_bytes;	/* address space size */
+	int64_t heap_bytes;	/* allocated and not freed (malloc) */
+	int64_t open_fds;	/* descriptors open now */
+	int64_t max_fds;	/* RLIMIT_NOFILE's soft limit */
+	double start_time;	/* when the process started, Unix time */
+};
+
+/*
+ * Fill ps. open_fds counts /proc/self/fd (one readdir, cost linear in the
+ * descriptors); heap_bytes comes from the sanitizer's allocator when one
+ * is linked in, else from glibc's mallinfo2().
+ */
+void procstat_read(struct procstat *ps);
+
+#endif /* READYD_PROCSTAT_H */
