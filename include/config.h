@@ -36,6 +36,17 @@ enum config_details {
 };
 
 /*
+ * What the stack is: development (the default) or production, where a
+ * check of a kind that takes a password must have one, and readyd warns
+ * (reason insecure) when a server lets a client in without one.
+ */
+enum config_profile {
+	CONFIG_PROFILE_DEVELOPMENT,
+	CONFIG_PROFILE_PRODUCTION,
+	CONFIG_PROFILE_COUNT
+};
+
+/*
  * One [check NAME] section, with [defaults] applied. user, password,
  * dbname, options and db are set only through a kind's key table
  * (probe_ops.keys); which kinds take them is the kinds' business.
@@ -61,6 +72,7 @@ struct check_cfg {
 	bool watch;		     /* keep the last good connection */
 	bool writable;		     /* the server must take writes */
 	int64_t heartbeat_ms;	     /* between heartbeats; 0: none */
+	bool production;	     /* [daemon] profile = production */
 	char **depends_on;	     /* owned; NULL-terminated names */
 	size_t *depends_idx;	     /* owned; indexes into config checks */
 	size_t ndepends;	     /* entries in depends_on/depends_idx */
@@ -82,6 +94,7 @@ struct config {
 	enum config_details details; /* who sees error text */
 	int64_t drain_ms;	     /* /ready says 503 this long before exit */
 	int max_clients;	     /* HTTP clients at once; 0: automatic */
+	enum config_profile profile; /* development or production */
 	struct check_cfg *checks;    /* owned array, in file order */
 	size_t nchecks;
 	struct group_cfg *groups; /* owned array, in file order */
@@ -149,5 +162,8 @@ void config_print(const struct config *cfg, FILE *out);
 
 /* The name of a details setting ("local", "all", "none"). */
 const char *config_details_name(enum config_details d);
+
+/* The name of a profile ("development", "production"). */
+const char *config_profile_name(enum config_profile p);
 
 #endif /* READYD_CONFIG_H */

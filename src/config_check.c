@@ -206,7 +206,17 @@ build_password(struct config_parser *ps, const struct raw_section *sec,
 	const struct config_src *pw = pwid >= 0 ? &src[pwid] : &none;
 	const struct config_src *pf = pfid >= 0 ? &src[pfid] : &none;
 	bool need = c->ops != NULL && c->ops->auth;
-	char err[256], *v, *path;
+	char err[256], why[96], *v, *path;
+
+	/* production: a kind that can log in with a password must */
+	why[0] = '\0';
+	if (!need && c->ops != NULL && ps->production_line > 0 &&
+	    pwid >= 0 && probe_find_key(c->ops, "password") != NULL) {
+		need = true;
+		snprintf(why, sizeof(why),
+		    ", required by profile = production at line %d",
+		    ps->production_line);
+	}
 
 	if (pw->kv != NULL && pf->kv != NULL) {
 		config_parser_report(ps, pf->kv->line, sec, pf->kv->key,
@@ -226,8 +236,8 @@ build_password(struct config_parser *ps, const struct raw_section *sec,
 		free(v);
 		if (need)
 			config_parser_report(ps, pw->kv->line, sec, pw->kv->key,
-			    pw->kv->value, NULL, "empty (accepted: %s)",
-			    kind_key_accepted(ps, pwid));
+			    pw->kv->value, NULL, "empty%s (accepted: %s)",
+			    why, kind_key_accepted(ps, pwid));
 		return;
 	}
 	if (pf->kv != NULL) {
@@ -242,7 +252,8 @@ build_password(struct config_parser *ps, const struct raw_section *sec,
 			if (need)
 				config_parser_report(ps, pf->kv->line, sec,
 				    pf->kv->key, pf->kv->value, path,
-				    "file is empty (accepted: a file holding a non-empty password)");
+				    "file is empty%s (accepted: a file holding a non-empty password)",
+				    why);
 		} else {
 			c->password = v;
 		}
@@ -251,7 +262,8 @@ build_password(struct config_parser *ps, const struct raw_section *sec,
 	}
 	if (need)
 		config_parser_report(ps, sec->line, sec, "password", NULL, NULL,
-		    "missing (accepted: %s)", kind_key_accepted(ps, pwid));
+		    "missing%s (accepted: %s)", why,
+		    kind_key_accepted(ps, pwid));
 }
 
 /* A kind's TEXT key: the kind's check, then the field ("" leaves NULL). */
@@ -370,6 +382,7 @@ config_check_build(struct config_parser *ps, const struct raw_section *sec,
 
 	*c = *tmpl;
 	c->line = sec->line;
+	c->production = ps->production_line > 0;
 	c->name = config_parser_dup(ps, sec->name);
 	memcpy(src, tsrc, sizeof(src));
 	config_parser_find_srcs(sec, src);
