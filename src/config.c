@@ -238,8 +238,8 @@ profile_find(const char *name)
 
 /* [daemon] profile; checks are built after it, knowing it. */
 static void
-build_profile(struct config_parser *ps, struct config *cfg,
-    const struct config_src *s)
+build_profile(
+    struct config_parser *ps, struct config *cfg, const struct config_src *s)
 {
 	enum config_profile p;
 	char *v;

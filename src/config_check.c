@@ -210,8 +210,8 @@ build_password(struct config_parser *ps, const struct raw_section *sec,
 
 	/* production: a kind that can log in with a password must */
 	why[0] = '\0';
-	if (!need && c->ops != NULL && ps->production_line > 0 &&
-	    pwid >= 0 && probe_find_key(c->ops, "password") != NULL) {
+	if (!need && c->ops != NULL && ps->production_line > 0 && pwid >= 0 &&
+	    probe_find_key(c->ops, "password") != NULL) {
 		need = true;
 		snprintf(why, sizeof(why),
 		    ", required by profile = production at line %d",
@@ -236,8 +236,8 @@ build_password(struct config_parser *ps, const struct raw_section *sec,
 		free(v);
 		if (need)
 			config_parser_report(ps, pw->kv->line, sec, pw->kv->key,
-			    pw->kv->value, NULL, "empty%s (accepted: %s)",
-			    why, kind_key_accepted(ps, pwid));
+			    pw->kv->value, NULL, "empty%s (accepted: %s)", why,
+			    kind_key_accepted(ps, pwid));
 		return;
 	}
 	if (pf->kv != NULL) {

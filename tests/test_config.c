@@ -961,7 +961,8 @@ test_config_profile(void **state)
 	config_free(cfg);
 	assert_string_equal(
 	    config_profile_name(CONFIG_PROFILE_DEVELOPMENT), "development");
-	assert_string_equal(config_profile_name(CONFIG_PROFILE_COUNT), "unknown");
+	assert_string_equal(
+	    config_profile_name(CONFIG_PROFILE_COUNT), "unknown");
 
 	/* postgres needs one in every profile: the message is unchanged */
 	assert_load_fails("[daemon]\nprofile = production\n"
