@@ -61,22 +61,24 @@ struct check_cfg {
 	char *password;		     /* owned secret; NULL if unset */
 	char *options;		     /* owned; NULL if unset */
 	int db;			     /* a logical database number */
-	bool required;		     /* counts toward /ready */
-	int64_t interval_ms;	     /* between probes once started */
-	int64_t timeout_ms;	     /* deadline of one attempt */
-	int64_t start_period_ms;     /* failures inside do not count */
-	int64_t start_interval_ms;   /* between probes while starting */
-	int retries;		     /* consecutive failures to fail */
-	int64_t fast_interval_ms;    /* re-check spacing after a failure */
-	int rise;		     /* successes to come back from fail */
-	bool watch;		     /* keep the last good connection */
-	bool writable;		     /* the server must take writes */
-	int64_t heartbeat_ms;	     /* between heartbeats; 0: none */
-	bool production;	     /* [daemon] profile = production */
-	char **depends_on;	     /* owned; NULL-terminated names */
-	size_t *depends_idx;	     /* owned; indexes into config checks */
-	size_t ndepends;	     /* entries in depends_on/depends_idx */
-	int line;		     /* line of the section header */
+	char *expect_save;	 /* owned; Redis save points; NULL: unchecked */
+	int expect_databases;	 /* Redis databases at least; 0: unchecked */
+	bool required;		 /* counts toward /ready */
+	int64_t interval_ms;	 /* between probes once started */
+	int64_t timeout_ms;	 /* deadline of one attempt */
+	int64_t start_period_ms; /* failures inside do not count */
+	int64_t start_interval_ms; /* between probes while starting */
+	int retries;		   /* consecutive failures to fail */
+	int64_t fast_interval_ms;  /* re-check spacing after a failure */
+	int rise;		   /* successes to come back from fail */
+	bool watch;		   /* keep the last good connection */
+	bool writable;		   /* the server must take writes */
+	int64_t heartbeat_ms;	   /* between heartbeats; 0: none */
+	bool production;	   /* [daemon] profile = production */
+	char **depends_on;	   /* owned; NULL-terminated names */
+	size_t *depends_idx;	   /* owned; indexes into config checks */
+	size_t ndepends;	   /* entries in depends_on/depends_idx */
+	int line;		   /* line of the section header */
 };
 
 /* One [group NAME] section. */

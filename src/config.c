@@ -771,6 +771,7 @@ config_free(struct config *cfg)
 		free(c->user);
 		config_expand_free_secret(c->password);
 		free(c->options);
+		free(c->expect_save);
 		config_parse_free_names(c->depends_on);
 		free(c->depends_idx);
 	}

@@ -9,6 +9,7 @@
 #include "probe_redis.h"
 
 #include "config.h"
+#include "redis_inspect.h"
 
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
@@ -411,6 +412,18 @@ static const struct probe_key redis_keys[] = {
 	.max = 15,
 	.offset = offsetof(struct check_cfg, db),
 	.accepted = "0-15"},
+    {.name = "expect_save",
+	.type = PROBE_KEY_TEXT,
+	.offset = offsetof(struct check_cfg, expect_save),
+	.accepted = REDIS_INSPECT_EXPECT_SAVE_ACCEPTED,
+	.check = redis_inspect_check_expect_save},
+    {.name = "expect_databases",
+	.type = PROBE_KEY_INT,
+	.min = 0,
+	.max = 1000000,
+	.offset = offsetof(struct check_cfg, expect_databases),
+	.accepted =
+	    "0 (not checked) or the least number of databases, 1-1000000"},
 };
 
 static void

@@ -536,7 +536,7 @@ test_config_builtin_unset_names_var(void **state)
 	    "(built-in)", config_builtin(), err, sizeof(err));
 	assert_null(cfg);
 	assert_string_equal(err,
-	    "(built-in):24: [check postgres] user = \"${POSTGRES_USER}\": environment variable POSTGRES_USER is not set (accepted: set POSTGRES_USER or POSTGRES_USER_FILE, or write ${POSTGRES_USER:-default})");
+	    "(built-in):27: [check postgres] user = \"${POSTGRES_USER}\": environment variable POSTGRES_USER is not set (accepted: set POSTGRES_USER or POSTGRES_USER_FILE, or write ${POSTGRES_USER:-default})");
 }
 
 static void
@@ -593,7 +593,7 @@ test_config_load_null_resolution(void **state)
 	config_free(cfg);
 	unsetenv("POSTGRES_USER");
 	assert_null(config_load(NULL, err, sizeof(err)));
-	assert_true(strncmp(err, "(built-in):24: ", 15) == 0);
+	assert_true(strncmp(err, "(built-in):27: ", 15) == 0);
 }
 
 static void
