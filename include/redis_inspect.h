@@ -88,4 +88,13 @@ struct redis_inspect_problem {
 size_t redis_inspect_persistence(
     const char *info, struct redis_inspect_problem *out, size_t max);
 
+/*
+ * Whether Redis answered a command sent without AUTH (is_error: an error
+ * reply, text its text): a reply, or an error Redis gives only to a
+ * client past authentication (LOADING, BUSY, MASTERDOWN, MISCONF, OOM,
+ * READONLY). False for NOAUTH, WRONGPASS, NOPERM, DENIED (protected mode)
+ * and errors that say nothing either way.
+ */
+bool redis_inspect_noauth_answered(bool is_error, const char *text);
+
 #endif /* READYD_REDIS_INSPECT_H */

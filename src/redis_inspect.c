@@ -271,3 +271,25 @@ redis_inspect_persistence(
 	}
 	return n;
 }
+
+/* ---- the production profile ---- */
+
+bool
+redis_inspect_noauth_answered(bool is_error, const char *text)
+{
+	static const char *const past_auth[] = {
+	    "LOADING", "BUSY", "MASTERDOWN", "MISCONF", "OOM", "READONLY"};
+	size_t n;
+
+	if (!is_error)
+		return true;
+	if (text == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(past_auth) / sizeof(past_auth[0]); i++) {
+		n = strlen(past_auth[i]);
+		if (strncmp(text, past_auth[i], n) == 0 &&
+		    (text[n] == ' ' || text[n] == '\0'))
+			return true;
+	}
+	return false;
+}

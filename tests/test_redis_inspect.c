@@ -222,6 +222,30 @@ test_redis_inspect_persistence(void **state)
 	    redis_inspect_persistence("rdb_last_bgsave_status", pr, 4), 0);
 }
 
+static void
+test_redis_inspect_noauth(void **state)
+{
+	(void)state;
+	/* answered: anyone gets in */
+	assert_true(redis_inspect_noauth_answered(false, "PONG"));
+	assert_true(redis_inspect_noauth_answered(false, NULL));
+	assert_true(redis_inspect_noauth_answered(
+	    true, "LOADING Redis is loading the dataset in memory"));
+	assert_true(redis_inspect_noauth_answered(true, "MISCONF Redis is"));
+	assert_true(redis_inspect_noauth_answered(true, "BUSY"));
+	/* refused: what production wants, or nothing either way */
+	assert_false(redis_inspect_noauth_answered(
+	    true, "NOAUTH Authentication required."));
+	assert_false(redis_inspect_noauth_answered(true,
+	    "NOPERM this user has no permissions to run the 'ping' command"));
+	assert_false(redis_inspect_noauth_answered(true, "DENIED Redis is"));
+	assert_false(redis_inspect_noauth_answered(
+	    true, "ERR max number of clients reached"));
+	assert_false(redis_inspect_noauth_answered(true, "BUSYKEY x"));
+	assert_false(redis_inspect_noauth_answered(true, ""));
+	assert_false(redis_inspect_noauth_answered(true, NULL));
+}
+
 int
 main(void)
 {
@@ -231,6 +255,7 @@ main(void)
 	    cmocka_unit_test(test_redis_inspect_save_drift),
 	    cmocka_unit_test(test_redis_inspect_databases),
 	    cmocka_unit_test(test_redis_inspect_persistence),
+	    cmocka_unit_test(test_redis_inspect_noauth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,6 +111,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("persistence: \"%s\" is not about %s",
 			    pr[i].text, pr[i].key);
 	}
+	(void)redis_inspect_noauth_answered(true, live);
+	(void)redis_inspect_noauth_answered(false, live);
 	free(live);
 	free(expect);
 	return 0;
