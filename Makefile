@@ -57,7 +57,7 @@ LIB_SRCS  := src/config.c src/config_check.c src/config_expand.c \
 	     src/sched.c src/sched_rules.c src/http.c src/render_json.c src/render_text.c \
 	     src/render_prom.c src/render_html.c src/client.c src/verdict.c src/notify.c \
 	     src/clock.c src/runtime.c src/serve.c src/once.c src/lint_env.c \
-	     src/redis_inspect.c
+	     src/redis_inspect.c src/probe_pg_insecure.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
 MAIN_OBJ  := $(BUILD)/main.o
 

@@ -9,6 +9,7 @@
 #include "probe_pg.h"
 
 #include "config.h"
+#include "probe_pg_insecure.h"
 
 #include <ctype.h>
 #include <event2/event.h>
@@ -41,6 +42,7 @@ struct pg_check {
 	bool got_row;			/* the query returned its row */
 	enum probe_status row_st;	/* what the row says */
 	probe_pg_classify_fn *classify; /* static, from the kind */
+	struct pg_insecure *insecure;	/* owned; production, or NULL */
 };
 
 /* A connection kept open and idle after a success, to see it drop. */
@@ -203,7 +205,19 @@ probe_pg_classify(
 
 /* ---- attempt lifecycle ---- */
 
-/* Release everything, then report: the last thing done with p. */
+/* The attempt is over: report (the last thing done with p). */
+static void
+pg_report_cb(void *arg, enum probe_status st)
+{
+	struct pg_check *pc = arg;
+	struct probe *p = pc->p;
+
+	p->priv = NULL;
+	free(pc);
+	p->done(p, st);
+}
+
+/* Release everything, then report. */
 static void
 pg_finish(struct pg_check *pc, enum probe_status st)
 {
@@ -211,14 +225,17 @@ pg_finish(struct pg_check *pc, enum probe_status st)
 
 	if (pc->ev != NULL)
 		event_free(pc->ev);
+	pc->ev = NULL;
 	if (st == PROBE_OK && p->keep) {
 		probe_pg_unwatch(p); /* the fresh one replaces it */
 		pg_watch_start(p, pc->conn, pc->classify); /* takes it */
 	} else
 		PQfinish(pc->conn);
-	p->priv = NULL;
-	free(pc);
-	p->done(p, st);
+	pc->conn = NULL;
+	/* production: the login without a password may still be on its way */
+	if (probe_pg_insecure_end(&pc->insecure, p, st, pg_report_cb, pc) == 0)
+		return;
+	pg_report_cb(pc, st);
 }
 
 static void
@@ -449,6 +466,8 @@ probe_pg_start(struct probe *p, probe_pg_classify_fn *classify)
 		free(pc);
 		return -1;
 	}
+	if (classify == probe_pg_classify) /* the postgres kind */
+		pc->insecure = probe_pg_insecure_start(p);
 	return 0;
 }
 
@@ -462,6 +481,7 @@ probe_pg_cancel(struct probe *p)
 	if (pc->ev != NULL)
 		event_free(pc->ev);
 	PQfinish(pc->conn);
+	probe_pg_insecure_free(pc->insecure);
 	free(pc);
 	p->priv = NULL;
 }

@@ -13,10 +13,7 @@
 #    rdb_last_bgsave_status; a good BGSAVE: pass.
 # 5. CONFIG denied by ACL for readyd's user: pass, one log line for all
 #    the attempts; INFO still read.
-# 6. [daemon] profile = production: a redis check without a password is a
-#    configuration error (exit 78, file, line, key, accepted); a Redis
-#    whose default user needs no password (requirepass "") while readyd
-#    logs in as an ACL user: warn, reason insecure; requirepass set: pass.
+# The production profile: t_production.sh.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname -- "$0")/lib.sh"
 
@@ -40,7 +37,6 @@ info_field() { rcli INFO persistence | tr -d '\r' | sed -n "s/^$1://p"; }
 OLD_SAVE=$(rcli CONFIG GET save | sed -n 2p)
 DUMP_SAVED=$STACK_DIR/dump.rdb.persist-saved
 undo_redis() {
-	rcli_acl CONFIG SET requirepass "${REDIS_PASSWORD:-}" >/dev/null 2>&1
 	rcli CONFIG SET save "$OLD_SAVE" >/dev/null 2>&1
 	rcli CONFIG SET stop-writes-on-bgsave-error yes >/dev/null 2>&1
 	[[ -d $STACK_DIR/dump.rdb ]] && rmdir "$STACK_DIR/dump.rdb"
@@ -177,66 +173,4 @@ rcli BGSAVE >/dev/null
 wait_for "[[ \$(info_field rdb_last_bgsave_status) == ok ]]" 15
 wait_check redis-acl pass "" 15
 rcli CONFIG SET stop-writes-on-bgsave-error yes >/dev/null
-stop_readyd
-
-# ------------------------------------------------------------ 6: production
-echo "# profile = production"
-conf=$T_CONF/prod-nopw.conf
-write_std_config "$conf"
-sed -i 's/^details = local$/details = local\nprofile = production/' "$conf"
-sed -i '/^password = ${REDIS_PASSWORD:-}$/d' "$conf"
-pline=$(grep -n '^profile = production$' "$conf" | cut -d: -f1)
-cline=$(grep -n '^\[check redis-cache\]$' "$conf" | cut -d: -f1)
-run_cmd prod-config "$READYD" config -c "$conf"
-assert_eq "$RC" 78 "production, redis without password: readyd config exits 78"
-assert_contains "$ERR" "$conf:$cline: [check redis-cache] password: missing, required by profile = production at line $pline (accepted: a non-empty password or password_file)" \
-	"production: the error names file, line, key and what is accepted"
-assert_eq "$(grep -c 'required by profile = production' <<<"$ERR")" 3 "production: one error per redis check"
-run_cmd prod-serve "$READYD" serve -c "$conf" --listen "127.0.0.1:$(free_port)"
-assert_eq "$RC" 78 "production, redis without password: readyd serve exits 78"
-run_cmd prod-builtin env READYD_PROFILE=production REDIS_PASSWORD= "$READYD" config
-assert_eq "$RC" 78 "READYD_PROFILE=production, REDIS_PASSWORD empty: the built-in config is refused (78)"
-assert_contains "$ERR" "password = \"***\": empty, required by profile = production" \
-	"built-in config in production: the empty password is named"
-run_cmd prod-builtin-ok env READYD_PROFILE=production "$READYD" config
-assert_eq "$RC" 0 "READYD_PROFILE=production with REDIS_PASSWORD: valid"
-assert_contains "$OUT" "profile = production" "readyd config prints profile = production"
-
-echo "# production: a Redis that answers without a password"
-rcli ACL SETUSER "$ACL_USER" reset on ">$ACL_PW" '~*' '&*' +@all >/dev/null
-conf=$T_CONF/prod.conf
-write_config_header "$conf"
-sed -i 's/^details = local$/details = local\nprofile = production/' "$conf"
-cat >>"$conf" <<EOF
-
-[check redis-prod]
-kind = redis
-host = \${REDIS_HOST}
-port = \${REDIS_PORT}
-user = $ACL_USER
-password = $ACL_PW
-db = 0
-EOF
-start_readyd "$conf" || exit 1
-wait_check redis-prod pass "" 15
-assert_eq "$(field redis-prod findings)" null "requirepass set: no insecure finding"
-assert_eq "$(rcli CONFIG SET requirepass "")" OK 'CONFIG SET requirepass "" (the default user needs no password)'
-assert_eq "$(timeout 5 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" PING)" PONG "PING without AUTH: PONG"
-wait_check redis-prod warn insecure 15
-assert_contains "$(field redis-prod output)" "PING without a password answered PONG" \
-	"insecure: output says an unauthenticated PING was answered"
-assert_eq "$(field redis-prod 'findings[0].key')" auth "insecure: finding key auth"
-assert_eq "$(http_status "$READYD_URL/ready")" 200 "insecure: /ready stays 200"
-assert_eq "$(rcli_acl CONFIG SET requirepass "$REDIS_PASSWORD")" OK "requirepass back"
-wait_check redis-prod pass "" 15
-stop_readyd
-
-# development (the default): no unauthenticated PING, no insecure finding
-sed -i '/^profile = production$/d' "$conf"
-rcli_acl CONFIG SET requirepass "" >/dev/null
-start_readyd "$conf" || exit 1
-wait_check redis-prod pass "" 15
-sleep 2
-assert_eq "$(field redis-prod status)" pass "development: a Redis without requirepass is no finding"
-rcli_acl CONFIG SET requirepass "$REDIS_PASSWORD" >/dev/null
 stop_readyd
