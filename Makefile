@@ -65,7 +65,7 @@ UNIT_TESTS := test_config test_sched test_render test_probe test_verdict \
 	      test_clock test_strbuf test_suggest test_config_lex \
 	      test_config_parse test_config_expand test_config_parser \
 	      test_config_check test_http_cache test_client \
-	      test_lint_env \
+	      test_lint_env test_probe_pgbouncer \
 	      test_redis_inspect
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 

@@ -50,7 +50,7 @@ enum config_key_id {
  * The kinds' keys (probe_ops.keys, each name once) follow the generic
  * ones: key ids CONFIG_KEY_COUNT + i. Messages list them after "port".
  */
-#define CONFIG_MAX_KIND_KEYS 24
+#define CONFIG_MAX_KIND_KEYS 48
 #define CONFIG_ALL_KEYS	     (CONFIG_KEY_COUNT + CONFIG_MAX_KIND_KEYS)
 
 enum config_type {

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct event_base;
 struct check_cfg;
@@ -103,6 +104,9 @@ enum probe_key_type {
 	PROBE_KEY_USER,		 /* check_cfg.user; required if ops->auth */
 	PROBE_KEY_PASSWORD,	 /* check_cfg.password, a secret */
 	PROBE_KEY_PASSWORD_FILE, /* check_cfg.password, read from a file */
+	PROBE_KEY_SECRET,	 /* char * at offset, a secret; "": NULL */
+	PROBE_KEY_SECRET_FILE,	 /* the same char *, read from a file */
+	PROBE_KEY_DURATION,	 /* int64_t ms at offset, min..max ms */
 	PROBE_KEY_TYPE_COUNT
 };
 
@@ -115,6 +119,8 @@ struct probe_key {
 	const char *accepted; /* what "(accepted: ...)" says */
 	/* TEXT: "" or a problem such as "invalid database name" */
 	const char *(*check)(const char *value);
+	int64_t def;   /* INT, DURATION: the value when absent */
+	bool optional; /* INT, DURATION: "" is as absent */
 };
 
 /* The credential keys, for the tables of kinds that log in. */

@@ -772,6 +772,10 @@ config_free(struct config *cfg)
 		config_expand_free_secret(c->password);
 		free(c->options);
 		free(c->expect_save);
+		free(c->admin_user);
+		config_expand_free_secret(c->admin_password);
+		free(c->expect_pool_mode);
+		free(c->expect_pool_size);
 		config_parse_free_names(c->depends_on);
 		free(c->depends_idx);
 	}
@@ -837,6 +841,8 @@ print_kind_keys(const struct check_cfg *c, FILE *out)
 {
 	const struct probe_key *k;
 	const char *base = (const char *)c, *v;
+	char dur[32];
+	int64_t ms;
 	int n;
 
 	for (size_t i = 0; c->ops != NULL && i < c->ops->nkeys; i++) {
@@ -849,6 +855,8 @@ print_kind_keys(const struct check_cfg *c, FILE *out)
 			break;
 		case PROBE_KEY_INT:
 			memcpy(&n, base + k->offset, sizeof(n));
+			if (k->optional && n == 0 && k->def == 0)
+				break; /* not set: not checked */
 			fprintf(out, "%s = %d\n", k->name, n);
 			break;
 		case PROBE_KEY_USER:
@@ -859,7 +867,18 @@ print_kind_keys(const struct check_cfg *c, FILE *out)
 			if (c->password != NULL)
 				fprintf(out, "%s = ***\n", k->name);
 			break;
+		case PROBE_KEY_SECRET:
+			memcpy(&v, base + k->offset, sizeof(v));
+			if (v != NULL)
+				fprintf(out, "%s = ***\n", k->name);
+			break;
+		case PROBE_KEY_DURATION:
+			memcpy(&ms, base + k->offset, sizeof(ms));
+			config_parse_format_duration(ms, dur, sizeof(dur));
+			fprintf(out, "%s = %s\n", k->name, dur);
+			break;
 		case PROBE_KEY_PASSWORD_FILE:
+		case PROBE_KEY_SECRET_FILE:
 		case PROBE_KEY_TYPE_COUNT:
 			break;
 		}

@@ -386,7 +386,7 @@ sched_log_skips(struct target *t, const struct probe *p)
 				break;
 		if (k < t->nskips_logged)
 			continue;
-		log_warn("check %s: %s (skipped; logged once)", t->cfg->name,
+		log_warn("check %s: %s (logged once)", t->cfg->name,
 		    p->skips[i].text);
 		if (t->nskips_logged <
 		    sizeof(t->skips_logged) / sizeof(t->skips_logged[0]))

@@ -908,6 +908,8 @@ test_config_print_masks_password(void **state)
 	(void)state;
 	set_stack_env();
 	setenv("REDIS_PASSWORD", "redis-secret-3", 1);
+	unsetenv("PG_MAJOR");
+	unsetenv("PGBOUNCER_PASSWORD");
 	cfg = must_load(config_builtin());
 	out = open_memstream(&buf, &len);
 	assert_non_null(out);
@@ -917,10 +919,12 @@ test_config_print_masks_password(void **state)
 	assert_null(strstr(buf, "app-secret-2"));
 	assert_null(strstr(buf, "redis-secret-3"));
 	assert_non_null(strstr(buf, "\npassword = ***\n"));
+	/* the admin console's password defaults to POSTGRES_PASSWORD */
+	assert_non_null(strstr(buf, "\nadmin_password = ***\n"));
 	assert_non_null(strstr(
 	    buf, "\n[daemon]\nlisten = 0.0.0.0:8080\ndetails = local\n"));
 	assert_non_null(strstr(buf,
-	    "\n[check postgres]\nkind = postgres\nhost = postgres\nport = 5432\ndbname = hdms_db\nuser = pguser\npassword = ***\nrequired = yes\ninterval = 30s\ntimeout = 10s\nretries = 3\nstart_period = 0s\nstart_interval = 5s\nfast_interval = 1s\nrise = 1\nwatch = yes\n"));
+	    "\n[check postgres]\nkind = postgres\nhost = postgres\nport = 5432\ndbname = hdms_db\nuser = pguser\npassword = ***\nexpect_version = 16\nrequired = yes\ninterval = 30s\ntimeout = 10s\nretries = 3\nstart_period = 0s\nstart_interval = 5s\nfast_interval = 1s\nrise = 1\nwatch = yes\n"));
 	assert_non_null(strstr(buf,
 	    "\n[group file-service]\nchecks = pgbouncer redis-cache redis-celery\n"));
 	free(buf);
