@@ -12,6 +12,9 @@
 #    postgres check warns, reason insecure (a login without a password over
 #    TCP got in); scram-sha-256 again: pass. The pgbouncer check is not
 #    asked.
+# 4. Frozen servers in production: an attempt whose second connection hangs
+#    too times out (reason timeout) and both connections are released
+#    (run under ASan by make test-asan); thawed: pass.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname -- "$0")/lib.sh"
 
@@ -140,4 +143,27 @@ cat "$HBA_SAVED" >"$HBA"
 rm -f "$HBA_SAVED"
 assert_eq "$(pgsql 'SELECT pg_reload_conf()')" t "pg_hba.conf: back to scram-sha-256"
 wait_check postgres pass "" 15
+stop_readyd
+
+# ------------------------------------------------- 4: frozen, in production
+echo "# production: a frozen server times out with both connections pending"
+on_exit "$STACK thaw $STACK_DIR redis >>$T_ART/stack.log 2>&1; $STACK thaw $STACK_DIR postgres >>$T_ART/stack.log 2>&1"
+conf=$T_CONF/prod-frozen.conf
+write_std_config "$conf"
+sed -i 's/^details = local$/details = local\nprofile = production/' "$conf"
+start_readyd "$conf" || exit 1
+wait_all_pass 15 || exit 1
+stack freeze "$STACK_DIR" redis
+for c in redis-cache redis-channels redis-celery; do
+	wait_check "$c" fail timeout 20
+done
+stack thaw "$STACK_DIR" redis
+for c in redis-cache redis-channels redis-celery; do
+	wait_check "$c" pass "" 20
+done
+stack freeze "$STACK_DIR" postgres
+wait_check postgres fail timeout 20
+stack thaw "$STACK_DIR" postgres
+wait_check postgres pass "" 30
+wait_all_pass 30
 stop_readyd
