@@ -75,6 +75,9 @@ struct redis_check {
 	/* findings, added to the probe only when the attempt succeeds */
 	struct probe_finding found[PROBE_FINDINGS_MAX];
 	size_t nfound; /* entries in found */
+	/* nac's finding: last, whichever connection answers first */
+	struct probe_finding noauth;
+	bool noauth_answered; /* nac got an answer without AUTH */
 };
 
 /* A connection kept open and idle after a success, to see it drop. */
@@ -377,6 +380,10 @@ redis_finish(struct redis_check *rc)
 		return;
 	}
 	p->priv = NULL;
+	/* in a fixed order: the pipeline's, in command order, then nac's */
+	if (rc->noauth_answered)
+		redis_found(
+		    rc, rc->noauth.reason, rc->noauth.key, rc->noauth.text);
 	for (size_t i = 0; st == PROBE_OK && i < rc->nfound; i++)
 		probe_finding(p, rc->found[i].reason, rc->found[i].key, "%s",
 		    rc->found[i].text);
@@ -407,8 +414,6 @@ redis_noauth_cb(redisAsyncContext *ac, void *r, void *arg)
 {
 	struct redis_check *rc = arg;
 	redisReply *reply = r;
-	char text[sizeof(rc->found[0].text)];
-
 	rc->noauth_open = false;
 	if (rc->noauth_dropping)
 		return; /* redis_noauth_drop or redis_cancel frees */
@@ -416,14 +421,17 @@ redis_noauth_cb(redisAsyncContext *ac, void *r, void *arg)
 	if (reply != NULL) {
 		if (redis_inspect_noauth_answered(
 			reply->type == REDIS_REPLY_ERROR, reply->str)) {
-			snprintf(text, sizeof(text),
+			rc->noauth_answered = true;
+			rc->noauth.reason = PROBE_INSECURE;
+			snprintf(
+			    rc->noauth.key, sizeof(rc->noauth.key), "auth");
+			snprintf(rc->noauth.text, sizeof(rc->noauth.text),
 			    "PING without a password answered %.40s: any client reaching %s port %d gets in (set requirepass, or turn the default user off)",
 			    reply->type == REDIS_REPLY_STATUS ||
 				    reply->type == REDIS_REPLY_ERROR
 				? reply->str
 				: "a reply",
 			    rc->p->cfg->host, rc->p->cfg->port);
-			redis_found(rc, PROBE_INSECURE, "auth", text);
 		}
 		redisAsyncDisconnect(ac); /* deferred until we return */
 	}
