@@ -88,6 +88,7 @@ port = \${REDIS_PORT}
 user = $ACL_USER
 password = $ACL_PW
 db = 0
+expect_save = 900 1 300 10 60 10000
 EOF
 start_readyd "$conf" || exit 1
 wait_check redis-prod pass "" 15
@@ -98,6 +99,21 @@ wait_check redis-prod warn insecure 15
 assert_contains "$(field redis-prod output)" "PING without a password answered PONG" \
 	"insecure: output says an unauthenticated PING was answered"
 assert_eq "$(field redis-prod 'findings[0].key')" auth "insecure: finding key auth"
+# with drift too: the pipeline's finding first, the insecure one second, in
+# every attempt (whichever connection answers first)
+OLD_SAVE=$(rcli_acl CONFIG GET save | sed -n 2p)
+on_exit "rcli_acl CONFIG SET save '$OLD_SAVE' >/dev/null 2>&1"
+assert_eq "$(rcli_acl CONFIG SET save "")" OK 'CONFIG SET save ""'
+wait_check redis-prod warn drift 15
+order=
+for i in 1 2 3 4 5 6; do
+	order+="$(http_body "$READYD_URL/ready/redis-prod" | jq -r '.checks["redis-prod"].findings | map(.reason) | join(",")') "
+	sleep 0.5
+done
+assert_eq "$order" "drift,insecure drift,insecure drift,insecure drift,insecure drift,insecure drift,insecure " \
+	"drift and insecure: the same order in every attempt"
+assert_eq "$(rcli_acl CONFIG SET save "$OLD_SAVE")" OK "save points back"
+wait_check redis-prod warn insecure 15
 assert_eq "$(http_status "$READYD_URL/ready")" 200 "insecure: /ready stays 200"
 assert_eq "$(rcli_acl CONFIG SET requirepass "$REDIS_PASSWORD")" OK "requirepass back"
 wait_check redis-prod pass "" 15
