@@ -200,9 +200,10 @@ struct probe {
 	probe_lost_fn *lost;	     /* set by sched */
 	probe_beat_fn *beat;	     /* set by sched */
 	bool keep;		     /* keep the connection after a success */
-	char addr[64];		     /* numeric address to connect to */
-	enum probe_status status;    /* set with errstr when start fails */
-	char errstr[PROBE_ERRLEN];   /* last error text, never a secret */
+	int64_t deadline_ms;	   /* this attempt's deadline (set by sched) */
+	char addr[64];		   /* numeric address to connect to */
+	enum probe_status status;  /* set with errstr when start fails */
+	char errstr[PROBE_ERRLEN]; /* last error text, never a secret */
 	/* findings, gauges and skips of this attempt; sched clears them */
 	struct probe_finding findings[PROBE_FINDINGS_MAX];
 	size_t nfindings; /* entries in findings */

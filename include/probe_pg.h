@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Map an error to a reason. msg is libpq's verbose error text (newlines
@@ -62,9 +63,12 @@ struct probe_pg_admin {
  * judge: after the probe's query succeeded (and the admin console
  *     answered or gave up): add findings to p, return PROBE_OK, or a
  *     failure with p->errstr set. NULL: PROBE_OK.
- * early: the admin console answered while the probe's own query still
- *     waits; return true to end the attempt now with *st (findings or
- *     errstr set), false to wait for the query. NULL: wait.
+ * patience: the admin console answered while the probe's own query is
+ *     not done: how long (ms, counted from when the query was sent) to
+ *     wait for it before impatient decides; < 0 waits for the query (or
+ *     the deadline). NULL: < 0.
+ * impatient: the query waited that long: set p->errstr (or findings) and
+ *     return the attempt's outcome; waited_s is how long it waited.
  */
 struct probe_pg_kind {
 	probe_pg_classify_fn *classify;
@@ -72,8 +76,9 @@ struct probe_pg_kind {
 	size_t nadmin;
 	enum probe_status (*judge)(struct probe *p,
 	    const struct probe_pg_row *row, const struct probe_pg_admin *a);
-	bool (*early)(struct probe *p, const struct probe_pg_admin *a,
-	    enum probe_status *st);
+	int64_t (*patience)(struct probe *p, const struct probe_pg_admin *a);
+	enum probe_status (*impatient)(
+	    struct probe *p, const struct probe_pg_admin *a, double waited_s);
 };
 
 /* Start an attempt of that kind. */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 enum pg_step { PG_STEP_CONNECT, PG_STEP_QUERY, PG_STEP_COUNT };
 
@@ -51,6 +52,9 @@ struct pg_check {
 	const struct probe_pg_kind *kind; /* static */
 	struct pg_admin *admin;	      /* owned; the admin console, or NULL */
 	bool query_done;	      /* the own query succeeded; waits */
+	struct timeval query_sent;    /* when the own query was sent */
+	int64_t patience_ms;	      /* from the kind; < 0: none */
+	struct event *patience;	      /* owned; the kind's patience timer */
 	struct pg_insecure *insecure; /* owned; production, or NULL */
 };
 
@@ -258,6 +262,9 @@ pg_finish(struct pg_check *pc, enum probe_status st)
 	if (pc->ev != NULL)
 		event_free(pc->ev);
 	pc->ev = NULL;
+	if (pc->patience != NULL)
+		event_free(pc->patience);
+	pc->patience = NULL;
 	pg_admin_free(pc->admin);
 	pc->admin = NULL;
 	/* a connection whose query still waits is no use to watch */
@@ -363,23 +370,71 @@ pg_complete(struct pg_check *pc)
 	pg_finish(pc, st);
 }
 
+/* Milliseconds since the own query was sent. */
+static int64_t
+pg_query_waited_ms(const struct pg_check *pc)
+{
+	struct timeval now, d;
+
+	event_base_gettimeofday_cached(pc->p->base, &now);
+	timersub(&now, &pc->query_sent, &d);
+	return (int64_t)d.tv_sec * 1000 + d.tv_usec / 1000;
+}
+
+/* The own query waited as long as the kind's patience: it decides. */
+static void
+pg_patience_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pg_check *pc = arg;
+	struct probe_pg_admin a;
+	enum probe_status st;
+
+	(void)fd;
+	(void)what;
+	pg_admin_view(pc, &a);
+	st = pc->kind->impatient(
+	    pc->p, &a, (double)pg_query_waited_ms(pc) / 1000.0);
+	pg_finish(pc, st);
+}
+
+/* Arm the patience timer once the query is sent and the kind asked. */
+static void
+pg_patience_arm(struct pg_check *pc)
+{
+	int64_t left;
+	struct timeval tv;
+
+	if (pc->patience_ms < 0 || pc->step != PG_STEP_QUERY ||
+	    pc->patience != NULL)
+		return;
+	left = pc->patience_ms - pg_query_waited_ms(pc);
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000 * 1000);
+	pc->patience = evtimer_new(pc->p->base, pg_patience_cb, pc);
+	if (pc->patience != NULL && evtimer_add(pc->patience, &tv) != 0) {
+		event_free(pc->patience);
+		pc->patience = NULL;
+	}
+}
+
 /* The admin console is done (answered or gave up). */
 static void
 pg_admin_answered(struct pg_check *pc)
 {
 	struct probe_pg_admin a;
-	enum probe_status st;
 
 	if (pc->query_done) {
 		pg_complete(pc);
 		return;
 	}
-	/* the own query still waits: the kind may know enough already */
-	if (pc->step != PG_STEP_QUERY || pc->kind->early == NULL)
+	/* the own query still waits: how long the kind will wait for it */
+	if (pc->kind->patience == NULL)
 		return;
 	pg_admin_view(pc, &a);
-	if (pc->kind->early(pc->p, &a, &st))
-		pg_finish(pc, st);
+	pc->patience_ms = pc->kind->patience(pc->p, &a);
+	pg_patience_arm(pc);
 }
 
 static void
@@ -448,6 +503,8 @@ pg_connected(struct pg_check *pc)
 		pg_fail(pc, PQerrorMessage(pc->conn), NULL);
 		return;
 	}
+	event_base_gettimeofday_cached(pc->p->base, &pc->query_sent);
+	pg_patience_arm(pc); /* the admin console may have answered */
 	pg_flush(pc);
 }
 
@@ -738,6 +795,7 @@ probe_pg_start(struct probe *p, const struct probe_pg_kind *kind)
 	}
 	pc->p = p;
 	pc->kind = kind;
+	pc->patience_ms = -1;
 	pc->classify = kind->classify;
 	snprintf(port, sizeof(port), "%d", cfg->port);
 	/* host names the server for messages; hostaddr avoids any lookup */
@@ -801,6 +859,8 @@ probe_pg_cancel(struct probe *p)
 		return;
 	if (pc->ev != NULL)
 		event_free(pc->ev);
+	if (pc->patience != NULL)
+		event_free(pc->patience);
 	pg_admin_free(pc->admin);
 	PQfinish(pc->conn);
 	probe_pg_insecure_free(pc->insecure);

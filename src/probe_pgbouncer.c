@@ -281,7 +281,7 @@ pgb_judge_pool(
 	snprintf(text, sizeof(text),
 	    "pool %s is exhausted: cl_waiting=%ld maxwait=%.1fs (sv_active=%ld, sv_idle=0%s)",
 	    db, pool->cl_waiting, pool->maxwait_s, pool->sv_active,
-	    queued ? "; readyd's own query is queued too" : "");
+	    queued ? "; readyd's own query queued too" : "");
 	if (pr == PROBE_PGBOUNCER_FAIL) {
 		probe_seterr(p, "%s", text);
 		return PROBE_SATURATED;
@@ -393,26 +393,59 @@ pgb_judge(struct probe *p, const struct probe_pg_row *row,
 }
 
 /*
- * The console answered while readyd's own query waits: when the pool is
- * exhausted, that wait is the news (PgBouncer logged us in and queues the
- * query); decide now rather than time out.
+ * The console answered while readyd's own query waits. A pool that is
+ * exhausted makes the query queue: wait for it as long as fail_maxwait
+ * allows, and at most three quarters of the attempt's deadline (over a
+ * fail threshold already: not at all); served in time, the judgement
+ * warns; not, it fails saturated (pgb_impatient), not timeout. Otherwise
+ * wait for the query (or the deadline): nothing says the pool is why it
+ * waits.
  */
-static bool
-pgb_early(
-    struct probe *p, const struct probe_pg_admin *a, enum probe_status *st)
+static int64_t
+pgb_patience(struct probe *p, const struct probe_pg_admin *a)
 {
 	struct probe_pgbouncer_pool pool;
 
 	if (a->nres == 0 ||
 	    probe_pgbouncer_pool(
-		a->res[PGB_POOLS], pgb_dbname(p->cfg), &pool) != 0 ||
-	    probe_pgbouncer_pressure(p->cfg, &pool) == PROBE_PGBOUNCER_CALM)
-		return false;
+		a->res[PGB_POOLS], pgb_dbname(p->cfg), &pool) != 0)
+		return -1;
+	switch (probe_pgbouncer_pressure(p->cfg, &pool)) {
+	case PROBE_PGBOUNCER_FAIL:
+		return 0;
+	case PROBE_PGBOUNCER_WARN:
+		if (p->cfg->fail_maxwait_ms <= 0)
+			return -1;
+		if (p->deadline_ms > 0 &&
+		    p->deadline_ms * 3 / 4 < p->cfg->fail_maxwait_ms)
+			return p->deadline_ms * 3 / 4;
+		return p->cfg->fail_maxwait_ms;
+	default:
+		return -1;
+	}
+}
+
+static enum probe_status
+pgb_impatient(struct probe *p, const struct probe_pg_admin *a, double waited_s)
+{
+	struct probe_pgbouncer_pool pool;
+	enum probe_status st;
+	char text[200];
+
+	if (probe_pgbouncer_pool(
+		a->res[PGB_POOLS], pgb_dbname(p->cfg), &pool) != 0)
+		return PROBE_PROTOCOL; /* patience said it was there */
 	pgb_gauges(p, &pool);
-	*st = pgb_judge_pool(p, &pool, true);
-	if (*st == PROBE_OK)
-		pgb_judge_drift(p, a, &pool);
-	return true;
+	st = pgb_judge_pool(p, &pool, true);
+	if (st == PROBE_SATURATED) /* over a fail threshold already */
+		return st;
+	snprintf(text, sizeof(text),
+	    "pool %s is exhausted: cl_waiting=%ld maxwait=%.1fs (sv_active=%ld, sv_idle=0); readyd's own query waited %.1fs",
+	    pgb_dbname(p->cfg), pool.cl_waiting, pool.maxwait_s, pool.sv_active,
+	    waited_s);
+	p->nfindings = 0;
+	probe_seterr(p, "%s", text);
+	return PROBE_SATURATED;
 }
 
 static const struct probe_pg_kind pgb_kind = {
@@ -420,7 +453,8 @@ static const struct probe_pg_kind pgb_kind = {
     .admin_queries = pgb_queries,
     .nadmin = PGB_QUERY_COUNT,
     .judge = pgb_judge,
-    .early = pgb_early,
+    .patience = pgb_patience,
+    .impatient = pgb_impatient,
 };
 
 static int

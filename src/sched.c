@@ -599,6 +599,7 @@ sched_attempt_start(struct target *t)
 	t->in_flight = true;
 	t->attempt_us = clock_now_us(s->clock);
 	t->deadline_ms = sched_attempt_timeout(t, s->mode);
+	t->probe->deadline_ms = t->deadline_ms;
 	if (clock_timer_add(t->deadline, t->deadline_ms) != 0)
 		log_error("check %s: cannot arm its deadline", t->cfg->name);
 	t->resolving = true;
