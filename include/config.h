@@ -61,35 +61,35 @@ struct check_cfg {
 	char *password;		     /* owned secret; NULL if unset */
 	char *options;		     /* owned; NULL if unset */
 	int db;			     /* a logical database number */
-	char *expect_save;	/* owned; Redis save points; NULL: unchecked */
-	int expect_databases;	/* Redis databases at least; 0: unchecked */
-	int expect_version;	/* PostgreSQL major; 0: not checked */
-	char *admin_user;	/* owned; PgBouncer admin console user */
-	char *admin_password;	/* owned secret; NULL if unset */
-	char *expect_pool_mode; /* owned; NULL: not checked */
-	char *expect_pool_size; /* owned; "25-50" or "25"; NULL: not */
-	int expect_max_client_conn; /* 0: not checked */
-	int expect_listen_port;	    /* 0: not checked */
-	int warn_cl_waiting;	    /* clients waiting to warn; 0: never */
-	int fail_cl_waiting;	    /* clients waiting to fail; 0: never */
-	int64_t warn_maxwait_ms;    /* oldest wait to warn; 0: never */
-	int64_t fail_maxwait_ms;    /* oldest wait to fail; 0: never */
-	bool required;		    /* counts toward /ready */
-	int64_t interval_ms;	    /* between probes once started */
-	int64_t timeout_ms;	    /* deadline of one attempt */
-	int64_t start_period_ms;    /* failures inside do not count */
-	int64_t start_interval_ms;  /* between probes while starting */
-	int retries;		    /* consecutive failures to fail */
-	int64_t fast_interval_ms;   /* re-check spacing after a failure */
-	int rise;		    /* successes to come back from fail */
-	bool watch;		    /* keep the last good connection */
-	bool writable;		    /* the server must take writes */
-	int64_t heartbeat_ms;	    /* between heartbeats; 0: none */
-	bool production;	    /* [daemon] profile = production */
-	char **depends_on;	    /* owned; NULL-terminated names */
-	size_t *depends_idx;	    /* owned; indexes into config checks */
-	size_t ndepends;	    /* entries in depends_on/depends_idx */
-	int line;		    /* line of the section header */
+	char *expect_save;	     /* owned; NULL: not checked */
+	int expect_databases;	     /* at least; 0: not checked */
+	int expect_version;	     /* PostgreSQL major; 0: not checked */
+	char *admin_user;	     /* owned; PgBouncer admin console user */
+	char *admin_password;	     /* owned secret; NULL if unset */
+	char *expect_pool_mode;	     /* owned; NULL: not checked */
+	char *expect_pool_size;	     /* owned; "25-50" or "25"; NULL: not */
+	int expect_max_client_conn;  /* 0: not checked */
+	int expect_listen_port;	     /* 0: not checked */
+	int warn_cl_waiting;	     /* clients waiting to warn; 0: never */
+	int fail_cl_waiting;	     /* clients waiting to fail; 0: never */
+	int64_t warn_maxwait_ms;     /* oldest wait to warn; 0: never */
+	int64_t fail_maxwait_ms;     /* oldest wait to fail; 0: never */
+	bool required;		     /* counts toward /ready */
+	int64_t interval_ms;	     /* between probes once started */
+	int64_t timeout_ms;	     /* deadline of one attempt */
+	int64_t start_period_ms;     /* failures inside do not count */
+	int64_t start_interval_ms;   /* between probes while starting */
+	int retries;		     /* consecutive failures to fail */
+	int64_t fast_interval_ms;    /* re-check spacing after a failure */
+	int rise;		     /* successes to come back from fail */
+	bool watch;		     /* keep the last good connection */
+	bool writable;		     /* the server must take writes */
+	int64_t heartbeat_ms;	     /* between heartbeats; 0: none */
+	bool production;	     /* [daemon] profile = production */
+	char **depends_on;	     /* owned; NULL-terminated names */
+	size_t *depends_idx;	     /* owned; indexes into config checks */
+	size_t ndepends;	     /* entries in depends_on/depends_idx */
+	int line;		     /* line of the section header */
 };
 
 /* One [group NAME] section. */
