@@ -57,7 +57,7 @@ LIB_SRCS  := src/config.c src/config_check.c src/config_expand.c \
 	     src/sched.c src/sched_rules.c src/http.c src/render_json.c src/render_text.c \
 	     src/render_prom.c src/render_html.c src/client.c src/verdict.c src/notify.c \
 	     src/clock.c src/runtime.c src/serve.c src/once.c src/lint_env.c \
-	     src/procstat.c
+	     src/redis_inspect.c src/probe_pg_insecure.c src/procstat.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
 MAIN_OBJ  := $(BUILD)/main.o
 
@@ -65,12 +65,13 @@ UNIT_TESTS := test_config test_sched test_render test_probe test_verdict \
 	      test_clock test_strbuf test_suggest test_config_lex \
 	      test_config_parse test_config_expand test_config_parser \
 	      test_config_check test_http_cache test_client \
-	      test_lint_env
+	      test_lint_env test_probe_pgbouncer \
+	      test_redis_inspect
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 # Fuzz targets: tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME,
 # crashes once found in tests/fuzz/regress/NAME (replayed by make unit).
-FUZZ_TARGETS := config parse http classify render
+FUZZ_TARGETS := config parse http classify render redis
 FUZZ_SECONDS ?= 60
 FUZZ_HELPERS := tests/fuzz/fuzz_util.c tests/fake_probe.c
 FUZZ_DEPS    := $(FUZZ_HELPERS) tests/fuzz/fuzz.h tests/fake_probe.h \

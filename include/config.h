@@ -26,13 +26,24 @@ struct probe_ops;
  * most 20 lines, then a count of the rest). Smaller buffers get the
  * whole lines that fit.
  */
-#define CONFIG_ERRLEN 8192
+#define CONFIG_ERRLEN 16384
 
 enum config_details {
 	CONFIG_DETAILS_LOCAL,
 	CONFIG_DETAILS_ALL,
 	CONFIG_DETAILS_NONE,
 	CONFIG_DETAILS_COUNT
+};
+
+/*
+ * What the stack is: development (the default) or production, where a
+ * check of a kind that takes a password must have one, and readyd warns
+ * (reason insecure) when a server lets a client in without one.
+ */
+enum config_profile {
+	CONFIG_PROFILE_DEVELOPMENT,
+	CONFIG_PROFILE_PRODUCTION,
+	CONFIG_PROFILE_COUNT
 };
 
 /*
@@ -50,6 +61,19 @@ struct check_cfg {
 	char *password;		     /* owned secret; NULL if unset */
 	char *options;		     /* owned; NULL if unset */
 	int db;			     /* a logical database number */
+	char *expect_save;	     /* owned; NULL: not checked */
+	int expect_databases;	     /* at least; 0: not checked */
+	int expect_version;	     /* PostgreSQL major; 0: not checked */
+	char *admin_user;	     /* owned; PgBouncer admin console user */
+	char *admin_password;	     /* owned secret; NULL if unset */
+	char *expect_pool_mode;	     /* owned; NULL: not checked */
+	char *expect_pool_size;	     /* owned; "25-50" or "25"; NULL: not */
+	int expect_max_client_conn;  /* 0: not checked */
+	int expect_listen_port;	     /* 0: not checked */
+	int warn_cl_waiting;	     /* clients waiting to warn; 0: never */
+	int fail_cl_waiting;	     /* clients waiting to fail; 0: never */
+	int64_t warn_maxwait_ms;     /* oldest wait to warn; 0: never */
+	int64_t fail_maxwait_ms;     /* oldest wait to fail; 0: never */
 	bool required;		     /* counts toward /ready */
 	int64_t interval_ms;	     /* between probes once started */
 	int64_t timeout_ms;	     /* deadline of one attempt */
@@ -61,6 +85,7 @@ struct check_cfg {
 	bool watch;		     /* keep the last good connection */
 	bool writable;		     /* the server must take writes */
 	int64_t heartbeat_ms;	     /* between heartbeats; 0: none */
+	bool production;	     /* [daemon] profile = production */
 	char **depends_on;	     /* owned; NULL-terminated names */
 	size_t *depends_idx;	     /* owned; indexes into config checks */
 	size_t ndepends;	     /* entries in depends_on/depends_idx */
@@ -82,6 +107,7 @@ struct config {
 	enum config_details details; /* who sees error text */
 	int64_t drain_ms;	     /* /ready says 503 this long before exit */
 	int max_clients;	     /* HTTP clients at once; 0: automatic */
+	enum config_profile profile; /* development or production */
 	struct check_cfg *checks;    /* owned array, in file order */
 	size_t nchecks;
 	struct group_cfg *groups; /* owned array, in file order */
@@ -149,5 +175,8 @@ void config_print(const struct config *cfg, FILE *out);
 
 /* The name of a details setting ("local", "all", "none"). */
 const char *config_details_name(enum config_details d);
+
+/* The name of a profile ("development", "production"). */
+const char *config_profile_name(enum config_profile p);
 
 #endif /* READYD_CONFIG_H */

@@ -26,6 +26,7 @@ enum config_key_id {
 	CONFIG_KEY_DETAILS,
 	CONFIG_KEY_DRAIN,
 	CONFIG_KEY_MAX_CLIENTS,
+	CONFIG_KEY_PROFILE,
 	CONFIG_KEY_KIND,
 	CONFIG_KEY_HOST,
 	CONFIG_KEY_PORT,
@@ -49,7 +50,7 @@ enum config_key_id {
  * The kinds' keys (probe_ops.keys, each name once) follow the generic
  * ones: key ids CONFIG_KEY_COUNT + i. Messages list them after "port".
  */
-#define CONFIG_MAX_KIND_KEYS 24
+#define CONFIG_MAX_KIND_KEYS 48
 #define CONFIG_ALL_KEYS	     (CONFIG_KEY_COUNT + CONFIG_MAX_KIND_KEYS)
 
 enum config_type {
@@ -136,6 +137,8 @@ struct config_parser {
 	char kinds[128]; /* every kind, comma-separated */
 	const struct probe_key *kkeys[CONFIG_MAX_KIND_KEYS]; /* static */
 	size_t nkkeys; /* entries in kkeys */
+	/* [daemon] profile = production, and its line (0: not set so) */
+	int production_line;
 };
 
 /* Where a value comes from: a key in a section, or nowhere (NULL). */

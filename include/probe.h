@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct event_base;
 struct check_cfg;
@@ -32,12 +33,53 @@ enum probe_status {
 	PROBE_IO,
 	PROBE_UNWRITABLE, /* the server refuses writes (OOM, read-only) */
 	PROBE_LOCAL,	  /* readyd itself could not start the attempt */
+	/*
+	 * The reasons of findings (struct probe_finding): a passing check
+	 * differs from what it should be. Never an attempt's outcome.
+	 */
+	PROBE_DRIFT,	   /* a setting differs from the expected one */
+	PROBE_PERSISTENCE, /* the server's persistence is failing */
+	PROBE_INSECURE,	   /* the server answers without credentials */
 	PROBE_DEPENDENCY,
 	PROBE_STALE,
 	PROBE_STATUS_COUNT
 };
 
 struct probe;
+
+/*
+ * A finding: the attempt succeeded, but the server differs from what the
+ * check expects (drift), or warns of trouble ahead (saturated,
+ * persistence, insecure). A check with findings shows `warn`.
+ */
+#define PROBE_FINDINGS_MAX 8
+struct probe_finding {
+	enum probe_status reason; /* drift, saturated, persistence, ... */
+	char key[48];		  /* what it is about: "pool_mode", ... */
+	char text[200];		  /* for people; never a secret */
+};
+
+/*
+ * A number a kind reads during a successful attempt (PgBouncer's
+ * cl_waiting, maxwait), shown by /metrics as readyd_<name>{check,kind}.
+ */
+#define PROBE_GAUGES_MAX 8
+struct probe_gauge {
+	const char *name; /* static; a Prometheus name after "readyd_" */
+	const char *help; /* static; its HELP text */
+	double value;	  /* the value read */
+};
+
+/*
+ * An inspection the server refused (a command renamed or denied, an admin
+ * login refused): skipped, never a failure. The scheduler logs each key
+ * once per check.
+ */
+#define PROBE_SKIPS_MAX 4
+struct probe_skip {
+	char key[48];	/* what was skipped: "admin", "config", ... */
+	char text[200]; /* why, for the log; never a secret */
+};
 
 typedef void probe_done_fn(struct probe *p, enum probe_status st);
 
@@ -62,6 +104,9 @@ enum probe_key_type {
 	PROBE_KEY_USER,		 /* check_cfg.user; required if ops->auth */
 	PROBE_KEY_PASSWORD,	 /* check_cfg.password, a secret */
 	PROBE_KEY_PASSWORD_FILE, /* check_cfg.password, read from a file */
+	PROBE_KEY_SECRET,	 /* char * at offset, a secret; "": NULL */
+	PROBE_KEY_SECRET_FILE,	 /* the same char *, read from a file */
+	PROBE_KEY_DURATION,	 /* int64_t ms at offset, min..max ms */
 	PROBE_KEY_TYPE_COUNT
 };
 
@@ -74,6 +119,8 @@ struct probe_key {
 	const char *accepted; /* what "(accepted: ...)" says */
 	/* TEXT: "" or a problem such as "invalid database name" */
 	const char *(*check)(const char *value);
+	int64_t def;   /* INT, DURATION: the value when absent */
+	bool optional; /* INT, DURATION: "" is as absent */
 };
 
 /* The credential keys, for the tables of kinds that log in. */
@@ -153,9 +200,17 @@ struct probe {
 	probe_lost_fn *lost;	     /* set by sched */
 	probe_beat_fn *beat;	     /* set by sched */
 	bool keep;		     /* keep the connection after a success */
-	char addr[64];		     /* numeric address to connect to */
-	enum probe_status status;    /* set with errstr when start fails */
-	char errstr[PROBE_ERRLEN];   /* last error text, never a secret */
+	int64_t deadline_ms;	   /* this attempt's deadline (set by sched) */
+	char addr[64];		   /* numeric address to connect to */
+	enum probe_status status;  /* set with errstr when start fails */
+	char errstr[PROBE_ERRLEN]; /* last error text, never a secret */
+	/* findings, gauges and skips of this attempt; sched clears them */
+	struct probe_finding findings[PROBE_FINDINGS_MAX];
+	size_t nfindings; /* entries in findings */
+	struct probe_gauge gauges[PROBE_GAUGES_MAX];
+	size_t ngauges; /* entries in gauges */
+	struct probe_skip skips[PROBE_SKIPS_MAX];
+	size_t nskips; /* entries in skips */
 };
 
 /*
@@ -211,6 +266,36 @@ bool probe_same_str(const char *a, const char *b);
  */
 void probe_seterr(struct probe *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * Add a finding to the attempt in flight: reason (PROBE_DRIFT, PROBE_SATURATED,
+ * ...), the key it is about and a printf-style text (never a secret).
+ * Call during a successful attempt, before done(PROBE_OK); sched clears
+ * them when the next attempt starts. Past PROBE_FINDINGS_MAX they are
+ * dropped.
+ */
+void probe_finding(struct probe *p, enum probe_status reason, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Report a gauge of the attempt in flight (name and help static strings);
+ * the same name again replaces its value. Past PROBE_GAUGES_MAX dropped.
+ */
+void
+probe_gauge(struct probe *p, const char *name, const char *help, double value);
+
+/*
+ * Say that an inspection key was skipped because the server refused it
+ * (text: why, never a secret); the scheduler logs it once per check.
+ */
+void probe_skip(struct probe *p, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Clear the findings, gauges and skips (before an attempt starts). */
+void probe_clear_findings(struct probe *p);
+
+/* Whether st is a reason only findings have (drift, persistence, ...). */
+bool probe_status_is_finding(enum probe_status st);
 
 extern const struct probe_ops probe_pg_ops;
 extern const struct probe_ops probe_pgbouncer_ops;

@@ -39,9 +39,14 @@ struct render_check {
 	const char *target;	  /* host:port/db, never a secret */
 	bool required;		  /* counts toward the verdict */
 	bool not_needed;	  /* the verdict does not count it */
-	enum verdict_state state; /* starting, pass or fail */
-	enum probe_status reason; /* of the last failure; PROBE_OK: none */
-	const char *output;	  /* error text, or NULL (none or hidden) */
+	enum verdict_state state; /* starting, pass, fail or warn */
+	enum probe_status reason; /* of the failure or first finding */
+	const char *output;	  /* error or findings text, NULL if hidden */
+	const struct probe_finding *findings; /* state warn: its findings */
+	size_t nfindings;		      /* entries in findings */
+	bool finding_texts;		      /* show the findings' texts */
+	const struct probe_gauge *gauges;     /* numbers the probe read */
+	size_t ngauges;			      /* entries in gauges */
 	double latency_ms;	  /* of the last attempt; < 0 if none */
 	int consecutive_failures; /* counted failures in a row */
 	time_t last_check;	  /* end of the last attempt; 0 if none */

@@ -40,6 +40,9 @@ struct sched_latencies {
 	int next;		    /* where the next one goes */
 };
 
+/* The text of a verdict: an error, or the findings joined with "; ". */
+#define SCHED_OUTPUT_LEN (PROBE_FINDINGS_MAX * 204)
+
 /* The state of one check; written only by sched.c. */
 struct target {
 	const struct check_cfg *cfg;	/* borrowed from config */
@@ -62,8 +65,15 @@ struct target {
 	enum verdict_state shown;	/* verdict: own, dependency or stale */
 	enum probe_status shown_reason; /* reason of the verdict */
 	time_t shown_since;		/* wall: last change of the verdict */
-	char shown_err[PROBE_ERRLEN];	/* text of the verdict */
-	struct render_stats stats;	/* for /metrics */
+	char shown_err[SCHED_OUTPUT_LEN]; /* text of the verdict */
+	/* findings and gauges of the last successful attempt */
+	struct probe_finding findings[PROBE_FINDINGS_MAX];
+	size_t nfindings; /* entries in findings; 0 after a failure */
+	struct probe_gauge gauges[PROBE_GAUGES_MAX];
+	size_t ngauges; /* entries in gauges; 0 after a failure */
+	char skips_logged[PROBE_SKIPS_MAX * 2][48]; /* skip keys logged */
+	size_t nskips_logged;			    /* entries used */
+	struct render_stats stats;		    /* for /metrics */
 	const struct target *hold;	/* dependency it waits on, or NULL */
 	int64_t hold_ms;		/* monotonic: dependency went down */
 	bool dep_down;			/* a dependency was down at refresh */

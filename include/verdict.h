@@ -18,17 +18,19 @@ enum verdict_state {
 	VERDICT_STARTING, /* no decision yet */
 	VERDICT_PASS,	  /* serving */
 	VERDICT_FAIL,	  /* not serving */
+	VERDICT_WARN,	  /* serving, with findings (drift, saturated...) */
 	VERDICT_STATE_COUNT
 };
 
 /*
  * The verdict over a set of checks. "warn" is ready (HTTP 200, exit 0)
- * with a failing member the set does not need.
+ * with a failing member the set does not need, or a member in state warn.
  */
 enum verdict_status {
 	VERDICT_STATUS_PASS, /* ready: HTTP 200, exit 0 */
 	VERDICT_STATUS_FAIL, /* not ready: HTTP 503, exit 1 */
-	VERDICT_STATUS_WARN, /* ready, but a member not needed fails */
+	VERDICT_STATUS_WARN, /* ready, but a member warns or one not needed
+				fails */
 	VERDICT_STATUS_COUNT
 };
 
@@ -64,7 +66,8 @@ struct verdict {
 	bool *counts;		    /* owned: counts[k]: members[k] counts */
 	size_t *notpass;	    /* owned: members not passing */
 	size_t nnotpass;	    /* entries in notpass */
-	size_t nwarn;		    /* failing members that do not count */
+	size_t nwarn;		    /* failing members that do not count,
+				       and members in state warn */
 	int64_t retry_ms;	    /* Retry-After in ms; -1 when ready */
 };
 
@@ -73,9 +76,10 @@ struct verdict {
  * asked for by name, or else when it is required and, in the set of all
  * checks, in at least one group (set->grouped; every required check
  * counts when the configuration has no group). The set is ready when
- * every member that counts passes (and it is not draining): "pass" when
- * no member fails, "warn" when only members that do not count fail
- * (state fail; a starting one is no warning). retry_ms is the soonest
+ * every member that counts passes or warns (and it is not draining):
+ * "pass" when no member fails or warns, "warn" when some member is in
+ * state warn or only members that do not count fail (state fail; a
+ * starting one is no warning). retry_ms is the soonest
  * next probe of a counted failing member (1 s while draining). Returns 0,
  * or -1 when out of memory; free v with verdict_free() either way.
  */
@@ -92,8 +96,11 @@ bool verdict_status_is_ready(enum verdict_status st);
 /* Retry-After in whole seconds (at least 1) for v->retry_ms. */
 long long verdict_retry_after_s(const struct verdict *v);
 
-/* "starting", "pass", "fail". */
+/* "starting", "pass", "fail", "warn". */
 const char *verdict_state_name(enum verdict_state st);
+
+/* Whether a check in state st serves: pass, or warn (pass with findings). */
+bool verdict_state_is_up(enum verdict_state st);
 
 /* "pass", "fail", "warn": the top-level status of the JSON body. */
 const char *verdict_status_name(enum verdict_status st);

@@ -56,6 +56,10 @@ const struct config_key config_keys[CONFIG_KEY_COUNT] = {
 	.def = 0,
 	.accepted =
 	    "0 (automatic: the descriptor limit less a reserve for the probes) or 1-1000000"},
+    [CONFIG_KEY_PROFILE] = {.name = "profile",
+	.in = IN_DAEMON,
+	.deftext = "development",
+	.accepted = "development, production"},
     [CONFIG_KEY_KIND] = {.name = "kind", .in = IN_CHECK},
     [CONFIG_KEY_HOST] = {.name = "host",
 	.in = IN_CHECK,
@@ -149,6 +153,11 @@ static const char *const config_details_names[CONFIG_DETAILS_COUNT] = {
     [CONFIG_DETAILS_NONE] = "none",
 };
 
+static const char *const config_profile_names[CONFIG_PROFILE_COUNT] = {
+    [CONFIG_PROFILE_DEVELOPMENT] = "development",
+    [CONFIG_PROFILE_PRODUCTION] = "production",
+};
+
 /* ---- building struct config from the raw sections ---- */
 
 /* Store a typed key's value v in its field of the struct at base. */
@@ -218,6 +227,38 @@ details_find(const char *name)
 	return CONFIG_DETAILS_COUNT;
 }
 
+static enum config_profile
+profile_find(const char *name)
+{
+	for (size_t i = 0; i < CONFIG_PROFILE_COUNT; i++)
+		if (strcmp(name, config_profile_names[i]) == 0)
+			return (enum config_profile)i;
+	return CONFIG_PROFILE_COUNT;
+}
+
+/* [daemon] profile; checks are built after it, knowing it. */
+static void
+build_profile(
+    struct config_parser *ps, struct config *cfg, const struct config_src *s)
+{
+	enum config_profile p;
+	char *v;
+
+	cfg->profile = profile_find(config_keys[CONFIG_KEY_PROFILE].deftext);
+	if (s->kv == NULL || (v = config_parser_expand(ps, s)) == NULL)
+		return;
+	p = profile_find(v);
+	if (p < CONFIG_PROFILE_COUNT)
+		cfg->profile = p;
+	else
+		config_parser_report(ps, s->kv->line, s->sec, s->kv->key,
+		    s->kv->value, v, "invalid value (accepted: %s)",
+		    config_keys[CONFIG_KEY_PROFILE].accepted);
+	if (cfg->profile == CONFIG_PROFILE_PRODUCTION)
+		ps->production_line = s->kv->line;
+	free(v);
+}
+
 static void
 build_daemon(struct config_parser *ps, struct config *cfg)
 {
@@ -271,6 +312,7 @@ build_daemon(struct config_parser *ps, struct config *cfg)
 			    config_keys[CONFIG_KEY_DETAILS].accepted);
 		free(v);
 	}
+	build_profile(ps, cfg, &src[CONFIG_KEY_PROFILE]);
 }
 
 /* Report "unknown check" for name, with a "did you mean" if one is close. */
@@ -729,6 +771,11 @@ config_free(struct config *cfg)
 		free(c->user);
 		config_expand_free_secret(c->password);
 		free(c->options);
+		free(c->expect_save);
+		free(c->admin_user);
+		config_expand_free_secret(c->admin_password);
+		free(c->expect_pool_mode);
+		free(c->expect_pool_size);
 		config_parse_free_names(c->depends_on);
 		free(c->depends_idx);
 	}
@@ -780,12 +827,22 @@ config_details_name(enum config_details d)
 	return config_details_names[d];
 }
 
+const char *
+config_profile_name(enum config_profile p)
+{
+	if ((unsigned)p >= CONFIG_PROFILE_COUNT)
+		return "unknown";
+	return config_profile_names[p];
+}
+
 /* The kind's keys of c, as set. */
 static void
 print_kind_keys(const struct check_cfg *c, FILE *out)
 {
 	const struct probe_key *k;
 	const char *base = (const char *)c, *v;
+	char dur[32];
+	int64_t ms;
 	int n;
 
 	for (size_t i = 0; c->ops != NULL && i < c->ops->nkeys; i++) {
@@ -798,6 +855,8 @@ print_kind_keys(const struct check_cfg *c, FILE *out)
 			break;
 		case PROBE_KEY_INT:
 			memcpy(&n, base + k->offset, sizeof(n));
+			if (k->optional && n == 0 && k->def == 0)
+				break; /* not set: not checked */
 			fprintf(out, "%s = %d\n", k->name, n);
 			break;
 		case PROBE_KEY_USER:
@@ -808,7 +867,18 @@ print_kind_keys(const struct check_cfg *c, FILE *out)
 			if (c->password != NULL)
 				fprintf(out, "%s = ***\n", k->name);
 			break;
+		case PROBE_KEY_SECRET:
+			memcpy(&v, base + k->offset, sizeof(v));
+			if (v != NULL)
+				fprintf(out, "%s = ***\n", k->name);
+			break;
+		case PROBE_KEY_DURATION:
+			memcpy(&ms, base + k->offset, sizeof(ms));
+			config_parse_format_duration(ms, dur, sizeof(dur));
+			fprintf(out, "%s = %s\n", k->name, dur);
+			break;
 		case PROBE_KEY_PASSWORD_FILE:
+		case PROBE_KEY_SECRET_FILE:
 		case PROBE_KEY_TYPE_COUNT:
 			break;
 		}
@@ -834,6 +904,10 @@ print_text_key(const struct config *cfg, const struct check_cfg *c,
 	case CONFIG_KEY_DETAILS:
 		fprintf(
 		    out, "%s = %s\n", name, config_details_name(cfg->details));
+		break;
+	case CONFIG_KEY_PROFILE:
+		fprintf(
+		    out, "%s = %s\n", name, config_profile_name(cfg->profile));
 		break;
 	case CONFIG_KEY_KIND:
 		fprintf(

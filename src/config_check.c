@@ -28,7 +28,9 @@ config_check_apply(
 	if (s->kv->id >= CONFIG_KEY_COUNT) { /* a kind's INT */
 		pk = ps->kkeys[s->kv->id - CONFIG_KEY_COUNT];
 		kk = (struct config_key){.name = pk->name,
-		    .type = CONFIG_TYPE_INT,
+		    .type = pk->type == PROBE_KEY_DURATION
+			? CONFIG_TYPE_DURATION
+			: CONFIG_TYPE_INT,
 		    .in = IN_CHECK,
 		    .min = pk->min,
 		    .max = pk->max,
@@ -41,6 +43,11 @@ config_check_apply(
 	v = config_parser_expand(ps, s);
 	if (v == NULL)
 		return -1;
+	if (s->kv->id >= CONFIG_KEY_COUNT && *v == '\0' &&
+	    ps->kkeys[s->kv->id - CONFIG_KEY_COUNT]->optional) {
+		free(v); /* "" is as absent: the default stays */
+		return 0;
+	}
 	switch (k->type) {
 	case CONFIG_TYPE_DURATION:
 		if (config_parse_duration(v, &n, err, sizeof(err)) < 0) {
@@ -206,7 +213,17 @@ build_password(struct config_parser *ps, const struct raw_section *sec,
 	const struct config_src *pw = pwid >= 0 ? &src[pwid] : &none;
 	const struct config_src *pf = pfid >= 0 ? &src[pfid] : &none;
 	bool need = c->ops != NULL && c->ops->auth;
-	char err[256], *v, *path;
+	char err[256], why[96], *v, *path;
+
+	/* production: a kind that can log in with a password must */
+	why[0] = '\0';
+	if (!need && c->ops != NULL && ps->production_line > 0 && pwid >= 0 &&
+	    probe_find_key(c->ops, "password") != NULL) {
+		need = true;
+		snprintf(why, sizeof(why),
+		    ", required by profile = production at line %d",
+		    ps->production_line);
+	}
 
 	if (pw->kv != NULL && pf->kv != NULL) {
 		config_parser_report(ps, pf->kv->line, sec, pf->kv->key,
@@ -226,7 +243,7 @@ build_password(struct config_parser *ps, const struct raw_section *sec,
 		free(v);
 		if (need)
 			config_parser_report(ps, pw->kv->line, sec, pw->kv->key,
-			    pw->kv->value, NULL, "empty (accepted: %s)",
+			    pw->kv->value, NULL, "empty%s (accepted: %s)", why,
 			    kind_key_accepted(ps, pwid));
 		return;
 	}
@@ -242,7 +259,8 @@ build_password(struct config_parser *ps, const struct raw_section *sec,
 			if (need)
 				config_parser_report(ps, pf->kv->line, sec,
 				    pf->kv->key, pf->kv->value, path,
-				    "file is empty (accepted: a file holding a non-empty password)");
+				    "file is empty%s (accepted: a file holding a non-empty password)",
+				    why);
 		} else {
 			c->password = v;
 		}
@@ -251,7 +269,75 @@ build_password(struct config_parser *ps, const struct raw_section *sec,
 	}
 	if (need)
 		config_parser_report(ps, sec->line, sec, "password", NULL, NULL,
-		    "missing (accepted: %s)", kind_key_accepted(ps, pwid));
+		    "missing%s (accepted: %s)", why,
+		    kind_key_accepted(ps, pwid));
+}
+
+/*
+ * A kind's SECRET key and its _file twin (same offset): one of them, read
+ * like password and password_file; "" or an empty file leaves NULL.
+ */
+static void
+build_secret(struct config_parser *ps, const struct raw_section *sec,
+    const struct config_src *src, const struct probe_key *k,
+    struct check_cfg *c)
+{
+	const struct config_src *pw = NULL, *pf = NULL;
+	char err[256], *v = NULL, *path;
+
+	for (size_t j = 0; j < ps->nkkeys; j++) {
+		const struct probe_key *o = ps->kkeys[j];
+		const struct config_src *s = &src[CONFIG_KEY_COUNT + j];
+
+		if (o->offset != k->offset || s->kv == NULL ||
+		    probe_find_key(c->ops, o->name) != o)
+			continue;
+		if (o->type == PROBE_KEY_SECRET)
+			pw = s;
+		else if (o->type == PROBE_KEY_SECRET_FILE)
+			pf = s;
+	}
+	if (pw != NULL && pf != NULL) {
+		config_parser_report(ps, pf->kv->line, sec, pf->kv->key,
+		    pf->kv->value, NULL,
+		    "conflicts with %s at line %d (accepted: only one of them)",
+		    pw->kv->key, pw->kv->line);
+		return;
+	}
+	if (pw != NULL) {
+		v = config_parser_expand(ps, pw);
+	} else if (pf != NULL) {
+		path = config_parser_expand(ps, pf);
+		if (path == NULL)
+			return;
+		if (config_expand_read_secret(path, &v, err, sizeof(err)) < 0) {
+			config_parser_report(ps, pf->kv->line, sec, pf->kv->key,
+			    pf->kv->value, path, "%s", err);
+			v = NULL;
+		}
+		free(path);
+	}
+	if (v != NULL && *v == '\0') {
+		config_expand_free_secret(v);
+		v = NULL;
+	}
+	if (v != NULL)
+		memcpy((char *)c + k->offset, &v, sizeof(v));
+}
+
+/* The defaults of the kind's INT and DURATION keys. */
+static void
+kind_key_defaults(const struct probe_ops *ops, struct check_cfg *c)
+{
+	for (size_t i = 0; ops != NULL && i < ops->nkeys; i++) {
+		const struct probe_key *k = &ops->keys[i];
+		int n = (int)k->def;
+
+		if (k->type == PROBE_KEY_INT)
+			memcpy((char *)c + k->offset, &n, sizeof(n));
+		else if (k->type == PROBE_KEY_DURATION)
+			memcpy((char *)c + k->offset, &k->def, sizeof(k->def));
+	}
 }
 
 /* A kind's TEXT key: the kind's check, then the field ("" leaves NULL). */
@@ -302,6 +388,13 @@ build_kind_keys(struct config_parser *ps, const struct raw_section *sec,
 	const struct probe_key *k;
 	struct config_src *s;
 
+	kind_key_defaults(c->ops, c);
+	for (size_t j = 0; j < ps->nkkeys; j++) {
+		k = ps->kkeys[j];
+		if (k->type == PROBE_KEY_SECRET && c->ops != NULL &&
+		    probe_find_key(c->ops, k->name) == k)
+			build_secret(ps, sec, src, k, c);
+	}
 	for (size_t j = 0; j < ps->nkkeys; j++) {
 		k = ps->kkeys[j];
 		s = &src[CONFIG_KEY_COUNT + j];
@@ -317,6 +410,7 @@ build_kind_keys(struct config_parser *ps, const struct raw_section *sec,
 			build_text(ps, s, k, c);
 			break;
 		case PROBE_KEY_INT:
+		case PROBE_KEY_DURATION:
 			(void)config_check_apply(ps, s, c);
 			break;
 		case PROBE_KEY_USER:
@@ -324,8 +418,10 @@ build_kind_keys(struct config_parser *ps, const struct raw_section *sec,
 			break;
 		case PROBE_KEY_PASSWORD:
 		case PROBE_KEY_PASSWORD_FILE:
+		case PROBE_KEY_SECRET:
+		case PROBE_KEY_SECRET_FILE:
 		case PROBE_KEY_TYPE_COUNT:
-			break; /* build_password */
+			break; /* build_password, build_secret */
 		}
 	}
 	if (c->ops != NULL && c->ops->auth && (uid < 0 || src[uid].kv == NULL))
@@ -370,6 +466,7 @@ config_check_build(struct config_parser *ps, const struct raw_section *sec,
 
 	*c = *tmpl;
 	c->line = sec->line;
+	c->production = ps->production_line > 0;
 	c->name = config_parser_dup(ps, sec->name);
 	memcpy(src, tsrc, sizeof(src));
 	config_parser_find_srcs(sec, src);

@@ -42,7 +42,9 @@ config_expand_is_secret_key(const char *key)
 	char low[64];
 	size_t i;
 
-	if (strcmp(key, "password_file") == 0)
+	/* a path, not a secret: password_file, admin_password_file */
+	if (strlen(key) >= 13 &&
+	    strcmp(key + strlen(key) - 13, "password_file") == 0)
 		return false;
 	for (i = 0; key[i] != '\0' && i < sizeof(low) - 1; i++)
 		low[i] = (char)((key[i] >= 'A' && key[i] <= 'Z') ? key[i] + 32

@@ -155,6 +155,10 @@ once_print_text(const struct once *o, FILE *out)
 		if (c.state == VERDICT_PASS)
 			fprintf(
 			    out, "[+]%s ok (%.1f ms)\n", c.name, c.latency_ms);
+		else if (c.state == VERDICT_WARN)
+			fprintf(out, "[!]%s warn: %s: %s (%.1f ms)\n", c.name,
+			    probe_status_name(c.reason),
+			    c.output != NULL ? c.output : "", c.latency_ms);
 		else
 			fprintf(out, "[%c]%s %s: %s: %s%s\n", warn ? '!' : '-',
 			    c.name,

@@ -36,6 +36,9 @@ static const char *const probe_status_names[PROBE_STATUS_COUNT] = {
     [PROBE_IO] = "io",
     [PROBE_UNWRITABLE] = "unwritable",
     [PROBE_LOCAL] = "local",
+    [PROBE_DRIFT] = "drift",
+    [PROBE_PERSISTENCE] = "persistence",
+    [PROBE_INSECURE] = "insecure",
     [PROBE_DEPENDENCY] = "dependency",
     [PROBE_STALE] = "stale",
 };
@@ -175,4 +178,79 @@ probe_seterr(struct probe *p, const char *fmt, ...)
 	for (char *s = p->errstr; *s != '\0'; s++)
 		if (*s == '\n' || *s == '\r' || *s == '\t')
 			*s = ' ';
+}
+
+/* Copy fmt's text into buf, one line: newlines and tabs become spaces. */
+static void
+probe_vformat(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	vsnprintf(buf, len, fmt, ap);
+	for (char *s = buf; *s != '\0'; s++)
+		if (*s == '\n' || *s == '\r' || *s == '\t')
+			*s = ' ';
+}
+
+void
+probe_finding(struct probe *p, enum probe_status reason, const char *key,
+    const char *fmt, ...)
+{
+	struct probe_finding *f;
+	va_list ap;
+
+	if (p->nfindings >= PROBE_FINDINGS_MAX)
+		return;
+	f = &p->findings[p->nfindings++];
+	f->reason = reason;
+	snprintf(f->key, sizeof(f->key), "%s", key);
+	va_start(ap, fmt);
+	probe_vformat(f->text, sizeof(f->text), fmt, ap);
+	va_end(ap);
+}
+
+void
+probe_gauge(struct probe *p, const char *name, const char *help, double value)
+{
+	size_t i;
+
+	for (i = 0; i < p->ngauges; i++)
+		if (strcmp(p->gauges[i].name, name) == 0)
+			break;
+	if (i == p->ngauges) {
+		if (p->ngauges >= PROBE_GAUGES_MAX)
+			return;
+		p->ngauges++;
+	}
+	p->gauges[i].name = name;
+	p->gauges[i].help = help;
+	p->gauges[i].value = value;
+}
+
+void
+probe_skip(struct probe *p, const char *key, const char *fmt, ...)
+{
+	struct probe_skip *k;
+	va_list ap;
+
+	if (p->nskips >= PROBE_SKIPS_MAX)
+		return;
+	k = &p->skips[p->nskips++];
+	snprintf(k->key, sizeof(k->key), "%s", key);
+	va_start(ap, fmt);
+	probe_vformat(k->text, sizeof(k->text), fmt, ap);
+	va_end(ap);
+}
+
+void
+probe_clear_findings(struct probe *p)
+{
+	p->nfindings = 0;
+	p->ngauges = 0;
+	p->nskips = 0;
+}
+
+bool
+probe_status_is_finding(enum probe_status st)
+{
+	return st == PROBE_DRIFT || st == PROBE_PERSISTENCE ||
+	    st == PROBE_INSECURE;
 }

@@ -9,6 +9,7 @@
 #include "probe_pg.h"
 
 #include "config.h"
+#include "probe_pg_insecure.h"
 
 #include <ctype.h>
 #include <event2/event.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 enum pg_step { PG_STEP_CONNECT, PG_STEP_QUERY, PG_STEP_COUNT };
 
@@ -30,17 +32,45 @@ static const char *const pg_step_names[PG_STEP_COUNT] = {
  * this session read-only (default_transaction_read_only, a standby)? The
  * application's first write would fail on either.
  */
-#define PG_QUERY \
-	"SELECT pg_is_in_recovery(), current_setting('transaction_read_only')"
+#define PG_QUERY                                                                 \
+	"SELECT pg_is_in_recovery(), current_setting('transaction_read_only'), " \
+	"current_setting('server_version_num'), "                                \
+	"current_setting('max_connections'), "                                   \
+	"current_setting('superuser_reserved_connections')"
+
+struct pg_admin;
 
 struct pg_check {
-	struct probe *p;		/* borrowed from sched */
-	PGconn *conn;			/* owned; PQfinish exactly once */
-	struct event *ev;		/* owned; on PQsocket() */
-	enum pg_step step;		/* where the attempt is */
-	bool got_row;			/* the query returned its row */
-	enum probe_status row_st;	/* what the row says */
-	probe_pg_classify_fn *classify; /* static, from the kind */
+	struct probe *p;		  /* borrowed from sched */
+	PGconn *conn;			  /* owned; PQfinish exactly once */
+	struct event *ev;		  /* owned; on PQsocket() */
+	enum pg_step step;		  /* where the attempt is */
+	bool got_row;			  /* the query returned its row */
+	enum probe_status row_st;	  /* what the row says */
+	struct probe_pg_row row;	  /* ...and what else it read */
+	probe_pg_classify_fn *classify;	  /* static, from the kind */
+	const struct probe_pg_kind *kind; /* static */
+	struct pg_admin *admin;	      /* owned; the admin console, or NULL */
+	bool query_done;	      /* the own query succeeded; waits */
+	struct timeval query_sent;    /* when the own query was sent */
+	int64_t patience_ms;	      /* from the kind; < 0: none */
+	struct event *patience;	      /* owned; the kind's patience timer */
+	struct pg_insecure *insecure; /* owned; production, or NULL */
+};
+
+/*
+ * PgBouncer's admin console, asked alongside the attempt's own query:
+ * its own connection, one query at a time (simple protocol only).
+ */
+struct pg_admin {
+	struct pg_check *pc;		   /* borrowed, the owner */
+	PGconn *conn;			   /* owned; NULL once over */
+	struct event *ev;		   /* owned; on PQsocket() */
+	bool connected;			   /* logged in */
+	size_t next;			   /* query in flight */
+	PGresult *res[PROBE_PG_ADMIN_MAX]; /* owned answers */
+	bool failed;			   /* this query failed */
+	bool done;			   /* answered or gave up */
 };
 
 /* A connection kept open and idle after a success, to see it drop. */
@@ -58,6 +88,9 @@ struct pg_watch {
 };
 
 static void pg_event_cb(evutil_socket_t fd, short what, void *arg);
+static void pg_admin_free(struct pg_admin *a);
+static void pg_complete(struct pg_check *pc);
+static void pg_admin_answered(struct pg_check *pc);
 static void
 pg_watch_start(struct probe *p, PGconn *conn, probe_pg_classify_fn *classify);
 
@@ -66,11 +99,16 @@ pg_watch_start(struct probe *p, PGconn *conn, probe_pg_classify_fn *classify);
  * accepts a read-only server) or PROBE_PROTOCOL, with p->errstr set.
  */
 static enum probe_status
-pg_judge_row(struct probe *p, const PGresult *res)
+pg_judge_row(struct probe *p, const PGresult *res, struct probe_pg_row *row)
 {
 	const char *recovery, *ro;
 
-	if (PQntuples(res) != 1 || PQnfields(res) != 2) {
+	if (PQntuples(res) == 1 && PQnfields(res) >= 5 && row != NULL) {
+		row->version_num = atoi(PQgetvalue(res, 0, 2));
+		row->max_connections = atoi(PQgetvalue(res, 0, 3));
+		row->reserved = atoi(PQgetvalue(res, 0, 4));
+	}
+	if (PQntuples(res) != 1 || PQnfields(res) < 2) {
 		probe_seterr(p,
 		    "query: unexpected result (%d rows, %d columns)",
 		    PQntuples(res), PQnfields(res));
@@ -203,7 +241,19 @@ probe_pg_classify(
 
 /* ---- attempt lifecycle ---- */
 
-/* Release everything, then report: the last thing done with p. */
+/* The attempt is over: report (the last thing done with p). */
+static void
+pg_report_cb(void *arg, enum probe_status st)
+{
+	struct pg_check *pc = arg;
+	struct probe *p = pc->p;
+
+	p->priv = NULL;
+	free(pc);
+	p->done(p, st);
+}
+
+/* Release everything, then report. */
 static void
 pg_finish(struct pg_check *pc, enum probe_status st)
 {
@@ -211,14 +261,23 @@ pg_finish(struct pg_check *pc, enum probe_status st)
 
 	if (pc->ev != NULL)
 		event_free(pc->ev);
-	if (st == PROBE_OK && p->keep) {
+	pc->ev = NULL;
+	if (pc->patience != NULL)
+		event_free(pc->patience);
+	pc->patience = NULL;
+	pg_admin_free(pc->admin);
+	pc->admin = NULL;
+	/* a connection whose query still waits is no use to watch */
+	if (st == PROBE_OK && p->keep && pc->query_done) {
 		probe_pg_unwatch(p); /* the fresh one replaces it */
 		pg_watch_start(p, pc->conn, pc->classify); /* takes it */
 	} else
 		PQfinish(pc->conn);
-	p->priv = NULL;
-	free(pc);
-	p->done(p, st);
+	pc->conn = NULL;
+	/* production: the login without a password may still be on its way */
+	if (probe_pg_insecure_end(&pc->insecure, p, st, pg_report_cb, pc) == 0)
+		return;
+	pg_report_cb(pc, st);
 }
 
 static void
@@ -272,6 +331,112 @@ pg_flush(struct pg_check *pc)
 		pg_fail(pc, "cannot watch socket", NULL);
 }
 
+/* The own query succeeded: judge now, or once the admin console is done. */
+static void
+pg_query_ok(struct pg_check *pc)
+{
+	if (pc->ev != NULL) {
+		event_free(pc->ev);
+		pc->ev = NULL;
+	}
+	pc->query_done = true;
+	if (pc->admin != NULL && !pc->admin->done)
+		return; /* pg_admin_answered() goes on */
+	pg_complete(pc);
+}
+
+/* The admin console's answers as the kind reads them. */
+static void
+pg_admin_view(const struct pg_check *pc, struct probe_pg_admin *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (pc->admin == NULL)
+		return;
+	a->nres = pc->kind->nadmin;
+	for (size_t i = 0; i < a->nres; i++)
+		a->res[i] = pc->admin->res[i];
+}
+
+/* Both are over and the query succeeded: the kind's judgement decides. */
+static void
+pg_complete(struct pg_check *pc)
+{
+	struct probe_pg_admin a;
+	enum probe_status st = PROBE_OK;
+
+	pg_admin_view(pc, &a);
+	if (pc->kind->judge != NULL)
+		st = pc->kind->judge(pc->p, &pc->row, &a);
+	pg_finish(pc, st);
+}
+
+/* Milliseconds since the own query was sent. */
+static int64_t
+pg_query_waited_ms(const struct pg_check *pc)
+{
+	struct timeval now, d;
+
+	event_base_gettimeofday_cached(pc->p->base, &now);
+	timersub(&now, &pc->query_sent, &d);
+	return (int64_t)d.tv_sec * 1000 + d.tv_usec / 1000;
+}
+
+/* The own query waited as long as the kind's patience: it decides. */
+static void
+pg_patience_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pg_check *pc = arg;
+	struct probe_pg_admin a;
+	enum probe_status st;
+
+	(void)fd;
+	(void)what;
+	pg_admin_view(pc, &a);
+	st = pc->kind->impatient(
+	    pc->p, &a, (double)pg_query_waited_ms(pc) / 1000.0);
+	pg_finish(pc, st);
+}
+
+/* Arm the patience timer once the query is sent and the kind asked. */
+static void
+pg_patience_arm(struct pg_check *pc)
+{
+	int64_t left;
+	struct timeval tv;
+
+	if (pc->patience_ms < 0 || pc->step != PG_STEP_QUERY ||
+	    pc->patience != NULL)
+		return;
+	left = pc->patience_ms - pg_query_waited_ms(pc);
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000 * 1000);
+	pc->patience = evtimer_new(pc->p->base, pg_patience_cb, pc);
+	if (pc->patience != NULL && evtimer_add(pc->patience, &tv) != 0) {
+		event_free(pc->patience);
+		pc->patience = NULL;
+	}
+}
+
+/* The admin console is done (answered or gave up). */
+static void
+pg_admin_answered(struct pg_check *pc)
+{
+	struct probe_pg_admin a;
+
+	if (pc->query_done) {
+		pg_complete(pc);
+		return;
+	}
+	/* the own query still waits: how long the kind will wait for it */
+	if (pc->kind->patience == NULL)
+		return;
+	pg_admin_view(pc, &a);
+	pc->patience_ms = pc->kind->patience(pc->p, &a);
+	pg_patience_arm(pc);
+}
+
 static void
 pg_read_result(struct pg_check *pc)
 {
@@ -284,7 +449,9 @@ pg_read_result(struct pg_check *pc)
 	while (!PQisBusy(pc->conn)) {
 		res = PQgetResult(pc->conn);
 		if (res == NULL) {
-			if (pc->got_row) {
+			if (pc->got_row && pc->row_st == PROBE_OK) {
+				pg_query_ok(pc);
+			} else if (pc->got_row) {
 				pg_finish(pc, pc->row_st);
 			} else {
 				probe_seterr(pc->p, "query: no row returned");
@@ -295,7 +462,7 @@ pg_read_result(struct pg_check *pc)
 		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
 			if (!pc->got_row) {
 				pc->got_row = true;
-				pc->row_st = pg_judge_row(pc->p, res);
+				pc->row_st = pg_judge_row(pc->p, res, &pc->row);
 			}
 			PQclear(res);
 			continue;
@@ -336,6 +503,8 @@ pg_connected(struct pg_check *pc)
 		pg_fail(pc, PQerrorMessage(pc->conn), NULL);
 		return;
 	}
+	event_base_gettimeofday_cached(pc->p->base, &pc->query_sent);
+	pg_patience_arm(pc); /* the admin console may have answered */
 	pg_flush(pc);
 }
 
@@ -385,8 +554,232 @@ pg_dbname(const struct check_cfg *cfg)
 	return cfg->dbname != NULL ? cfg->dbname : cfg->user;
 }
 
+/* ---- PgBouncer's admin console, alongside ---- */
+
+static void pg_admin_cb(evutil_socket_t fd, short what, void *arg);
+
+static void
+pg_admin_free(struct pg_admin *a)
+{
+	if (a == NULL)
+		return;
+	if (a->ev != NULL)
+		event_free(a->ev);
+	if (a->conn != NULL)
+		PQfinish(a->conn);
+	for (size_t i = 0; i < PROBE_PG_ADMIN_MAX; i++)
+		PQclear(a->res[i]);
+	free(a);
+}
+
+/*
+ * Stop asking: close the connection, keep the answers, tell the attempt
+ * (last: it may finish and free a).
+ */
+static void
+pg_admin_over(struct pg_admin *a)
+{
+	if (a->ev != NULL) {
+		event_free(a->ev);
+		a->ev = NULL;
+	}
+	if (a->conn != NULL) {
+		PQfinish(a->conn);
+		a->conn = NULL;
+	}
+	a->done = true;
+	pg_admin_answered(a->pc);
+}
+
+/* The console refused or broke: say so (logged once), carry on without. */
+static void
+pg_admin_give_up(
+    struct pg_admin *a, const char *key, const char *what, const char *msg)
+{
+	char text[200];
+	char *cut;
+
+	snprintf(text, sizeof(text), "%s", msg != NULL ? msg : "");
+	if ((cut = strstr(text, "LOCATION:")) != NULL)
+		*cut = '\0';
+	probe_skip(a->pc->p, key,
+	    "admin console (user %s, database pgbouncer): %s: %s; its checks are skipped",
+	    a->pc->p->cfg->admin_user, what, text);
+	pg_admin_over(a);
+}
+
+static int
+pg_admin_arm(struct pg_admin *a, short what)
+{
+	int fd = PQsocket(a->conn);
+
+	if (a->ev != NULL) {
+		event_free(a->ev);
+		a->ev = NULL;
+	}
+	if (fd < 0)
+		return -1;
+	a->ev = event_new(a->pc->p->base, fd, what, pg_admin_cb, a);
+	if (a->ev == NULL || event_add(a->ev, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* Send the next query, or end when all are answered. */
+static void
+pg_admin_send(struct pg_admin *a)
+{
+	int rc;
+
+	if (a->next >= a->pc->kind->nadmin) {
+		pg_admin_over(a);
+		return;
+	}
+	a->failed = false;
+	if (PQsendQuery(a->conn, a->pc->kind->admin_queries[a->next]) == 0) {
+		pg_admin_give_up(a, "admin", "send", PQerrorMessage(a->conn));
+		return;
+	}
+	rc = PQflush(a->conn);
+	if (rc < 0 || pg_admin_arm(a, rc == 1 ? EV_READ | EV_WRITE : EV_READ))
+		pg_admin_give_up(a, "admin", "send", PQerrorMessage(a->conn));
+}
+
+static void
+pg_admin_read(struct pg_admin *a)
+{
+	const char *q = a->pc->kind->admin_queries[a->next];
+	PGresult *res;
+
+	if (PQconsumeInput(a->conn) == 0) {
+		pg_admin_give_up(a, "admin", q, PQerrorMessage(a->conn));
+		return;
+	}
+	while (!PQisBusy(a->conn)) {
+		res = PQgetResult(a->conn);
+		if (res == NULL) {
+			a->next++;
+			pg_admin_send(a);
+			return;
+		}
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    a->res[a->next] == NULL && !a->failed) {
+			a->res[a->next] = res;
+			continue;
+		}
+		if (PQresultStatus(res) != PGRES_TUPLES_OK && !a->failed) {
+			/* this one refused (a stats user, an old PgBouncer) */
+			a->failed = true;
+			probe_skip(a->pc->p, q,
+			    "admin console (user %s): %s refused: %.120s; its checks are skipped",
+			    a->pc->p->cfg->admin_user, q,
+			    PQresultErrorMessage(res));
+		}
+		PQclear(res);
+	}
+	if (pg_admin_arm(a, EV_READ) < 0)
+		pg_admin_give_up(a, "admin", q, "cannot watch socket");
+}
+
+static void
+pg_admin_poll(struct pg_admin *a)
+{
+	switch (PQconnectPoll(a->conn)) {
+	case PGRES_POLLING_OK:
+		a->connected = true;
+		if (PQsetnonblocking(a->conn, 1) != 0) {
+			pg_admin_give_up(
+			    a, "admin", "login", PQerrorMessage(a->conn));
+			return;
+		}
+		pg_admin_send(a);
+		return;
+	case PGRES_POLLING_READING:
+		if (pg_admin_arm(a, EV_READ) < 0)
+			pg_admin_give_up(
+			    a, "admin", "login", "cannot watch socket");
+		return;
+	case PGRES_POLLING_WRITING:
+		if (pg_admin_arm(a, EV_WRITE) < 0)
+			pg_admin_give_up(
+			    a, "admin", "login", "cannot watch socket");
+		return;
+	case PGRES_POLLING_FAILED:
+	default:
+		pg_admin_give_up(
+		    a, "admin", "login refused", PQerrorMessage(a->conn));
+		return;
+	}
+}
+
+static void
+pg_admin_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pg_admin *a = arg;
+	int rc;
+
+	(void)fd;
+	if (!a->connected) {
+		pg_admin_poll(a);
+		return;
+	}
+	if (what & EV_READ) {
+		pg_admin_read(a);
+		return;
+	}
+	rc = PQflush(a->conn);
+	if (rc < 0 || pg_admin_arm(a, rc == 1 ? EV_READ | EV_WRITE : EV_READ))
+		pg_admin_give_up(a, "admin", "send", PQerrorMessage(a->conn));
+}
+
+/*
+ * Start asking the admin console, when the kind has questions and the
+ * check an admin_user. A console that cannot even start is skipped.
+ */
+static void
+pg_admin_start(struct pg_check *pc)
+{
+	const struct check_cfg *cfg = pc->p->cfg;
+	const char *keys[10], *vals[10];
+	struct pg_admin *a;
+	char port[8];
+	int n = 0;
+
+	if (pc->kind->nadmin == 0 || cfg->admin_user == NULL)
+		return;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return;
+	a->pc = pc;
+	snprintf(port, sizeof(port), "%d", cfg->port);
+	keys[n] = "host", vals[n++] = cfg->host;
+	keys[n] = "hostaddr", vals[n++] = pc->p->addr;
+	keys[n] = "port", vals[n++] = port;
+	keys[n] = "dbname", vals[n++] = "pgbouncer";
+	keys[n] = "user", vals[n++] = cfg->admin_user;
+	if (cfg->admin_password != NULL)
+		keys[n] = "password", vals[n++] = cfg->admin_password;
+	keys[n] = "gssencmode", vals[n++] = "disable";
+	keys[n] = "application_name", vals[n++] = "readyd";
+	keys[n] = NULL, vals[n] = NULL;
+	a->conn = PQconnectStartParams(keys, vals, 0);
+	if (a->conn == NULL) {
+		free(a);
+		return;
+	}
+	PQsetNoticeProcessor(a->conn, pg_notice_cb, NULL);
+	pc->admin = a;
+	if (PQstatus(a->conn) == CONNECTION_BAD ||
+	    pg_admin_arm(a, EV_WRITE) < 0) {
+		/* not on the stack of the attempt's caller: just skip */
+		a->done = true;
+		PQfinish(a->conn);
+		a->conn = NULL;
+	}
+}
+
 int
-probe_pg_start(struct probe *p, probe_pg_classify_fn *classify)
+probe_pg_start(struct probe *p, const struct probe_pg_kind *kind)
 {
 	const struct check_cfg *cfg = p->cfg;
 	const char *keys[16], *vals[16];
@@ -401,7 +794,9 @@ probe_pg_start(struct probe *p, probe_pg_classify_fn *classify)
 		return -1;
 	}
 	pc->p = p;
-	pc->classify = classify;
+	pc->kind = kind;
+	pc->patience_ms = -1;
+	pc->classify = kind->classify;
 	snprintf(port, sizeof(port), "%d", cfg->port);
 	/* host names the server for messages; hostaddr avoids any lookup */
 	keys[n] = "host", vals[n++] = cfg->host;
@@ -432,7 +827,7 @@ probe_pg_start(struct probe *p, probe_pg_classify_fn *classify)
 		char code[6], hint[160];
 		const char *msg = PQerrorMessage(pc->conn);
 
-		p->status = classify(
+		p->status = kind->classify(
 		    msg, probe_pg_sqlstate(msg, code), hint, sizeof(hint));
 		probe_seterr(p, "connect: %s%s", msg, hint);
 		PQfinish(pc->conn);
@@ -449,6 +844,9 @@ probe_pg_start(struct probe *p, probe_pg_classify_fn *classify)
 		free(pc);
 		return -1;
 	}
+	pg_admin_start(pc);
+	if (kind->classify == probe_pg_classify) /* the postgres kind */
+		pc->insecure = probe_pg_insecure_start(p);
 	return 0;
 }
 
@@ -461,7 +859,11 @@ probe_pg_cancel(struct probe *p)
 		return;
 	if (pc->ev != NULL)
 		event_free(pc->ev);
+	if (pc->patience != NULL)
+		event_free(pc->patience);
+	pg_admin_free(pc->admin);
 	PQfinish(pc->conn);
+	probe_pg_insecure_free(pc->insecure);
 	free(pc);
 	p->priv = NULL;
 }
@@ -531,7 +933,7 @@ pg_beat_read(struct pg_watch *w)
 		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
 			if (!w->got_row) {
 				w->got_row = true;
-				w->row_st = pg_judge_row(p, res);
+				w->row_st = pg_judge_row(p, res, NULL);
 			}
 		} else if (w->err_st == PROBE_OK) {
 			const char *msg = PQresultErrorMessage(res);
@@ -659,8 +1061,8 @@ probe_pg_unwatch(struct probe *p)
 }
 
 /* dbname: PostgreSQL accepts more, the stack's names need no quoting. */
-static const char *
-pg_check_dbname(const char *v)
+const char *
+probe_pg_check_dbname(const char *v)
 {
 	size_t i;
 
@@ -674,17 +1076,7 @@ pg_check_dbname(const char *v)
 	return NULL;
 }
 
-const struct probe_key probe_pg_keys[PROBE_PG_NKEYS] = {
-    {.name = "dbname",
-	.type = PROBE_KEY_TEXT,
-	.offset = offsetof(struct check_cfg, dbname),
-	.accepted = "letters, digits and \"_\"",
-	.check = pg_check_dbname},
-    PROBE_KEYS_USER_PASSWORD,
-    {.name = "options",
-	.type = PROBE_KEY_TEXT,
-	.offset = offsetof(struct check_cfg, options)},
-};
+const struct probe_key probe_pg_keys[PROBE_PG_NKEYS] = {PROBE_PG_KEYS};
 
 int
 probe_pg_validate(
@@ -714,10 +1106,37 @@ probe_pg_same(const struct check_cfg *a, const struct check_cfg *b)
 	    probe_same_str(a->options, b->options);
 }
 
+void
+probe_pg_judge_version(struct probe *p, const struct probe_pg_row *row)
+{
+	int want = p->cfg->expect_version;
+
+	if (want <= 0 || row->version_num <= 0)
+		return; /* not checked, or not known */
+	if (row->version_num / 10000 < want)
+		probe_finding(p, PROBE_DRIFT, "server_version",
+		    "PostgreSQL %d (server_version_num %d) is older than the expected %d",
+		    row->version_num / 10000, row->version_num, want);
+}
+
+static enum probe_status
+pg_judge(struct probe *p, const struct probe_pg_row *row,
+    const struct probe_pg_admin *a)
+{
+	(void)a;
+	probe_pg_judge_version(p, row);
+	return PROBE_OK;
+}
+
+static const struct probe_pg_kind pg_kind = {
+    .classify = probe_pg_classify,
+    .judge = pg_judge,
+};
+
 static int
 pg_start(struct probe *p)
 {
-	return probe_pg_start(p, probe_pg_classify);
+	return probe_pg_start(p, &pg_kind);
 }
 
 const struct probe_ops probe_pg_ops = {

@@ -2,13 +2,17 @@
 /*
  * Redis probe: AUTH (when a password is set), SELECT db, PING and a SET of
  * readyd's own key (unless writable = no), pipelined through hiredis' async
- * API on the event loop, judged in order; PING heartbeats on the watched
- * connection.
- * Owns: struct redis_check and the hiredis context of an attempt.
+ * API on the event loop, judged in order; then the inspection (CONFIG GET
+ * save and databases when expected, INFO persistence), whose findings
+ * warn and whose refusal is skipped. In the production profile a second
+ * connection sends PING without AUTH: an answer is a finding (insecure).
+ * PING heartbeats on the watched connection.
+ * Owns: struct redis_check and the hiredis contexts of an attempt.
  */
 #include "probe_redis.h"
 
 #include "config.h"
+#include "redis_inspect.h"
 
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
@@ -25,6 +29,9 @@ enum redis_step {
 	REDIS_STEP_SELECT,
 	REDIS_STEP_PING,
 	REDIS_STEP_SET,
+	REDIS_STEP_SAVE,      /* inspection: CONFIG GET save */
+	REDIS_STEP_DATABASES, /* inspection: CONFIG GET databases */
+	REDIS_STEP_INFO,      /* inspection: INFO persistence */
 	REDIS_STEP_COUNT
 };
 
@@ -34,6 +41,9 @@ static const char *const redis_step_names[REDIS_STEP_COUNT] = {
     [REDIS_STEP_SELECT] = "SELECT",
     [REDIS_STEP_PING] = "PING",
     [REDIS_STEP_SET] = "SET",
+    [REDIS_STEP_SAVE] = "CONFIG GET save",
+    [REDIS_STEP_DATABASES] = "CONFIG GET databases",
+    [REDIS_STEP_INFO] = "INFO persistence",
 };
 
 /*
@@ -45,14 +55,29 @@ static const char *const redis_step_names[REDIS_STEP_COUNT] = {
 #define REDIS_KEY_PREFIX "readyd:"
 #define REDIS_KEY_TTL_MS 60000
 
+/*
+ * One attempt: the pipeline on ac and, in the production profile, the
+ * unauthenticated PING on nac. It ends when both are through.
+ */
 struct redis_check {
-	struct probe *p;	  /* borrowed from sched */
-	redisAsyncContext *ac;	  /* owned until hiredis frees it */
-	enum redis_step steps[4]; /* the commands sent, in order */
-	int nsteps;		  /* entries in steps */
-	int nreplies;		  /* replies (or NULLs) seen so far */
-	enum probe_status st;	  /* first failure, or PROBE_OK */
-	bool cancelled;		  /* sched gave up; free on last reply */
+	struct probe *p;       /* borrowed from sched */
+	redisAsyncContext *ac; /* owned until hiredis frees it */
+	enum redis_step
+	    steps[REDIS_STEP_COUNT]; /* the commands sent, in order */
+	int nsteps;		     /* entries in steps */
+	int nreplies;		     /* replies (or NULLs) seen so far */
+	enum probe_status st;	     /* first failure, or PROBE_OK */
+	bool cancelled;		     /* sched gave up */
+	bool main_open;		     /* ac's last reply is to come */
+	redisAsyncContext *nac;	     /* the PING without AUTH, or NULL */
+	bool noauth_open;	     /* nac's reply is to come */
+	bool noauth_dropping;	     /* we free nac: ignore its reply */
+	/* findings, added to the probe only when the attempt succeeds */
+	struct probe_finding found[PROBE_FINDINGS_MAX];
+	size_t nfound; /* entries in found */
+	/* nac's finding: last, whichever connection answers first */
+	struct probe_finding noauth;
+	bool noauth_answered; /* nac got an answer without AUTH */
 };
 
 /* A connection kept open and idle after a success, to see it drop. */
@@ -135,6 +160,22 @@ redis_set_failure(struct redis_check *rc, enum redis_step step,
 		return; /* the first failure wins */
 	rc->st = st;
 	probe_seterr(rc->p, "%s: %s", redis_step_names[step], detail);
+}
+
+/* Keep a finding until the attempt is known to succeed. */
+static void
+redis_found(struct redis_check *rc, enum probe_status reason, const char *key,
+    const char *text)
+{
+	struct probe_finding *f;
+
+	if (rc->nfound >= PROBE_FINDINGS_MAX)
+		return;
+	f = &rc->found[rc->nfound++];
+	f->reason = reason;
+	snprintf(f->key, sizeof(f->key), "%.*s", (int)sizeof(f->key) - 1, key);
+	snprintf(
+	    f->text, sizeof(f->text), "%.*s", (int)sizeof(f->text) - 1, text);
 }
 
 /* ---- the watched connection ---- */
@@ -253,9 +294,180 @@ redis_connect_cb(const redisAsyncContext *ac, int status)
 	}
 }
 
+/* ---- the inspection ---- */
+
 /*
- * One call per command, in order; the last one (PING) always comes, with
- * reply NULL when the connection failed or was freed, and ends the attempt.
+ * The value of a CONFIG GET reply (["save", "900 1 ..."]), or NULL with
+ * the probe told to skip it (an empty array: no such setting).
+ */
+static const char *
+redis_config_value(
+    struct redis_check *rc, enum redis_step step, const redisReply *reply)
+{
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+	    reply->element[1]->type == REDIS_REPLY_STRING)
+		return reply->element[1]->str;
+	probe_skip(rc->p, "config", "%s: not answered with a value (%s)",
+	    redis_step_names[step],
+	    reply->type == REDIS_REPLY_ARRAY ? "no such setting"
+					     : "unexpected reply");
+	return NULL;
+}
+
+/* A reply to an inspection command; never a failure of the attempt. */
+static void
+redis_inspect_reply(
+    struct redis_check *rc, enum redis_step step, const redisReply *reply)
+{
+	const struct check_cfg *cfg = rc->p->cfg;
+	struct redis_inspect_problem pr[PROBE_FINDINGS_MAX];
+	char text[sizeof(rc->found[0].text)];
+	const char *v;
+	size_t n;
+
+	if (reply->type == REDIS_REPLY_ERROR) {
+		/* CONFIG renamed or denied by ACL ("unknown command", NOPERM) */
+		probe_skip(rc->p, step == REDIS_STEP_INFO ? "info" : "config",
+		    "%s refused: %.120s", redis_step_names[step], reply->str);
+		return;
+	}
+	switch (step) {
+	case REDIS_STEP_SAVE:
+		v = redis_config_value(rc, step, reply);
+		if (v != NULL &&
+		    redis_inspect_save_drift(
+			v, cfg->expect_save, text, sizeof(text)))
+			redis_found(rc, PROBE_DRIFT, "save", text);
+		break;
+	case REDIS_STEP_DATABASES:
+		v = redis_config_value(rc, step, reply);
+		if (v != NULL &&
+		    redis_inspect_databases_drift(
+			v, cfg->expect_databases, text, sizeof(text)))
+			redis_found(rc, PROBE_DRIFT, "databases", text);
+		break;
+	case REDIS_STEP_INFO:
+		if (reply->type != REDIS_REPLY_STRING) {
+			probe_skip(rc->p, "info", "%s: unexpected reply",
+			    redis_step_names[step]);
+			break;
+		}
+		n = redis_inspect_persistence(
+		    reply->str, pr, PROBE_FINDINGS_MAX);
+		for (size_t i = 0; i < n; i++)
+			redis_found(
+			    rc, PROBE_PERSISTENCE, pr[i].key, pr[i].text);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * The attempt ends once the pipeline and the unauthenticated PING are
+ * both through: the findings of a success go to the probe, then done.
+ */
+static void
+redis_finish(struct redis_check *rc)
+{
+	struct probe *p = rc->p;
+	enum probe_status st = rc->st;
+
+	if (rc->main_open || rc->noauth_open)
+		return;
+	if (rc->cancelled) {
+		free(rc);
+		return;
+	}
+	p->priv = NULL;
+	/* in a fixed order: the pipeline's, in command order, then nac's */
+	if (rc->noauth_answered)
+		redis_found(
+		    rc, rc->noauth.reason, rc->noauth.key, rc->noauth.text);
+	for (size_t i = 0; st == PROBE_OK && i < rc->nfound; i++)
+		probe_finding(p, rc->found[i].reason, rc->found[i].key, "%s",
+		    rc->found[i].text);
+	free(rc);
+	p->done(p, st); /* last: p may be gone */
+}
+
+/* Forget the unauthenticated PING: its reply no longer matters. */
+static void
+redis_noauth_drop(struct redis_check *rc)
+{
+	redisAsyncContext *nac = rc->nac;
+
+	if (nac == NULL)
+		return;
+	rc->nac = NULL;
+	rc->noauth_dropping = true;
+	redisAsyncFree(nac); /* runs redis_noauth_cb(NULL) now */
+}
+
+/*
+ * The answer to PING without AUTH. NOAUTH (or an ACL or protected-mode
+ * refusal) is what production wants; PONG, or an error Redis gives only
+ * past authentication, means anyone who reaches the port gets in.
+ */
+static void
+redis_noauth_cb(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct redis_check *rc = arg;
+	redisReply *reply = r;
+	rc->noauth_open = false;
+	if (rc->noauth_dropping)
+		return; /* redis_noauth_drop or redis_cancel frees */
+	rc->nac = NULL; /* hiredis frees ac after we return */
+	if (reply != NULL) {
+		if (redis_inspect_noauth_answered(
+			reply->type == REDIS_REPLY_ERROR, reply->str)) {
+			rc->noauth_answered = true;
+			rc->noauth.reason = PROBE_INSECURE;
+			snprintf(
+			    rc->noauth.key, sizeof(rc->noauth.key), "auth");
+			snprintf(rc->noauth.text, sizeof(rc->noauth.text),
+			    "PING without a password answered %.40s: any client reaching %s port %d gets in (set requirepass, or turn the default user off)",
+			    reply->type == REDIS_REPLY_STATUS ||
+				    reply->type == REDIS_REPLY_ERROR
+				? reply->str
+				: "a reply",
+			    rc->p->cfg->host, rc->p->cfg->port);
+		}
+		redisAsyncDisconnect(ac); /* deferred until we return */
+	}
+	redis_finish(rc);
+}
+
+/* In the production profile: PING on a second connection, no AUTH. */
+static void
+redis_noauth_start(struct redis_check *rc)
+{
+	struct probe *p = rc->p;
+	redisAsyncContext *nac;
+
+	nac = redisAsyncConnect(p->addr, p->cfg->port); /* numeric */
+	if (nac == NULL)
+		return; /* out of memory: not checked this time */
+	if (nac->err) {
+		redisAsyncFree(nac);
+		return;
+	}
+	if (redisLibeventAttach(nac, p->base) != REDIS_OK) {
+		redisAsyncFree(nac);
+		return;
+	}
+	if (redisAsyncCommand(nac, redis_noauth_cb, rc, "PING") != REDIS_OK) {
+		redisAsyncFree(nac);
+		return;
+	}
+	rc->nac = nac;
+	rc->noauth_open = true;
+}
+
+/*
+ * One call per command, in order; the last one always comes, with
+ * reply NULL when the connection failed or was freed, and ends the
+ * pipeline.
  */
 static void
 redis_reply_cb(redisAsyncContext *ac, void *r, void *arg)
@@ -268,13 +480,17 @@ redis_reply_cb(redisAsyncContext *ac, void *r, void *arg)
 	enum probe_status st;
 
 	if (rc->cancelled) {
-		if (last)
-			free(rc);
+		if (last) {
+			rc->main_open = false;
+			redis_finish(rc); /* frees rc */
+		}
 		return;
 	}
 	if (reply == NULL) {
 		redis_set_failure(rc, step, redis_classify_conn(&ac->c),
 		    ac->c.errstr[0] ? ac->c.errstr : "connection closed");
+	} else if (step >= REDIS_STEP_SAVE) {
+		redis_inspect_reply(rc, step, reply);
 	} else if (reply->type == REDIS_REPLY_ERROR) {
 		redis_set_failure(
 		    rc, step, probe_redis_classify(reply->str), reply->str);
@@ -295,12 +511,13 @@ redis_reply_cb(redisAsyncContext *ac, void *r, void *arg)
 	if (!last)
 		return;
 	rc->ac = NULL; /* hiredis frees ac after we return */
+	rc->main_open = false;
 	st = rc->st;
 	if (reply != NULL && !(st == PROBE_OK && redis_watch_start(p, ac) == 0))
 		redisAsyncDisconnect(ac); /* deferred until we return */
-	p->priv = NULL;
-	free(rc);
-	p->done(p, st); /* last: p may be gone */
+	if (st != PROBE_OK)
+		redis_noauth_drop(rc); /* a failure says enough */
+	redis_finish(rc);	       /* last: rc and p may be gone */
 }
 
 /* ---- probe_ops ---- */
@@ -311,7 +528,7 @@ redis_start(struct probe *p)
 	const struct check_cfg *cfg = p->cfg;
 	struct redis_check *rc;
 	redisAsyncContext *ac;
-	int ok = REDIS_OK;
+	int ok = REDIS_OK, queued;
 
 	rc = calloc(1, sizeof(*rc));
 	if (rc == NULL) {
@@ -371,6 +588,22 @@ redis_start(struct probe *p)
 		    "SET " REDIS_KEY_PREFIX "%s %lld PX %d", cfg->name,
 		    (long long)time(NULL), REDIS_KEY_TTL_MS);
 	}
+	/* the inspection, in the same round trip */
+	if (ok == REDIS_OK && cfg->expect_save != NULL) {
+		rc->steps[rc->nsteps++] = REDIS_STEP_SAVE;
+		ok = redisAsyncCommand(
+		    ac, redis_reply_cb, rc, "CONFIG GET save");
+	}
+	if (ok == REDIS_OK && cfg->expect_databases > 0) {
+		rc->steps[rc->nsteps++] = REDIS_STEP_DATABASES;
+		ok = redisAsyncCommand(
+		    ac, redis_reply_cb, rc, "CONFIG GET databases");
+	}
+	if (ok == REDIS_OK) {
+		rc->steps[rc->nsteps++] = REDIS_STEP_INFO;
+		ok = redisAsyncCommand(
+		    ac, redis_reply_cb, rc, "INFO persistence");
+	}
 	if (ok != REDIS_OK) {
 		probe_seterr(p, "connect: cannot queue commands");
 		p->status = PROBE_IO;
@@ -380,12 +613,16 @@ redis_start(struct probe *p)
 		 * of them frees rc; with none queued, we free it.
 		 */
 		rc->cancelled = true;
-		rc->nsteps--;
-		redisAsyncFree(ac);
-		if (rc->nsteps == 0)
+		queued = --rc->nsteps;
+		rc->main_open = queued > 0;
+		redisAsyncFree(ac); /* with queued > 0, the last frees rc */
+		if (queued == 0)
 			free(rc);
 		return -1;
 	}
+	rc->main_open = true;
+	if (cfg->production)
+		redis_noauth_start(rc);
 	p->priv = rc;
 	return 0;
 }
@@ -399,8 +636,12 @@ redis_cancel(struct probe *p)
 		return;
 	p->priv = NULL;
 	rc->cancelled = true;
-	/* runs redis_reply_cb(NULL) for each command now; the last frees rc */
-	redisAsyncFree(rc->ac);
+	redis_noauth_drop(rc);
+	if (rc->main_open)
+		/* runs redis_reply_cb(NULL) for each command; the last frees rc */
+		redisAsyncFree(rc->ac);
+	else
+		free(rc); /* the pipeline was through: only nac was left */
 }
 
 static const struct probe_key redis_keys[] = {
@@ -411,6 +652,18 @@ static const struct probe_key redis_keys[] = {
 	.max = 15,
 	.offset = offsetof(struct check_cfg, db),
 	.accepted = "0-15"},
+    {.name = "expect_save",
+	.type = PROBE_KEY_TEXT,
+	.offset = offsetof(struct check_cfg, expect_save),
+	.accepted = REDIS_INSPECT_EXPECT_SAVE_ACCEPTED,
+	.check = redis_inspect_check_expect_save},
+    {.name = "expect_databases",
+	.type = PROBE_KEY_INT,
+	.min = 0,
+	.max = 1000000,
+	.offset = offsetof(struct check_cfg, expect_databases),
+	.accepted =
+	    "0 (not checked) or the least number of databases, 1-1000000"},
 };
 
 static void

@@ -154,7 +154,10 @@ render_html_ago(time_t now, time_t t, char *buf, size_t len)
 		snprintf(buf, len, "%lldd %lldh", d / 86400, d % 86400 / 3600);
 }
 
-/* The class and word of a check's row: a failing optional check warns. */
+/*
+ * The class and word of a check's row: a failing optional check warns, and
+ * so does a passing one with findings.
+ */
 static void
 render_html_state(
     const struct render_check *c, const char **cls, const char **word)
@@ -167,6 +170,10 @@ render_html_state(
 	case VERDICT_FAIL:
 		*cls = c->required ? "fail" : "warn";
 		*word = c->required ? "FAIL" : "WARN";
+		break;
+	case VERDICT_WARN: /* serves, with findings */
+		*cls = "warn";
+		*word = "WARN";
 		break;
 	default:
 		*cls = "starting";

@@ -75,6 +75,35 @@ render_json_set(json_t *obj, const char *key, json_t *val)
 	return json_object_set_new(obj, key, val);
 }
 
+/* [{"reason", "key", "text"}]: texts only when the check shows output. */
+static json_t *
+render_json_findings(const struct render_check *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < c->nfindings; i++) {
+		const struct probe_finding *f = &c->findings[i];
+		json_t *o = json_object();
+		int rc = 0;
+
+		if (o == NULL) {
+			json_decref(a);
+			return NULL;
+		}
+		rc |= render_json_set(
+		    o, "reason", json_string(probe_status_name(f->reason)));
+		rc |= render_json_set(o, "key", render_json_string(f->key));
+		if (c->finding_texts)
+			rc |= render_json_set(
+			    o, "text", render_json_string(f->text));
+		if (rc != 0 || json_array_append_new(a, o) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static json_t *
 render_json_check(const struct render_check *c)
 {
@@ -97,6 +126,8 @@ render_json_check(const struct render_check *c)
 	if (c->output != NULL)
 		rc |=
 		    render_json_set(o, "output", render_json_string(c->output));
+	if (c->nfindings > 0)
+		rc |= render_json_set(o, "findings", render_json_findings(c));
 	if (c->latency_ms >= 0)
 		rc |= render_json_set(
 		    o, "latency_ms", json_real(round(c->latency_ms * 10) / 10));

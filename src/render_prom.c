@@ -7,6 +7,7 @@
 
 #include <event2/buffer.h>
 #include <stdio.h>
+#include <string.h>
 
 const double render_bucket_bounds[RENDER_BUCKETS] = {
     0.005,
@@ -64,10 +65,11 @@ prom_checks(const struct render_metrics *m, struct evbuffer *out)
 		evbuffer_add_printf(out, "readyd_check_up");
 		prom_check_labels(out, c, true);
 		evbuffer_add_printf(out, "required=\"%s\"} %d\n",
-		    c->required ? "true" : "false", c->state == VERDICT_PASS);
+		    c->required ? "true" : "false",
+		    verdict_state_is_up(c->state));
 	}
 	prom_head(out, "readyd_check_state", "gauge",
-	    "The check's state: 1 for the current one of starting, pass, fail.");
+	    "The check's state: 1 for the current one of starting, pass, fail, warn.");
 	for (size_t i = 0; i < m->nchecks; i++)
 		for (int k = 0; k < VERDICT_STATE_COUNT; k++) {
 			const struct render_check *c = &m->checks[i];
@@ -78,6 +80,68 @@ prom_checks(const struct render_metrics *m, struct evbuffer *out)
 			    verdict_state_name(k),
 			    c->state == (enum verdict_state)k);
 		}
+}
+
+/* One series per finding of a check in state warn. */
+static void
+prom_findings(const struct render_metrics *m, struct evbuffer *out)
+{
+	prom_head(out, "readyd_check_finding", "gauge",
+	    "1 for each finding of a passing check (state warn): drift, saturated, persistence, insecure.");
+	for (size_t i = 0; i < m->nchecks; i++) {
+		const struct render_check *c = &m->checks[i];
+
+		for (size_t k = 0; k < c->nfindings; k++) {
+			evbuffer_add_printf(out, "readyd_check_finding");
+			prom_check_labels(out, c, true);
+			evbuffer_add_printf(out, "reason=\"%s\",key=\"",
+			    probe_status_name(c->findings[k].reason));
+			prom_label(out, c->findings[k].key);
+			evbuffer_add_printf(out, "\"} 1\n");
+		}
+	}
+}
+
+/* Whether a check before check i reported gauge name (already shown). */
+static bool
+prom_gauge_seen(const struct render_metrics *m, size_t i, const char *name)
+{
+	for (size_t j = 0; j < i; j++)
+		for (size_t k = 0; k < m->checks[j].ngauges; k++)
+			if (strcmp(m->checks[j].gauges[k].name, name) == 0)
+				return true;
+	return false;
+}
+
+/* The kinds' gauges, one family per name, one series per check. */
+static void
+prom_gauges(const struct render_metrics *m, struct evbuffer *out)
+{
+	for (size_t i = 0; i < m->nchecks; i++) {
+		for (size_t k = 0; k < m->checks[i].ngauges; k++) {
+			const struct probe_gauge *g = &m->checks[i].gauges[k];
+			char name[96];
+
+			if (prom_gauge_seen(m, i, g->name))
+				continue;
+			snprintf(name, sizeof(name), "readyd_%s", g->name);
+			prom_head(out, name, "gauge", g->help);
+			for (size_t j = i; j < m->nchecks; j++)
+				for (size_t l = 0; l < m->checks[j].ngauges;
+				     l++) {
+					const struct probe_gauge *h =
+					    &m->checks[j].gauges[l];
+
+					if (strcmp(h->name, g->name) != 0)
+						continue;
+					evbuffer_add_printf(out, "%s", name);
+					prom_check_labels(
+					    out, &m->checks[j], false);
+					evbuffer_add_printf(
+					    out, " %.17g\n", h->value);
+				}
+		}
+	}
 }
 
 static void
@@ -121,7 +185,7 @@ prom_counters(const struct render_metrics *m, struct evbuffer *out)
 	prom_head(out, "readyd_check_failures_total", "counter",
 	    "Failed probe attempts by reason.");
 	for (size_t i = 0; i < m->nchecks; i++)
-		for (int r = PROBE_OK + 1; r < PROBE_DEPENDENCY; r++) {
+		for (int r = PROBE_OK + 1; r < PROBE_DRIFT; r++) {
 			evbuffer_add_printf(out, "readyd_check_failures_total");
 			prom_check_labels(out, &m->checks[i], true);
 			evbuffer_add_printf(out, "reason=\"%s\"} %llu\n",
@@ -189,6 +253,8 @@ render_prom(const struct render_metrics *m, struct evbuffer *out)
 		    m->groups[i].status == VERDICT_STATUS_WARN);
 	}
 	prom_checks(m, out);
+	prom_findings(m, out);
+	prom_gauges(m, out);
 	prom_durations(m, out);
 	prom_counters(m, out);
 	return 0;

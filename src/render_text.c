@@ -13,6 +13,7 @@ static const char *const render_text_words[VERDICT_STATE_COUNT] = {
     [VERDICT_STARTING] = "starting",
     [VERDICT_PASS] = "ok",
     [VERDICT_FAIL] = "failed",
+    [VERDICT_WARN] = "warn",
 };
 
 /*
@@ -45,7 +46,13 @@ render_text(const struct render_view *v, struct evbuffer *out)
 		if (why != NULL)
 			snprintf(opt, sizeof(opt), " (%s%s)", why,
 			    warn ? ": warn" : "");
-		if (c->reason != PROBE_OK && !pass)
+		if (c->state == VERDICT_WARN)
+			/* serves, with findings: what differs, when shown */
+			rc |= evbuffer_add_printf(out, "[!]%s %s: %s%s%s%s\n",
+				  c->name, word, probe_status_name(c->reason),
+				  c->output != NULL ? ": " : "",
+				  c->output != NULL ? c->output : "", opt) < 0;
+		else if (c->reason != PROBE_OK && !pass)
 			rc |= evbuffer_add_printf(out, "[%c]%s %s: %s%s\n",
 				  warn ? '!' : '-', c->name, word,
 				  probe_status_name(c->reason), opt) < 0;

@@ -118,13 +118,36 @@ sched_verdict(struct sched *s, struct target *t, int64_t now,
 	}
 	*st = t->state;
 	*why = t->attempts > 0 ? t->reason : PROBE_OK;
-	if (t->hold == NULL)
+	if (t->hold == NULL) {
+		/* serving, but not as it should: warn, first finding's why */
+		if (*st == VERDICT_PASS && t->nfindings > 0) {
+			*st = VERDICT_WARN;
+			*why = t->findings[0].reason;
+		}
 		return;
+	}
 	*st = VERDICT_FAIL;
 	if (down == NULL && t->attempts > 0 && t->reason != PROBE_OK)
 		return; /* back, but its own logins fail: they say more */
 	*why = PROBE_DEPENDENCY;
 	*cause = down != NULL ? down : t->hold;
+}
+
+/* The texts of t's findings joined with "; " into buf. */
+static void
+sched_join_findings(const struct target *t, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < t->nfindings && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? "; " : "",
+		    t->findings[i].text);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
 }
 
 /* The ONLY way to change a verdict: logs every change once. */
@@ -134,12 +157,12 @@ target_set_shown(struct target *t, enum verdict_state st, enum probe_status why,
 {
 	bool changed = t->shown != st;
 	enum probe_status old_why = t->shown_reason;
-	char old_err[PROBE_ERRLEN];
+	char old_err[SCHED_OUTPUT_LEN];
 
 	memcpy(old_err, t->shown_err, sizeof(old_err));
 	t->shown_reason = why;
 	if (why == PROBE_DEPENDENCY && cause != NULL &&
-	    cause->shown == VERDICT_PASS)
+	    verdict_state_is_up(cause->shown))
 		snprintf(t->shown_err, sizeof(t->shown_err),
 		    "%s is back; waiting for a successful probe",
 		    cause->cfg->name);
@@ -150,10 +173,15 @@ target_set_shown(struct target *t, enum verdict_state st, enum probe_status why,
 		snprintf(t->shown_err, sizeof(t->shown_err),
 		    "no finished attempt for over %llds",
 		    (long long)(sched_stale_after_ms(t->cfg) / 1000));
+	else if (st == VERDICT_WARN)
+		sched_join_findings(t, t->shown_err, sizeof(t->shown_err));
 	else
 		snprintf(t->shown_err, sizeof(t->shown_err), "%s", t->errstr);
 	if (changed || old_why != why || strcmp(old_err, t->shown_err) != 0)
 		sched_changed(t->s);
+	if (!changed && st == VERDICT_WARN && old_why != why)
+		log_warn("check %s: warn: %s: %s", t->cfg->name,
+		    probe_status_name(why), t->shown_err);
 	if (!changed)
 		return;
 	if (st == VERDICT_PASS)
@@ -309,6 +337,11 @@ sched_outcome(struct target *t, enum probe_status st, const char *errstr)
 		log_info(
 		    "check %s: readyd can start probes again", t->cfg->name);
 	t->local_since_ms = -1;
+	if (st != PROBE_OK && (t->nfindings > 0 || t->ngauges > 0)) {
+		/* a failing check shows its failure, not old findings */
+		t->nfindings = 0;
+		t->ngauges = 0;
+	}
 	sched_count_attempt(t, st, wall);
 	if (st == PROBE_OK) {
 		t->last_ok_start_ms = t->attempt_us / 1000;
@@ -341,11 +374,56 @@ sched_attempt_end(struct target *t, enum probe_status st, const char *errstr)
 	sched_outcome(t, st, errstr);
 }
 
+/* Log each inspection the server refused once per check. */
+static void
+sched_log_skips(struct target *t, const struct probe *p)
+{
+	for (size_t i = 0; i < p->nskips; i++) {
+		size_t k;
+
+		for (k = 0; k < t->nskips_logged; k++)
+			if (strcmp(t->skips_logged[k], p->skips[i].key) == 0)
+				break;
+		if (k < t->nskips_logged)
+			continue;
+		log_warn("check %s: %s (logged once)", t->cfg->name,
+		    p->skips[i].text);
+		if (t->nskips_logged <
+		    sizeof(t->skips_logged) / sizeof(t->skips_logged[0]))
+			snprintf(t->skips_logged[t->nskips_logged++],
+			    sizeof(t->skips_logged[0]), "%s", p->skips[i].key);
+	}
+}
+
+/*
+ * Keep the findings and gauges of a successful attempt; a change of the
+ * findings changes what bodies show, so the generation moves.
+ */
+static void
+sched_take_findings(struct target *t, const struct probe *p)
+{
+	bool same = t->nfindings == p->nfindings;
+
+	for (size_t i = 0; same && i < p->nfindings; i++)
+		same = t->findings[i].reason == p->findings[i].reason &&
+		    strcmp(t->findings[i].key, p->findings[i].key) == 0 &&
+		    strcmp(t->findings[i].text, p->findings[i].text) == 0;
+	memcpy(t->findings, p->findings, sizeof(t->findings));
+	t->nfindings = p->nfindings;
+	memcpy(t->gauges, p->gauges, sizeof(t->gauges));
+	t->ngauges = p->ngauges;
+	if (!same)
+		sched_changed(t->s);
+}
+
 static void
 sched_probe_done_cb(struct probe *p, enum probe_status st)
 {
 	struct target *t = p->arg;
 
+	sched_log_skips(t, p);
+	if (st == PROBE_OK)
+		sched_take_findings(t, p);
 	sched_attempt_end(t, st, p->errstr);
 }
 
@@ -482,6 +560,7 @@ sched_connect(struct target *t)
 
 	t->resolving = false;
 	p->errstr[0] = '\0';
+	probe_clear_findings(p);
 	if (p->ops->start(p) < 0)
 		sched_attempt_end(t, p->status, p->errstr);
 }
@@ -520,6 +599,7 @@ sched_attempt_start(struct target *t)
 	t->in_flight = true;
 	t->attempt_us = clock_now_us(s->clock);
 	t->deadline_ms = sched_attempt_timeout(t, s->mode);
+	t->probe->deadline_ms = t->deadline_ms;
 	if (clock_timer_add(t->deadline, t->deadline_ms) != 0)
 		log_error("check %s: cannot arm its deadline", t->cfg->name);
 	t->resolving = true;
@@ -771,6 +851,12 @@ sched_take_state(struct sched *s, struct target *t, const struct target *o)
 	t->shown_reason = o->shown_reason;
 	t->shown_since = o->shown_since;
 	memcpy(t->shown_err, o->shown_err, sizeof(t->shown_err));
+	memcpy(t->findings, o->findings, sizeof(t->findings));
+	t->nfindings = o->nfindings;
+	memcpy(t->gauges, o->gauges, sizeof(t->gauges));
+	t->ngauges = o->ngauges;
+	memcpy(t->skips_logged, o->skips_logged, sizeof(t->skips_logged));
+	t->nskips_logged = o->nskips_logged;
 	t->stats = o->stats;
 	t->logins = o->logins;
 	t->beats = o->beats;
@@ -852,6 +938,8 @@ sched_judge(
 
 		cs[i].name = t->cfg->name;
 		cs[i].state = s->mode == SCHED_MODE_SERVE ? t->shown : t->state;
+		if (cs[i].state == VERDICT_PASS && t->nfindings > 0)
+			cs[i].state = VERDICT_WARN; /* once, wait */
 		cs[i].required = t->cfg->required;
 		cs[i].next_in_ms = sched_next_in_ms(s, i);
 	}
@@ -896,6 +984,13 @@ sched_view(
 	out->state = t->shown;
 	out->reason = t->shown_reason;
 	out->output = failed && details ? t->shown_err : NULL;
+	if (t->shown == VERDICT_WARN) {
+		out->findings = t->findings;
+		out->nfindings = t->nfindings;
+	}
+	out->finding_texts = details;
+	out->gauges = t->gauges;
+	out->ngauges = t->ngauges;
 	out->latency_ms = t->latency_ms;
 	out->consecutive_failures = t->failures;
 	out->last_check = t->last_check;

@@ -13,6 +13,7 @@ static const char *const verdict_state_names[VERDICT_STATE_COUNT] = {
     [VERDICT_STARTING] = "starting",
     [VERDICT_PASS] = "pass",
     [VERDICT_FAIL] = "fail",
+    [VERDICT_WARN] = "warn",
 };
 
 static const char *const verdict_status_names[VERDICT_STATUS_COUNT] = {
@@ -38,6 +39,12 @@ verdict_status_name(enum verdict_status st)
 	if ((unsigned)st >= VERDICT_STATUS_COUNT)
 		return "unknown";
 	return verdict_status_names[st];
+}
+
+bool
+verdict_state_is_up(enum verdict_state st)
+{
+	return st == VERDICT_PASS || st == VERDICT_WARN;
 }
 
 bool
@@ -114,6 +121,10 @@ verdict_eval(const struct verdict_check *cs, size_t n,
 		v->members[v->nmembers++] = i;
 		if (c->state == VERDICT_PASS)
 			continue;
+		if (c->state == VERDICT_WARN) {
+			v->nwarn++; /* serves, with findings */
+			continue;
+		}
 		v->notpass[v->nnotpass++] = i;
 		if (!counts) {
 			/* not needed: a failure warns, a start does not */

@@ -27,6 +27,32 @@ static enum probe_status fake_beat_status = PROBE_OK;
 static int fake_beat_delay_ms;
 int fake_probe_beats;
 int fake_probe_beats_dropped;
+static enum probe_status fake_finding_reason; /* of a success's finding */
+static const char *fake_finding_key;	      /* ...about this key */
+static const char *fake_finding_text;	      /* ...saying this; or NULL */
+static double fake_gauge = -1;		      /* a success's gauge; < 0: none */
+static const char *fake_skip;		      /* a success's skip, or NULL */
+
+void
+fake_probe_set_finding(
+    enum probe_status reason, const char *key, const char *text)
+{
+	fake_finding_reason = reason;
+	fake_finding_key = key;
+	fake_finding_text = text;
+}
+
+void
+fake_probe_set_gauge(double gauge)
+{
+	fake_gauge = gauge;
+}
+
+void
+fake_probe_set_skip(const char *skip)
+{
+	fake_skip = skip;
+}
 
 /* The heartbeat in flight (one check watches at a time in the tests). */
 static struct fake_beat {
@@ -123,6 +149,9 @@ fake_probe_reset(void)
 	fake_probe_in_flight = 0;
 	fake_probe_max_in_flight = 0;
 	fake_probe_set(PROBE_OK, 0);
+	fake_probe_set_finding(PROBE_OK, NULL, NULL);
+	fake_probe_set_gauge(-1);
+	fake_probe_set_skip(NULL);
 }
 
 static void
@@ -140,6 +169,14 @@ fake_answer_cb(void *arg)
 		probe_seterr(p, "fake: %s", probe_status_name(st));
 	else if (p->keep)
 		p->watch = &fake_watch_token;
+	if (st == PROBE_OK && fake_finding_text != NULL)
+		probe_finding(p, fake_finding_reason, fake_finding_key, "%s",
+		    fake_finding_text);
+	if (st == PROBE_OK && fake_gauge >= 0)
+		probe_gauge(
+		    p, "fake_waiting", "Fake clients waiting.", fake_gauge);
+	if (fake_skip != NULL)
+		probe_skip(p, fake_skip, "fake: %s refused", fake_skip);
 	p->done(p, st);
 }
 

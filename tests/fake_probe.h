@@ -35,6 +35,16 @@ void fake_probe_lose(struct probe *p);
 /* Outcome of the next heartbeats; delay_ms < 0 means never answer. */
 void fake_probe_set_beat(enum probe_status st, int delay_ms);
 
+/*
+ * Make successful attempts report this finding too (text NULL: none),
+ * a gauge of value gauge (when gauge >= 0) and a skip with key skip
+ * (NULL: none).
+ */
+void fake_probe_set_finding(
+    enum probe_status reason, const char *key, const char *text);
+void fake_probe_set_gauge(double gauge);
+void fake_probe_set_skip(const char *skip);
+
 /* Heartbeats sent, and those unwatched while in flight. */
 extern int fake_probe_beats;
 extern int fake_probe_beats_dropped;

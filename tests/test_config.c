@@ -59,6 +59,8 @@ static const char *const test_vars[] = {
     "READYD_TEST_UNSET_PASSWORD_FILE",
     "READYD_TEST_UNSET_DB",
     "READYD_TEST_UNSET_DB_FILE",
+    "READYD_PROFILE",
+    "RT_PROFILE",
 };
 
 static int
@@ -534,7 +536,7 @@ test_config_builtin_unset_names_var(void **state)
 	    "(built-in)", config_builtin(), err, sizeof(err));
 	assert_null(cfg);
 	assert_string_equal(err,
-	    "(built-in):24: [check postgres] user = \"${POSTGRES_USER}\": environment variable POSTGRES_USER is not set (accepted: set POSTGRES_USER or POSTGRES_USER_FILE, or write ${POSTGRES_USER:-default})");
+	    "(built-in):27: [check postgres] user = \"${POSTGRES_USER}\": environment variable POSTGRES_USER is not set (accepted: set POSTGRES_USER or POSTGRES_USER_FILE, or write ${POSTGRES_USER:-default})");
 }
 
 static void
@@ -591,7 +593,7 @@ test_config_load_null_resolution(void **state)
 	config_free(cfg);
 	unsetenv("POSTGRES_USER");
 	assert_null(config_load(NULL, err, sizeof(err)));
-	assert_true(strncmp(err, "(built-in):24: ", 15) == 0);
+	assert_true(strncmp(err, "(built-in):27: ", 15) == 0);
 }
 
 static void
@@ -621,6 +623,7 @@ static const char *const golden_names[] = {
     "bad_listen_name",
     "bad_listen_port",
     "bad_names",
+    "bad_profile",
     "bad_port",
     "defaults_errors",
     "depends_cycle",
@@ -638,6 +641,7 @@ static const char *const golden_names[] = {
     "password_comment",
     "password_masked",
     "port_zero",
+    "production_no_password",
     "redis_db_16",
     "retries_zero",
     "syntax_error",
@@ -904,6 +908,8 @@ test_config_print_masks_password(void **state)
 	(void)state;
 	set_stack_env();
 	setenv("REDIS_PASSWORD", "redis-secret-3", 1);
+	unsetenv("PG_MAJOR");
+	unsetenv("PGBOUNCER_PASSWORD");
 	cfg = must_load(config_builtin());
 	out = open_memstream(&buf, &len);
 	assert_non_null(out);
@@ -913,14 +919,76 @@ test_config_print_masks_password(void **state)
 	assert_null(strstr(buf, "app-secret-2"));
 	assert_null(strstr(buf, "redis-secret-3"));
 	assert_non_null(strstr(buf, "\npassword = ***\n"));
+	/* the admin console's password defaults to POSTGRES_PASSWORD */
+	assert_non_null(strstr(buf, "\nadmin_password = ***\n"));
 	assert_non_null(strstr(
 	    buf, "\n[daemon]\nlisten = 0.0.0.0:8080\ndetails = local\n"));
 	assert_non_null(strstr(buf,
-	    "\n[check postgres]\nkind = postgres\nhost = postgres\nport = 5432\ndbname = hdms_db\nuser = pguser\npassword = ***\nrequired = yes\ninterval = 30s\ntimeout = 10s\nretries = 3\nstart_period = 0s\nstart_interval = 5s\nfast_interval = 1s\nrise = 1\nwatch = yes\n"));
+	    "\n[check postgres]\nkind = postgres\nhost = postgres\nport = 5432\ndbname = hdms_db\nuser = pguser\npassword = ***\nexpect_version = 16\nrequired = yes\ninterval = 30s\ntimeout = 10s\nretries = 3\nstart_period = 0s\nstart_interval = 5s\nfast_interval = 1s\nrise = 1\nwatch = yes\n"));
 	assert_non_null(strstr(buf,
 	    "\n[group file-service]\nchecks = pgbouncer redis-cache redis-celery\n"));
 	free(buf);
 	config_free(cfg);
+}
+
+/* [daemon] profile: development by default; production needs passwords. */
+static void
+test_config_profile(void **state)
+{
+	char text[512], want[512], *path;
+	struct config *cfg;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	cfg = must_load("[check c]\nkind = redis\nhost = h\n");
+	assert_int_equal(cfg->profile, CONFIG_PROFILE_DEVELOPMENT);
+	assert_false(cfg->checks[0].production);
+	assert_null(cfg->checks[0].password);
+	config_free(cfg);
+
+	setenv("RT_PROFILE", "production", 1);
+	cfg = must_load("[daemon]\nprofile = ${RT_PROFILE}\n"
+			"[check c]\nkind = redis\nhost = h\npassword = pw\n"
+			"[check t]\nkind = tcp\nhost = h\nport = 1\n");
+	assert_int_equal(cfg->profile, CONFIG_PROFILE_PRODUCTION);
+	assert_true(cfg->checks[0].production);
+	assert_true(cfg->checks[1].production);
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	config_print(cfg, out);
+	fclose(out);
+	assert_non_null(strstr(buf, "\nprofile = production\n"));
+	assert_null(strstr(buf, "pw"));
+	free(buf);
+	config_free(cfg);
+	assert_string_equal(
+	    config_profile_name(CONFIG_PROFILE_DEVELOPMENT), "development");
+	assert_string_equal(
+	    config_profile_name(CONFIG_PROFILE_COUNT), "unknown");
+
+	/* postgres needs one in every profile: the message is unchanged */
+	assert_load_fails("[daemon]\nprofile = production\n"
+			  "[check c]\nkind = redis\nhost = h\nuser = u\n"
+			  "[check p]\nkind = postgres\nhost = h\nuser = u\n",
+	    "t.conf:3: [check c] password: missing, required by profile = production at line 2 (accepted: a non-empty password or password_file)\n"
+	    "t.conf:7: [check p] password: missing (accepted: a non-empty password or password_file)");
+	assert_load_fails("[daemon]\nprofile = Production\n"
+			  "[check c]\nkind = redis\nhost = h\n",
+	    "t.conf:2: [daemon] profile = \"Production\": invalid value (accepted: development, production)");
+	/* an empty password_file counts as none */
+	path = temp_file("\n");
+	snprintf(text, sizeof(text),
+	    "[daemon]\nprofile = production\n"
+	    "[check c]\nkind = redis\nhost = h\npassword_file = %s\n",
+	    path);
+	snprintf(want, sizeof(want),
+	    "t.conf:6: [check c] password_file = \"%s\": file is empty, required by profile = production at line 2 (accepted: a file holding a non-empty password)",
+	    path);
+	assert_load_fails(text, want);
+	unlink(path);
+	free(path);
 }
 
 /* A kind's validate names the key: the message points at its line. */
@@ -1520,6 +1588,7 @@ main(void)
 	    cmocka_unit_test_setup(
 		test_config_defaults_timeout_interval, clear_env),
 	    cmocka_unit_test_setup(test_config_print_masks_password, clear_env),
+	    cmocka_unit_test_setup(test_config_profile, clear_env),
 	    cmocka_unit_test_setup(
 		test_config_kind_validate_blames_key, clear_env),
 	    cmocka_unit_test_setup(test_config_kind_key_lists, clear_env),

@@ -459,6 +459,106 @@ test_render_html_states(void **state)
 	free(got);
 }
 
+/* A passing pgbouncer check with findings (state warn) and gauges. */
+static const struct probe_finding findings_pgb[] = {
+    {PROBE_DRIFT, "pool_mode", "pool_mode is session (expected transaction)"},
+    {PROBE_SATURATED, "pool",
+	"pool hdms_db is full: cl_waiting=2 maxwait=3.2s"},
+};
+
+static const struct probe_gauge gauges_pgb[] = {
+    {"pgbouncer_cl_waiting", "Clients waiting for a server connection.", 2},
+    {"pgbouncer_maxwait_seconds", "The oldest client's wait.", 3.25},
+};
+
+static const struct render_check findings_sample[] = {
+    {
+	.name = "pgbouncer",
+	.kind = "pgbouncer",
+	.target = "pgbouncer:6432/hdms_db",
+	.required = true,
+	.state = VERDICT_WARN,
+	.reason = PROBE_DRIFT,
+	.output = "pool_mode is session (expected transaction); pool hdms_db "
+		  "is full: cl_waiting=2 maxwait=3.2s",
+	.findings = findings_pgb,
+	.nfindings = 2,
+	.finding_texts = true,
+	.gauges = gauges_pgb,
+	.ngauges = 2,
+	.latency_ms = 3.5,
+	.last_check = T1,
+	.since = T0,
+    },
+    {
+	.name = "pgbouncer-2",
+	.kind = "pgbouncer",
+	.target = "pgbouncer2:6432/hdms_db",
+	.required = true,
+	.state = VERDICT_PASS,
+	.gauges = gauges_pgb,
+	.ngauges = 1,
+	.latency_ms = 1.5,
+	.last_check = T1,
+	.since = T0,
+    },
+};
+
+/* Findings in every format: JSON, ?verbose, /metrics, the status page. */
+static void
+test_render_findings_goldens(void **state)
+{
+	struct render_view v = {findings_sample, 2, VERDICT_STATUS_WARN};
+	struct render_stats st[2];
+	struct render_check c[2];
+	struct render_group g[1] = {{"user-service", VERDICT_STATUS_WARN}};
+	struct render_metrics m = {c, 2, g, 1, VERDICT_STATUS_WARN, "0.1.0"};
+	struct render_page p = {
+	    c, 2, g, 1, VERDICT_STATUS_WARN, false, "0.1.0", T1};
+	struct evbuffer *b = evbuffer_new();
+	char *got;
+
+	(void)state;
+	memset(st, 0, sizeof(st));
+	memcpy(c, findings_sample, sizeof(c));
+	for (int i = 0; i < 2; i++)
+		c[i].stats = &st[i];
+	assert_int_equal(render_json(&v, b), 0);
+	got = buffer_string(b);
+	assert_golden(got, "data/render/findings.json");
+	free(got);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	assert_int_equal(render_text(&v, b), 0);
+	got = buffer_string(b);
+	assert_golden(got, "data/render/findings.txt");
+	free(got);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	assert_int_equal(render_prom(&m, b), 0);
+	got = buffer_string(b);
+	assert_golden(got, "data/render/findings.prom");
+	free(got);
+	got = html_render(&p);
+	assert_golden(got, "data/render/findings.html");
+	free(got);
+	/* details hidden: keys and reasons, no text */
+	c[0].output = NULL;
+	c[0].finding_texts = false;
+	v.checks = c;
+	evbuffer_drain(b, evbuffer_get_length(b));
+	assert_int_equal(render_json(&v, b), 0);
+	got = buffer_string(b);
+	assert_non_null(strstr(got, "\"key\": \"pool_mode\""));
+	assert_null(strstr(got, "expected transaction"));
+	assert_null(strstr(got, "cl_waiting=2"));
+	free(got);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	assert_int_equal(render_text(&v, b), 0);
+	got = buffer_string(b);
+	assert_non_null(strstr(got, "[!]pgbouncer warn: drift\n"));
+	free(got);
+	evbuffer_free(b);
+}
+
 int
 main(void)
 {
@@ -475,6 +575,7 @@ main(void)
 	    cmocka_unit_test(test_render_html_hostile_output),
 	    cmocka_unit_test(test_render_html_states),
 	    cmocka_unit_test(test_render_warn_goldens),
+	    cmocka_unit_test(test_render_findings_goldens),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,11 +13,14 @@
 #include "clock.h"
 #include "config.h"
 #include "fake_probe.h"
+#include "http_cache.h"
 #include "log.h"
 #include "resolve.h"
 #include "sched.h"
 
+#include <event2/buffer.h>
 #include <event2/event.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct check_cfg
@@ -787,6 +790,142 @@ test_sched_loop_counts_for_metrics(void **state)
 	assert_true(t->stats.buckets[0] >= 1);
 }
 
+/* The JSON body of check 0 through the cache, as http.c serves it. */
+static char *
+cached_body(struct sched *s, struct http_cache *c)
+{
+	struct render_check view;
+	struct render_view rv = {&view, 1, VERDICT_STATUS_PASS};
+	struct evbuffer *b = evbuffer_new();
+	uint64_t gen = sched_generation(s);
+	size_t n;
+	char *text;
+
+	assert_non_null(b);
+	if (!http_cache_get(c, "ready 0 1 0 ", gen, b)) {
+		sched_view(s, 0, true, &view);
+		assert_int_equal(render_json(&rv, b), 0);
+		http_cache_put(c, "ready 0 1 0 ", gen, b);
+	}
+	n = evbuffer_get_length(b);
+	text = calloc(1, n + 1);
+	assert_non_null(text);
+	evbuffer_copyout(b, text, n);
+	evbuffer_free(b);
+	return text;
+}
+
+/*
+ * A passing check with findings shows warn (reason: the first finding's,
+ * output: the texts), a change of its findings is never served from a
+ * cached body, and a failure or a clean attempt clears them.
+ */
+static void
+test_sched_loop_findings_warn_and_cache(void **state)
+{
+	struct loop_fixture *f = *state;
+	struct http_cache *cache = http_cache_new();
+	const struct target *t;
+	struct render_check view;
+	char err[128], *body;
+	bool only[2] = {true, false};
+	uint64_t g;
+
+	assert_non_null(cache);
+	f->checks[0].interval_ms = 1000;
+	fake_probe_set_finding(PROBE_DRIFT, "pool_mode",
+	    "pool_mode is session (expected transaction)");
+	fake_probe_set_gauge(3);
+	fake_probe_set_skip("admin");
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 10);
+	t = sched_target(f->s, 0);
+	assert_int_equal(t->state, VERDICT_PASS); /* its own state */
+	assert_int_equal(t->shown, VERDICT_WARN);
+	assert_int_equal(t->shown_reason, PROBE_DRIFT);
+	assert_string_equal(
+	    t->shown_err, "pool_mode is session (expected transaction)");
+	sched_view(f->s, 0, true, &view);
+	assert_int_equal(view.state, VERDICT_WARN);
+	assert_int_equal(view.nfindings, 1);
+	assert_string_equal(view.findings[0].key, "pool_mode");
+	assert_non_null(view.output);
+	assert_int_equal(view.ngauges, 1);
+	assert_true(view.gauges[0].value == 3);
+	sched_view(f->s, 0, false, &view); /* details hidden */
+	assert_null(view.output);
+	assert_false(view.finding_texts);
+	assert_int_equal(view.nfindings, 1);
+	assert_int_equal(t->nskips_logged, 1);
+	body = cached_body(f->s, cache);
+	assert_non_null(strstr(body, "\"status\": \"warn\""));
+	assert_non_null(strstr(body, "pool_mode is session"));
+	free(body);
+	g = sched_generation(f->s);
+	sched_refresh(f->s);
+	assert_int_equal(sched_generation(f->s), g); /* nothing new */
+
+	/* the text changes, the state does not: a new body */
+	fake_probe_set_finding(
+	    PROBE_SATURATED, "pool", "pool full: cl_waiting=2 maxwait=3s");
+	loop_run_ms(f, 1100);
+	assert_int_equal(t->shown, VERDICT_WARN);
+	assert_int_equal(t->shown_reason, PROBE_SATURATED);
+	assert_true(sched_generation(f->s) > g);
+	body = cached_body(f->s, cache);
+	assert_null(strstr(body, "pool_mode is session"));
+	assert_non_null(strstr(body, "cl_waiting=2 maxwait=3s"));
+	free(body);
+	assert_int_equal(t->nskips_logged, 1); /* logged once */
+
+	/* a failure shows the failure, without the old findings */
+	fake_probe_set(PROBE_REFUSED, 0);
+	loop_run_ms(f, 1100);
+	assert_int_equal(t->shown, VERDICT_FAIL);
+	assert_int_equal(t->nfindings, 0);
+	assert_int_equal(t->ngauges, 0);
+	body = cached_body(f->s, cache);
+	assert_null(strstr(body, "cl_waiting"));
+	assert_non_null(strstr(body, "\"status\": \"fail\""));
+	free(body);
+
+	/* back, clean: pass */
+	fake_probe_set(PROBE_OK, 0);
+	fake_probe_set_finding(PROBE_OK, NULL, NULL);
+	loop_run_ms(f, 100);
+	assert_int_equal(t->shown, VERDICT_PASS);
+	assert_int_equal(t->shown_reason, PROBE_OK);
+	body = cached_body(f->s, cache);
+	assert_non_null(strstr(body, "\"status\": \"pass\""));
+	assert_null(strstr(body, "findings"));
+	free(body);
+	http_cache_free(cache);
+}
+
+/* Once and wait judge a check's own outcome: findings warn there too. */
+static void
+test_sched_loop_once_findings_warn(void **state)
+{
+	struct loop_fixture *f = *state;
+	struct verdict_set set = {0};
+	struct verdict v;
+	char err[128];
+
+	fake_probe_set_finding(PROBE_DRIFT, "pool_mode", "drifted");
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_ONCE, NULL,
+	    err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 10);
+	assert_int_equal(sched_judge(f->s, &set, &v), 0);
+	assert_int_equal(v.status, VERDICT_STATUS_WARN);
+	assert_true(verdict_status_is_ready(v.status));
+	verdict_free(&v);
+}
+
 #define LOOP_TEST(f) \
 	cmocka_unit_test_setup_teardown(f, loop_setup, loop_teardown)
 
@@ -820,6 +959,8 @@ main(void)
 	    LOOP_TEST(test_sched_loop_generation_follows_changes),
 	    LOOP_TEST(test_sched_loop_watch_lost_waits_fast_interval),
 	    LOOP_TEST(test_sched_loop_counts_for_metrics),
+	    LOOP_TEST(test_sched_loop_findings_warn_and_cache),
+	    LOOP_TEST(test_sched_loop_once_findings_warn),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);

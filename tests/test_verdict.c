@@ -278,6 +278,37 @@ test_verdict_starting_unneeded_is_no_warning(void **state)
 	verdict_free(&v);
 }
 
+/* A member in state warn (pass with findings) is ready, with a warning. */
+static void
+test_verdict_warn_member_is_ready_with_warning(void **state)
+{
+	struct verdict_check cs[] = {
+	    {"postgres", VERDICT_PASS, true, 30000},
+	    {"pgbouncer", VERDICT_WARN, true, 30000},
+	};
+	struct verdict_set set = {0};
+	struct verdict v;
+
+	(void)state;
+	assert_true(verdict_state_is_up(VERDICT_WARN));
+	assert_true(verdict_state_is_up(VERDICT_PASS));
+	assert_false(verdict_state_is_up(VERDICT_FAIL));
+	assert_false(verdict_state_is_up(VERDICT_STARTING));
+	assert_string_equal(verdict_state_name(VERDICT_WARN), "warn");
+	assert_int_equal(verdict_eval(cs, 2, &set, &v), 0);
+	assert_int_equal(v.status, VERDICT_STATUS_WARN);
+	assert_true(verdict_status_is_ready(v.status));
+	assert_int_equal(v.nnotpass, 0); /* it serves */
+	assert_int_equal(v.nwarn, 1);
+	assert_int_equal(v.retry_ms, -1);
+	verdict_free(&v);
+	/* a counted failure still decides */
+	cs[0].state = VERDICT_FAIL;
+	assert_int_equal(verdict_eval(cs, 2, &set, &v), 0);
+	assert_int_equal(v.status, VERDICT_STATUS_FAIL);
+	verdict_free(&v);
+}
+
 int
 main(void)
 {
@@ -295,6 +326,7 @@ main(void)
 	    cmocka_unit_test(test_verdict_group_warns_on_unrequired_failure),
 	    cmocka_unit_test(test_verdict_named_check_fails_even_in_no_group),
 	    cmocka_unit_test(test_verdict_starting_unneeded_is_no_warning),
+	    cmocka_unit_test(test_verdict_warn_member_is_ready_with_warning),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

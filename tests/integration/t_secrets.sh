@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Secrets never leave the process: a run with failures of every kind
 # (wrong passwords given literally, through password_file and VAR_FILE;
-# refused; rejected), every output readyd produces is kept and searched
+# refused; rejected; wrong admin console passwords in admin_password and
+# admin_password_file), every output readyd produces is kept and searched
 # for every password the tests used. Also: details = none hides the error
 # text, argv holds no secret.
 # shellcheck source=tests/integration/lib.sh
@@ -14,6 +15,9 @@ pw_file=$(new_secret filepw)
 pw_env=$(new_secret envpw)
 pw_redis=$(new_secret redispw)
 pw_typo=$(new_secret typopw)
+pw_admin=$(new_secret adminpw)
+pw_admin_file=$(new_secret adminfilepw)
+printf '%s\n' "$pw_admin_file" >"$T_CONF/admin-pw"
 printf '%s\n' "$pw_file" >"$T_CONF/pw-file"
 printf '%s\n' "$pw_env" >"$T_CONF/pw-env"
 export READYD_IT_PGPW_FILE=$T_CONF/pw-env
@@ -79,6 +83,26 @@ host = 127.0.0.1
 port = $closed
 password = \${REDIS_PASSWORD}
 db = 0
+
+[check pgb-admin-lit]
+kind = pgbouncer
+host = \${DB_HOST}
+port = \${DB_PORT}
+dbname = \${DB_NAME}
+user = \${DB_USER}
+password = \${DB_PASSWORD}
+admin_user = \${DB_USER}
+admin_password = $pw_admin
+
+[check pgb-admin-file]
+kind = pgbouncer
+host = \${DB_HOST}
+port = \${DB_PORT}
+dbname = \${DB_NAME}
+user = \${DB_USER}
+password = \${DB_PASSWORD}
+admin_user = \${DB_USER}
+admin_password_file = $T_CONF/admin-pw
 EOF
 failing=(pg-lit pg-file pgb-env pgb-nodb redis-wrong pg-closed redis-closed)
 
@@ -88,6 +112,12 @@ wait_check pgb-nodb fail rejected 15
 wait_check pg-closed fail refused 15
 wait_check redis-closed fail refused 15
 wait_check postgres pass "" 5
+# a refused admin console login is skipped (logged once), never a failure
+for c in pgb-admin-lit pgb-admin-file; do
+	wait_check "$c" pass "" 10
+	check "grep -q 'check $c: admin console (user app, database pgbouncer): login refused' '$READYD_LOG'" \
+		"$c: the refused admin login is logged" "$(tail -n 5 "$READYD_LOG")"
+done
 
 # argv holds nothing secret (the environment does, by design).
 cmdline=$(tr '\0' ' ' <"/proc/$READYD_PID/cmdline")
@@ -130,6 +160,17 @@ run_cmd config-typo "$READYD" config -c "$bad"
 assert_eq "$RC" 78 "config with a misspelled password key: exit 78"
 run_cmd serve-typo "$READYD" serve -c "$bad" --listen "127.0.0.1:$(free_port)"
 assert_eq "$RC" 78 "serve with a misspelled password key: exit 78"
+write_std_config "$bad"
+printf '\n[check x]\nkind = pgbouncer\nhost = 127.0.0.1\ndbname = d\nuser = u\npassword = p\nadmin_user = a\nadmin_password = %s\nadmin_password_file = %s\n' \
+	"$pw_admin" "$T_CONF/admin-pw" >>"$bad"
+run_cmd config-admin-both "$READYD" config -c "$bad"
+assert_eq "$RC" 78 "config with admin_password and admin_password_file: exit 78"
+assert_contains "$ERR" "admin_password_file" "admin_password and admin_password_file: the error names the key"
+write_std_config "$bad"
+printf '\n[check x]\nkind = pgbouncer\nhost = 127.0.0.1\ndbname = d\nuser = u\npassword = p\nadmin_pasword = %s\n' \
+	"$pw_admin" >>"$bad"
+run_cmd config-admin-typo "$READYD" config -c "$bad"
+assert_eq "$RC" 78 "config with a misspelled admin_password key: exit 78"
 
 # details = none: no error text at all, even for loopback clients.
 none=$T_CONF/none.conf

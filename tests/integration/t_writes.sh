@@ -24,9 +24,12 @@ pgsql() { # SQL as the superuser, over the socket
 		psql -X -q -w -At -h "$STACK_PG_SOCKET_DIR" -p "$POSTGRES_PORT" \
 		-U "$STACK_PG_SUPERUSER" -d postgres -c "$1"
 }
+OLD_SAVE=$(rcli CONFIG GET save | sed -n 2p)
 undo_redis() {
 	rcli CONFIG SET maxmemory 0 >/dev/null 2>&1
 	rcli REPLICAOF NO ONE >/dev/null 2>&1
+	# the next files' redis checks expect the shipped save points
+	rcli CONFIG SET save "$OLD_SAVE" >/dev/null 2>&1
 }
 on_exit undo_redis
 on_exit "pgsql 'ALTER SYSTEM RESET default_transaction_read_only' >/dev/null 2>&1; pgsql 'SELECT pg_reload_conf()' >/dev/null 2>&1"

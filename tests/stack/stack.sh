@@ -11,6 +11,9 @@
 #   stack.sh pgbouncer-strict DIR              restart pgbouncer without
 #                                              `options` in ignore_startup_parameters
 #   stack.sh pgbouncer-default DIR             and back
+#   stack.sh pgbouncer-set DIR [KEY=VALUE...]   restart pgbouncer with these
+#                                              [pgbouncer] settings changed
+#                                              (none: as shipped)
 #   stack.sh redis-databases DIR N             restart redis with `databases N`
 #   stack.sh restore DIR                       back to the state `start` left:
 #                                              all running, thawed, defaults
@@ -380,6 +383,7 @@ load_env() {
 	# shellcheck disable=SC1091
 	source "$DIR/env"
 	PGB_ADMIN=
+	PGB_SET=
 	# shellcheck disable=SC1091
 	source "$DIR/run/state"
 	# (a stack started before the state recorded it: the application user)
@@ -391,6 +395,7 @@ save_state() {
 		echo "PGB_MODE=$PGB_MODE"
 		echo "REDIS_DATABASES=$REDIS_DATABASES"
 		printf 'PGB_ADMIN=%q\n' "$PGB_ADMIN" # admin console user
+		printf 'PGB_SET=%q\n' "${PGB_SET:-}" # pgbouncer-set KEY=VALUE...
 	} >"$DIR/run/state"
 }
 
@@ -408,6 +413,7 @@ write_env() {
 			POSTGRES_DB "$APP_DB" \
 			POSTGRES_USER "$APP_USER" \
 			POSTGRES_PASSWORD "$POSTGRES_PASSWORD" \
+			PG_MAJOR "$(pg_major)" \
 			DB_HOST 127.0.0.1 \
 			DB_PORT "$DB_PORT" \
 			DB_NAME "$APP_DB" \
@@ -418,6 +424,15 @@ write_env() {
 			REDIS_PASSWORD "$REDIS_PASSWORD"
 	} >"$f"
 	mv "$f" "$DIR/env"
+}
+
+# The major version of the stack's PostgreSQL (what readyd's default
+# config expects through PG_MAJOR: Debian 12 has 15, the data model 16).
+pg_major() {
+	local v
+	v=$("$PG_BIN/postgres" --version) || die "cannot run $PG_BIN/postgres --version"
+	v=${v##* }
+	echo "${v%%.*}"
 }
 
 write_pg_conf() {
@@ -489,6 +504,10 @@ write_pgbouncer_conf() {
 			die "$src: ignore_startup_parameters = $ignore: no 'options' for pgbouncer-strict to remove"
 		args+=(pgbouncer.ignore_startup_parameters "$(IFS=,; echo "${kept[*]}")")
 	fi
+	local kv
+	for kv in ${PGB_SET:-}; do
+		args+=("pgbouncer.${kv%%=*}" "${kv#*=}")
+	done
 	admin=$(pgb_admin_user)
 	PGB_ADMIN=$admin
 	save_state
@@ -886,6 +905,7 @@ cmd_start() {
 	DB_PORT=$(free_port)
 	REDIS_PORT=$(free_port)
 	PGB_MODE=default
+	PGB_SET=
 	REDIS_DATABASES=$(shipped_redis_databases)
 	PGB_ADMIN=$(pgb_admin_user)
 	save_state
@@ -963,8 +983,9 @@ cmd_restore() {
 			thaw_server "$s"
 		fi
 	done
-	if [[ $PGB_MODE != default ]]; then
+	if [[ $PGB_MODE != default || -n ${PGB_SET:-} ]]; then
 		PGB_MODE=default
+		PGB_SET=
 		save_state
 		write_pgbouncer_conf
 		stop_server pgbouncer
@@ -990,7 +1011,7 @@ cmd_restore() {
 }
 
 usage() {
-	sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 64
 }
 
@@ -1026,6 +1047,21 @@ main() {
 		set_dir "$1"
 		load_env
 		PGB_MODE=${cmd#pgbouncer-}
+		save_state
+		write_pgbouncer_conf
+		restart_server pgbouncer
+		;;
+	pgbouncer-set)
+		(($# >= 1)) || usage
+		set_dir "$1"
+		shift
+		load_env
+		local kv
+		for kv in "$@"; do
+			[[ $kv =~ ^[a-z_]+=[A-Za-z0-9_.-]+$ ]] ||
+				die "pgbouncer-set: bad setting '$kv' (accepted: key=value, no spaces)"
+		done
+		PGB_SET="$*"
 		save_state
 		write_pgbouncer_conf
 		restart_server pgbouncer

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pgbouncer kind's reading of the admin console, on results built
+ * like PgBouncer 1.18's (SHOW POOLS, SHOW CONFIG, SHOW DATABASES), and
+ * the findings helpers every kind shares.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "probe.h"
+#include "probe_pgbouncer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A result with columns cols (ncols) and rows of cells (NULL: SQL NULL). */
+static PGresult *
+table(const char *const *cols, int ncols, const char *const *cells, int nrows)
+{
+	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	PGresAttDesc attrs[16];
+
+	assert_non_null(res);
+	assert_true(ncols <= 16);
+	memset(attrs, 0, sizeof(attrs));
+	for (int c = 0; c < ncols; c++) {
+		attrs[c].name = (char *)cols[c];
+		attrs[c].format = 0;
+		attrs[c].typid = 25; /* text */
+		attrs[c].typlen = -1;
+		attrs[c].atttypmod = -1;
+	}
+	assert_true(PQsetResultAttrs(res, ncols, attrs));
+	for (int r = 0; r < nrows; r++)
+		for (int c = 0; c < ncols; c++) {
+			const char *v = cells[r * ncols + c];
+
+			assert_true(PQsetvalue(res, r, c, (char *)v,
+			    v != NULL ? (int)strlen(v) : -1));
+		}
+	return res;
+}
+
+/* SHOW POOLS of PgBouncer 1.18, column order as it prints them. */
+static const char *const pools_cols[] = {"database", "user", "cl_active",
+    "cl_waiting", "cl_cancel_req", "sv_active", "sv_idle", "sv_used",
+    "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode"};
+
+static PGresult *
+pools(const char *const *cells, int nrows)
+{
+	return table(pools_cols, 13, cells, nrows);
+}
+
+static void
+test_pgbouncer_pool_sums_the_database(void **state)
+{
+	static const char *const cells[] = {
+	    "pgbouncer", "pgbouncer", "1", "0", "0", "0", "0", "0", "0", "0",
+	    "0", "0", "statement", /* admin */
+	    "hdms_db", "app", "1", "2", "0", "1", "0", "0", "0", "0", "3",
+	    "250000", "transaction", /* app */
+	    "hdms_db", "other", "0", "1", "0", "0", "0", "0", "0", "0", "1",
+	    "0", "transaction", /* 2nd */
+	};
+	struct probe_pgbouncer_pool p;
+	PGresult *res = pools(cells, 3);
+
+	(void)state;
+	assert_int_equal(probe_pgbouncer_pool(res, "hdms_db", &p), 0);
+	assert_true(p.found);
+	assert_int_equal(p.cl_waiting, 3);
+	assert_int_equal(p.cl_active, 1);
+	assert_int_equal(p.sv_active, 1);
+	assert_int_equal(p.sv_idle, 0);
+	assert_true(p.maxwait_s > 3.24 && p.maxwait_s < 3.26); /* the max */
+	assert_string_equal(p.pool_mode, "transaction");
+	assert_true(probe_pgbouncer_is_saturated(&p));
+	/* another database: not found, not saturated */
+	assert_int_equal(probe_pgbouncer_pool(res, "nope", &p), 0);
+	assert_false(p.found);
+	assert_false(probe_pgbouncer_is_saturated(&p));
+	PQclear(res);
+	/* not SHOW POOLS at all */
+	res = table((const char *const[]){"key", "value"}, 2, NULL, 0);
+	assert_int_equal(probe_pgbouncer_pool(res, "hdms_db", &p), -1);
+	assert_int_equal(probe_pgbouncer_pool(NULL, "hdms_db", &p), -1);
+	PQclear(res);
+}
+
+/*
+ * Waiting clients are pressure only while every server connection
+ * serves one: PostgreSQL down (logins pending, none active) is not.
+ */
+static void
+test_pgbouncer_pressure_thresholds(void **state)
+{
+	struct check_cfg cfg = {
+	    .warn_cl_waiting = PROBE_PGBOUNCER_WARN_CL_WAITING,
+	    .fail_cl_waiting = PROBE_PGBOUNCER_FAIL_CL_WAITING,
+	    .warn_maxwait_ms = PROBE_PGBOUNCER_WARN_MAXWAIT_MS,
+	    .fail_maxwait_ms = PROBE_PGBOUNCER_FAIL_MAXWAIT_MS,
+	};
+	struct probe_pgbouncer_pool p = {
+	    .found = true, .cl_waiting = 0, .sv_active = 25};
+
+	(void)state;
+	assert_int_equal(
+	    probe_pgbouncer_pressure(&cfg, &p), PROBE_PGBOUNCER_CALM);
+	p.cl_waiting = 1; /* full, one client queues */
+	assert_int_equal(
+	    probe_pgbouncer_pressure(&cfg, &p), PROBE_PGBOUNCER_WARN);
+	p.maxwait_s = 4.9;
+	assert_int_equal(
+	    probe_pgbouncer_pressure(&cfg, &p), PROBE_PGBOUNCER_WARN);
+	p.maxwait_s = 5.0; /* fail_maxwait */
+	assert_int_equal(
+	    probe_pgbouncer_pressure(&cfg, &p), PROBE_PGBOUNCER_FAIL);
+	p.sv_idle = 1; /* an idle server: nobody really waits on the pool */
+	assert_int_equal(
+	    probe_pgbouncer_pressure(&cfg, &p), PROBE_PGBOUNCER_CALM);
+	p.sv_idle = 0;
+	p.sv_active = 0; /* PostgreSQL down: logins pending, not saturation */
+	p.sv_login = 1;
+	assert_int_equal(
+	    probe_pgbouncer_pressure(&cfg, &p), PROBE_PGBOUNCER_CALM);
+	/* thresholds off (0): never; a count threshold alone */
+	p.sv_active = 25;
+	p.sv_login = 0;
+	p.maxwait_s = 100;
+	cfg.fail_maxwait_ms = 0;
+	cfg.warn_maxwait_ms = 0;
+	cfg.warn_cl_waiting = 3;
+	p.cl_waiting = 2;
+	assert_int_equal(
+	    probe_pgbouncer_pressure(&cfg, &p), PROBE_PGBOUNCER_CALM);
+	cfg.fail_cl_waiting = 2;
+	assert_int_equal(
+	    probe_pgbouncer_pressure(&cfg, &p), PROBE_PGBOUNCER_FAIL);
+}
+
+static void
+test_pgbouncer_config_and_databases(void **state)
+{
+	static const char *const conf_cells[] = {
+	    "listen_port",
+	    "6432",
+	    "6432",
+	    "no",
+	    "pool_mode",
+	    "session",
+	    "session",
+	    "yes",
+	    "max_client_conn",
+	    "100",
+	    "100",
+	    "yes",
+	    "default_pool_size",
+	    "20",
+	    "20",
+	    "yes",
+	};
+	static const char *const db_cols[] = {"name", "host", "port",
+	    "database", "force_user", "pool_size", "min_pool_size",
+	    "reserve_pool", "pool_mode", "max_connections",
+	    "current_connections", "paused", "disabled"};
+	static const char *const db_cells[] = {
+	    "hdms_db",
+	    "postgres",
+	    "5432",
+	    "hdms_db",
+	    NULL,
+	    "25",
+	    "0",
+	    "5",
+	    NULL,
+	    "0",
+	    "3",
+	    "0",
+	    "0",
+	    "reports",
+	    "postgres",
+	    "5432",
+	    "reports",
+	    NULL,
+	    "40",
+	    "0",
+	    "0",
+	    "session",
+	    "30",
+	    "0",
+	    "0",
+	    "0",
+	    "elsewhere",
+	    "pg2",
+	    "5432",
+	    "x",
+	    NULL,
+	    "50",
+	    "0",
+	    "0",
+	    NULL,
+	    "0",
+	    "0",
+	    "0",
+	    "0",
+	    "pgbouncer",
+	    NULL,
+	    "6432",
+	    "pgbouncer",
+	    "pgbouncer",
+	    "2",
+	    "0",
+	    "0",
+	    "statement",
+	    "0",
+	    "0",
+	    "0",
+	    "0",
+	};
+	PGresult *conf = table(
+	    (const char *const[]){"key", "value", "default", "changeable"}, 4,
+	    conf_cells, 4);
+	PGresult *dbs = table(db_cols, 13, db_cells, 4);
+	struct probe_pgbouncer_db db;
+	char names[64];
+
+	(void)state;
+	assert_string_equal(
+	    probe_pgbouncer_config(conf, "pool_mode"), "session");
+	assert_string_equal(
+	    probe_pgbouncer_config(conf, "listen_port"), "6432");
+	assert_null(probe_pgbouncer_config(conf, "no_such_key"));
+	assert_null(probe_pgbouncer_config(NULL, "pool_mode"));
+	assert_int_equal(probe_pgbouncer_database(dbs, "hdms_db", &db), 0);
+	assert_string_equal(db.host, "postgres");
+	assert_int_equal(db.port, 5432);
+	assert_int_equal(db.pool_size, 25);
+	assert_int_equal(db.reserve_pool, 5);
+	assert_string_equal(db.pool_mode, ""); /* the default applies */
+	assert_int_equal(probe_pgbouncer_database(dbs, "reports", &db), 0);
+	assert_string_equal(db.pool_mode, "session");
+	assert_int_equal(probe_pgbouncer_database(dbs, "nope", &db), -1);
+	/*
+	 * What PgBouncer may open to postgres:5432: hdms_db 25 + 5,
+	 * reports 40 capped by max_db_connections 30; not pg2's.
+	 */
+	assert_int_equal(probe_pgbouncer_server_demand(
+			     dbs, "postgres", 5432, names, sizeof(names)),
+	    60);
+	assert_string_equal(names, "hdms_db, reports");
+	assert_int_equal(probe_pgbouncer_server_demand(
+			     dbs, "postgres", 5433, names, sizeof(names)),
+	    0);
+	assert_string_equal(names, "");
+	PQclear(conf);
+	PQclear(dbs);
+}
+
+static void
+test_pgbouncer_parse_range(void **state)
+{
+	int lo = 0, hi = 0;
+
+	(void)state;
+	assert_int_equal(probe_pgbouncer_parse_range("25-50", &lo, &hi), 0);
+	assert_int_equal(lo, 25);
+	assert_int_equal(hi, 50);
+	assert_int_equal(probe_pgbouncer_parse_range("30", &lo, &hi), 0);
+	assert_int_equal(lo, 30);
+	assert_int_equal(hi, 30);
+	assert_int_equal(probe_pgbouncer_parse_range("", &lo, &hi), -1);
+	assert_int_equal(probe_pgbouncer_parse_range("50-25", &lo, &hi), -1);
+	assert_int_equal(probe_pgbouncer_parse_range("25-", &lo, &hi), -1);
+	assert_int_equal(probe_pgbouncer_parse_range("-5", &lo, &hi), -1);
+	assert_int_equal(probe_pgbouncer_parse_range("0", &lo, &hi), -1);
+	assert_int_equal(probe_pgbouncer_parse_range("25-50x", &lo, &hi), -1);
+	assert_int_equal(probe_pgbouncer_parse_range("2 5", &lo, &hi), -1);
+}
+
+/* server_version_num against expect_version: drift only when older. */
+static void
+test_pg_judge_version(void **state)
+{
+	struct check_cfg cfg = {.expect_version = 16};
+	struct probe p = {.cfg = &cfg};
+	struct probe_pg_row row = {.version_num = 150010};
+
+	(void)state;
+	probe_pg_judge_version(&p, &row);
+	assert_int_equal(p.nfindings, 1);
+	assert_int_equal(p.findings[0].reason, PROBE_DRIFT);
+	assert_string_equal(p.findings[0].key, "server_version");
+	assert_string_equal(p.findings[0].text,
+	    "PostgreSQL 15 (server_version_num 150010) is older than the expected 16");
+	probe_clear_findings(&p);
+	row.version_num = 160004; /* the same */
+	probe_pg_judge_version(&p, &row);
+	row.version_num = 170000; /* newer is no drift */
+	probe_pg_judge_version(&p, &row);
+	row.version_num = 0; /* unknown */
+	probe_pg_judge_version(&p, &row);
+	cfg.expect_version = 0; /* not checked */
+	row.version_num = 90600;
+	probe_pg_judge_version(&p, &row);
+	assert_int_equal(p.nfindings, 0);
+}
+
+/* Findings: one line each, capped; gauges by name; skips. */
+static void
+test_probe_findings_helpers(void **state)
+{
+	struct probe p;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	for (int i = 0; i < PROBE_FINDINGS_MAX + 3; i++)
+		probe_finding(&p, PROBE_DRIFT, "k", "line %d\nnext\tone", i);
+	assert_int_equal(p.nfindings, PROBE_FINDINGS_MAX);
+	assert_string_equal(p.findings[0].text, "line 0 next one");
+	probe_gauge(&p, "g", "help", 1);
+	probe_gauge(&p, "g", "help", 2);
+	assert_int_equal(p.ngauges, 1);
+	assert_true(p.gauges[0].value == 2);
+	probe_skip(&p, "admin", "refused: %s", "x");
+	assert_int_equal(p.nskips, 1);
+	assert_string_equal(p.skips[0].text, "refused: x");
+	assert_true(probe_status_is_finding(PROBE_DRIFT));
+	assert_true(probe_status_is_finding(PROBE_PERSISTENCE));
+	assert_true(probe_status_is_finding(PROBE_INSECURE));
+	assert_false(probe_status_is_finding(PROBE_SATURATED));
+	assert_string_equal(probe_status_name(PROBE_DRIFT), "drift");
+	assert_string_equal(
+	    probe_status_name(PROBE_PERSISTENCE), "persistence");
+	assert_string_equal(probe_status_name(PROBE_INSECURE), "insecure");
+	probe_clear_findings(&p);
+	assert_int_equal(p.nfindings + p.ngauges + p.nskips, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_pgbouncer_pool_sums_the_database),
+	    cmocka_unit_test(test_pgbouncer_pressure_thresholds),
+	    cmocka_unit_test(test_pgbouncer_config_and_databases),
+	    cmocka_unit_test(test_pgbouncer_parse_range),
+	    cmocka_unit_test(test_pg_judge_version),
+	    cmocka_unit_test(test_probe_findings_helpers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
