@@ -119,6 +119,11 @@ assert_contains "$page" 'pool_mode is session' "drift: status page shows the fin
 check "grep -q 'check pgbouncer: pass -> warn: drift: pool_mode is session' '$READYD_LOG'" \
 	"drift: the change is logged" "$(tail -n 5 "$READYD_LOG")"
 
+echo "# back to the shipped pgbouncer.ini"
+stack pgbouncer-set "$STACK_DIR"
+wait_check pgbouncer pass "" 15
+assert_eq "$(field pgbouncer findings)" null "back: no findings"
+
 echo "# default_pool_size = 50: more than max_connections 50 - 3 reserved"
 stack pgbouncer-set "$STACK_DIR" default_pool_size=50
 wait_check pgbouncer warn drift 15
@@ -126,11 +131,9 @@ out=$(field pgbouncer output)
 assert_match "$out" "^the pools of hdms_db on 127.0.0.1:$POSTGRES_PORT may open 50 server connections; max_connections 50 - 3 reserved leaves 47\$" \
 	"max_connections: output names the pools and the room"
 assert_eq "$(field pgbouncer 'findings[0].key')" max_connections "max_connections: findings[0].key"
-
-echo "# back to the shipped pgbouncer.ini"
 stack pgbouncer-set "$STACK_DIR"
 wait_check pgbouncer pass "" 15
-assert_eq "$(field pgbouncer findings)" null "back: no findings"
+
 stop_readyd
 
 # ---- pool pressure
