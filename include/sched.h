@@ -131,6 +131,12 @@ int sched_judge(const struct sched *s, const struct verdict_set *set,
  */
 uint64_t sched_generation(const struct sched *s);
 
+/*
+ * How late the timers of probes and heartbeats fired after they fell due,
+ * since start-up (kept across a reload), for /metrics.
+ */
+const struct render_lag *sched_lag(const struct sched *s);
+
 /* Whether every enabled check has finished at least one attempt. */
 bool sched_is_settled(const struct sched *s);
 

@@ -421,7 +421,9 @@ http_metrics(struct http_server *h, struct evhttp_request *req)
 	body = evbuffer_new();
 	if (body == NULL)
 		goto out_error;
-	gen = sched_generation(h->s);
+	/* both only grow: their sum changes with either (the lag, per timer) */
+	m.lag = sched_lag(h->s);
+	gen = sched_generation(h->s) + m.lag->count;
 	if (http_cache_get(h->cache, key, gen, body))
 		goto out_send;
 	if (http_snapshot(h, false, &m) < 0 || render_prom(&m, body) < 0)

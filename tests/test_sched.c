@@ -787,6 +787,58 @@ test_sched_loop_counts_for_metrics(void **state)
 	assert_true(t->stats.buckets[0] >= 1);
 }
 
+/* readyd_sched_lag_seconds: how late attempt and heartbeat timers fire */
+static void
+test_sched_loop_lag_histogram(void **state)
+{
+	struct loop_fixture *f = *state;
+	const struct render_lag *lag;
+	struct sched *s2;
+	char err[128];
+	bool only[2] = {true, false};
+	uint64_t n0, beats0;
+
+	f->checks[0].watch = true;
+	f->checks[0].heartbeat_ms = 20;
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
+	assert_non_null(f->s);
+	lag = sched_lag(f->s);
+	assert_int_equal(lag->count, 0);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 10); /* the first attempt's timer, on time */
+	assert_int_equal(fake_probe_starts, 1);
+	assert_int_equal(lag->count, 1);
+	assert_int_equal(lag->buckets[0], 1); /* le 0.001 */
+	assert_true(lag->sum == 0);
+	/* a busy loop: every timer fires 30 ms late */
+	clock_set_late(f->clk, 30);
+	beats0 = (uint64_t)fake_probe_beats;
+	loop_run_ms(f, 1000);
+	assert_true(fake_probe_starts > 1);
+	assert_true((uint64_t)fake_probe_beats > beats0); /* beats count too */
+	n0 = lag->count;
+	assert_true(n0 >= (uint64_t)fake_probe_starts + fake_probe_beats);
+	assert_int_equal(lag->buckets[0], 1);
+	for (size_t b = 1; b <= RENDER_LAG_BUCKETS; b++)
+		if (b != 4) /* (0.025, 0.05] */
+			assert_int_equal(lag->buckets[b], 0);
+	assert_int_equal(lag->buckets[4], n0 - 1);
+	assert_true(lag->sum > 0.030 * (double)(n0 - 1) - 1e-6);
+	assert_true(lag->sum < 0.030 * (double)(n0 - 1) + 1e-6);
+	/* a reload keeps the histogram (a counter since start-up) */
+	s2 = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
+	assert_non_null(s2);
+	sched_adopt(s2, f->s);
+	assert_int_equal(sched_lag(s2)->count, n0);
+	assert_true(sched_lag(s2)->sum == lag->sum);
+	sched_free(f->s);
+	f->s = s2;
+	clock_set_late(f->clk, 0);
+	f->checks[0].heartbeat_ms = 0;
+}
+
 #define LOOP_TEST(f) \
 	cmocka_unit_test_setup_teardown(f, loop_setup, loop_teardown)
 
@@ -820,6 +872,7 @@ main(void)
 	    LOOP_TEST(test_sched_loop_generation_follows_changes),
 	    LOOP_TEST(test_sched_loop_watch_lost_waits_fast_interval),
 	    LOOP_TEST(test_sched_loop_counts_for_metrics),
+	    LOOP_TEST(test_sched_loop_lag_histogram),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);
