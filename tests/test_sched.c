@@ -839,6 +839,67 @@ test_sched_loop_lag_histogram(void **state)
 	f->checks[0].heartbeat_ms = 0;
 }
 
+/*
+ * The body cache (http_cache) keys on the generation: it must also change
+ * when what /ready shows changes with no attempt ending: a watched
+ * connection lost, a verdict gone stale (a busy loop: every timer late),
+ * a dependent presumed down by its dependency.
+ */
+static void
+test_sched_loop_generation_without_attempts(void **state)
+{
+	struct loop_fixture *f = *state;
+	struct target *t, *dep;
+	char err[128];
+	uint64_t g, n;
+	size_t one = 0;
+
+	f->checks[0].watch = true;
+	f->checks[0].interval_ms = 1000;
+	f->checks[0].timeout_ms = 500;
+	f->checks[0].retries = 1;
+	f->checks[1].interval_ms = 60000;
+	f->checks[1].depends_idx = &one;
+	f->checks[1].ndepends = 1;
+	f->checks[1].depends_idx[0] = 0;
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, NULL,
+	    err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 10);
+	t = (struct target *)sched_target(f->s, 0);
+	dep = (struct target *)sched_target(f->s, 1);
+	assert_int_equal(t->shown, VERDICT_PASS);
+	assert_int_equal(dep->shown, VERDICT_PASS);
+	assert_non_null(t->probe->watch);
+
+	/* a watched connection lost: the generation moves at once */
+	g = sched_generation(f->s);
+	n = t->stats.attempts;
+	fake_probe_lose(t->probe);
+	assert_true(sched_generation(f->s) > g);
+	assert_int_equal(t->stats.attempts, n);
+	loop_run_ms(f, 10);
+
+	/* stale: the loop was busy for a minute; the tick sees it first */
+	fake_probe_set(PROBE_OK, -1); /* and nothing answers any more */
+	g = sched_generation(f->s);
+	n = t->stats.attempts;
+	clock_set_late(f->clk, 60000);
+	loop_run_ms(f, 61100);
+	clock_set_late(f->clk, 0);
+	assert_int_equal(t->stats.attempts, n); /* no attempt ended */
+	assert_int_equal(t->shown, VERDICT_FAIL);
+	assert_int_equal(t->shown_reason, PROBE_STALE);
+	assert_true(sched_generation(f->s) > g);
+	/* ...and its dependent is presumed down in the same refresh */
+	assert_int_equal(dep->shown, VERDICT_FAIL);
+	assert_int_equal(dep->shown_reason, PROBE_DEPENDENCY);
+	fake_probe_set(PROBE_OK, 0);
+	f->checks[1].depends_idx = NULL;
+	f->checks[1].ndepends = 0;
+}
+
 #define LOOP_TEST(f) \
 	cmocka_unit_test_setup_teardown(f, loop_setup, loop_teardown)
 
@@ -873,6 +934,7 @@ main(void)
 	    LOOP_TEST(test_sched_loop_watch_lost_waits_fast_interval),
 	    LOOP_TEST(test_sched_loop_counts_for_metrics),
 	    LOOP_TEST(test_sched_loop_lag_histogram),
+	    LOOP_TEST(test_sched_loop_generation_without_attempts),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);

@@ -7,6 +7,8 @@
 # CPU is the server's utime+stime from /proc/PID/stat over each run.
 # Prints ratios first (readyd vs nginx, /ready vs /live), then the figures.
 # Starts its own stack (tests/stack/stack.sh) and cleans up on exit.
+# BENCH_HTTP_TSV=FILE also writes "path req_per_s cpu_us_per_req" medians
+# there (tests/bench/cost.sh, make bench, reads them).
 set -euo pipefail
 BIN=$(readlink -f "${1:?usage: http_cost.sh READYD_BIN}")
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -102,5 +104,10 @@ echo "|---|---|---|"
 for p in nginx live ready ready-group metrics; do
 	echo "| $p | $(med "$p" 2) | $(med "$p" 3) |"
 done
+if [[ -n ${BENCH_HTTP_TSV:-} ]]; then
+	for p in nginx live ready ready-group metrics; do
+		printf '%s\t%s\t%s\n' "$p" "$(med "$p" 2)" "$(med "$p" 3)"
+	done >"$BENCH_HTTP_TSV"
+fi
 echo
 echo "machine: $(nproc) CPUs, $(uname -r); $(date -u +%Y-%m-%dT%H:%M:%SZ); nginx $(nginx -v 2>&1 | sed 's/.*\///'); $("$BIN" --version 2>&1 | head -n 1)"
