@@ -127,7 +127,8 @@ int sched_judge(const struct sched *s, const struct verdict_set *set,
  * A number that changes whenever anything sched_view() or sched_judge()
  * shows may have changed (an attempt ended, a verdict, its reason or its
  * text changed, a watched connection dropped). HTTP keeps rendered bodies
- * while it stays the same. Starts at 0 for a new scheduler.
+ * while it stays the same. Starts at 0 for a new scheduler; one that
+ * adopted another's checks (sched_adopt) goes on after the other's.
  */
 uint64_t sched_generation(const struct sched *s);
 

@@ -822,6 +822,8 @@ sched_adopt(struct sched *s, struct sched *old)
 	size_t kept = 0;
 
 	s->lag = old->lag; /* a histogram since start-up */
+	/* never a generation old's bodies may be cached at (http_cache) */
+	s->gen = old->gen + 1;
 	for (size_t i = 0; i < s->ntargets; i++) {
 		struct target *t = &s->targets[i];
 

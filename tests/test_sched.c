@@ -832,6 +832,8 @@ test_sched_loop_lag_histogram(void **state)
 	assert_non_null(s2);
 	sched_adopt(s2, f->s);
 	assert_int_equal(sched_lag(s2)->count, n0);
+	/* the generation goes on: cached bodies of f->s never match s2 */
+	assert_true(sched_generation(s2) > sched_generation(f->s));
 	assert_true(sched_lag(s2)->sum == lag->sum);
 	sched_free(f->s);
 	f->s = s2;
