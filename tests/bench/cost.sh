@@ -27,11 +27,14 @@
 #      after (12 s after, PostgreSQL flushing its statistics within 10 s);
 #      readyd's attempts in the window (from /metrics) account for what the
 #      probes did; the rest, less this script's own reads, must be 0.
+#   4. Accepting BENCH_ACCEPT_N (5,000) idle connections at once: readyd's
+#      CPU (tests/bench/accept_cost.py), one tcp check, 3 rounds.
 #
 # Environment: BENCH_HTTP_SECS (5), BENCH_HTTP_ROUNDS (3) as http_cost.sh;
 # BENCH_PROBE_CHECKS (10), BENCH_PROBE_INTERVAL (250ms), BENCH_PROBE_SECS
 # (8), BENCH_PROBE_ROUNDS (3), BENCH_COMPOSE_CYCLES (20),
-# BENCH_AMP_REQUESTS (10000); BENCH_PARTS="http probe amp" (any subset).
+# BENCH_AMP_REQUESTS (10000); BENCH_ACCEPT_N (5000); BENCH_PARTS="http
+# probe amp accept" (any subset).
 # Starts its own stacks (tests/stack/stack.sh) and cleans up on exit.
 # Exit: 0 when it ran (1 also when amplification is not 0), 1 on a harness
 # error.
@@ -47,7 +50,8 @@ PSECS=${BENCH_PROBE_SECS:-8}
 PROUNDS=${BENCH_PROBE_ROUNDS:-3}
 CYCLES=${BENCH_COMPOSE_CYCLES:-20}
 AMP_N=${BENCH_AMP_REQUESTS:-10000}
-PARTS=${BENCH_PARTS:-http probe amp}
+ACCEPT_N=${BENCH_ACCEPT_N:-5000}
+PARTS=${BENCH_PARTS:-http probe amp accept}
 for t in wrk nginx curl psql pg_isready redis-cli python3 awk; do
 	command -v "$t" >/dev/null || {
 		echo "cost.sh: $t missing (make deps)" >&2
@@ -241,6 +245,25 @@ if [[ " $PARTS " == *" amp "* ]]; then
 	for v in $D_ATT $D_RC $D_RQ $D_BX $D_BQ $D_PX $D_PS; do ((v == 0)) || AMP_FAIL=1; done
 fi
 
+# ------------------------------------------------------------ 4. accept
+if [[ " $PARTS " == *" accept "* ]]; then
+	conf=$W/accept.conf
+	printf '[daemon]\nmax_clients = %d\n\n[check t]\nkind = tcp\nhost = 127.0.0.1\nport = %s\ninterval = 1h\n' \
+		$((ACCEPT_N + 1000)) "$("$STACK" free-port)" >"$conf"
+	ulimit -n $((ACCEPT_N * 2 + 1000)) 2>/dev/null || die "cannot raise the descriptor limit for $ACCEPT_N connections"
+	port=$("$STACK" free-port)
+	"$BIN" serve -c "$conf" --listen "127.0.0.1:$port" >>"$W/readyd.log" 2>&1 &
+	RPID=$!
+	URL=http://127.0.0.1:$port
+	for ((i = 0; i < 100; i++)); do
+		[[ $(curl -s -o /dev/null -w '%{http_code}' "$URL/live") == 200 ]] && break
+		sleep 0.1
+	done
+	say "accept: $ACCEPT_N idle connections at once, 3 rounds"
+	ACC=$(python3 "$HERE/accept_cost.py" "$port" "$RPID" "$ACCEPT_N" 3) || die "accept_cost.py failed"
+	stop_readyd
+fi
+
 # ---------------------------------------------------------------- report
 med() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "nan" }'; }
 range() { sort -g | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%s–%s", a, b }'; }
@@ -323,6 +346,10 @@ if [[ " $PARTS " == *" amp "* ]]; then
 	echo "| PgBouncer SHOW STATS hdms_db total_query_count | $D_BQ | 0 | $D_BQ |"
 	echo "| PostgreSQL pg_stat_database hdms_db xact_commit+xact_rollback | $D_PX | 0 | $D_PX |"
 	echo "| PostgreSQL pg_stat_database hdms_db sessions | $D_PS | 0 | $D_PS |"
+fi
+if [[ " $PARTS " == *" accept "* ]]; then
+	echo
+	echo "Accepting $ACCEPT_N idle connections at once (tests/bench/accept_cost.py, one tcp check): readyd's CPU per round: $(grep -o ' cpu_ms=[0-9]*' <<<"$ACC" | cut -d= -f2 | paste -sd' ') ms (median $(sed -n 's/^median_cpu_ms=//p' <<<"$ACC") ms, $(awk -v n="$ACCEPT_N" '/^median_cpu_ms=/ { split($0, a, "="); printf "%.1f", a[2] * 1000 / n }' <<<"$ACC") µs a connection); wall $(grep -o 'wall_ms=[0-9]*' <<<"$ACC" | cut -d= -f2 | paste -sd' ') ms; held $(grep -o 'held=[0-9]*' <<<"$ACC" | cut -d= -f2 | paste -sd' ') (below $ACCEPT_N: readyd closed some idle for 5 s meanwhile)."
 fi
 echo
 echo "Machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r); from $T0 to $(date -u +%Y-%m-%dT%H:%M:%SZ); load average $LOAD0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end."

@@ -24,6 +24,8 @@
 # Each window also shows how long readyd waited for a CPU while it was
 # runnable (/proc/PID/schedstat): on a shared machine that, not readyd's
 # own work, makes most of the lag.
+# BENCH_SCALE_NICE (0) runs readyd at that nice value (-10: ahead of the
+# other loads of a shared machine, to see readyd's own lag and latency).
 # Prints markdown. Starts its own stack; cleans up on exit. Exit 0 when it
 # ran, 1 on a harness error.
 set -uo pipefail
@@ -37,6 +39,7 @@ SECS=${BENCH_SCALE_SECS:-30}
 SETTLE=${BENCH_SCALE_SETTLE:-10}
 CONNS=${BENCH_SCALE_CONNS:-10}
 NOFILE=${BENCH_SCALE_NOFILE:-20000}
+NICE=${BENCH_SCALE_NICE:-0}
 for t in wrk curl python3 awk prlimit; do
 	command -v "$t" >/dev/null || {
 		echo "scale.sh: $t missing (make deps)" >&2
@@ -88,7 +91,7 @@ STACK_UP=1
 start_readyd() { # CONF: sets RPID, URL; waits for /ready 200 (up to 120 s)
 	local port i
 	port=$("$STACK" free-port)
-	prlimit --nofile="$NOFILE:$NOFILE" "$BIN" serve -c "$1" --listen "127.0.0.1:$port" >>"$W/readyd.log" 2>&1 &
+	nice -n "$NICE" prlimit --nofile="$NOFILE:$NOFILE" "$BIN" serve -c "$1" --listen "127.0.0.1:$port" >>"$W/readyd.log" 2>&1 &
 	RPID=$!
 	URL=http://127.0.0.1:$port
 	for ((i = 0; i < 1200; i++)); do
@@ -226,7 +229,7 @@ stop_readyd
 
 echo "## readyd with $NCHECKS checks (make bench-scale)"
 echo
-echo "$((NCHECKS - NCHECKS / 2)) Redis and $((NCHECKS / 2)) PgBouncer checks (PostgreSQL behind PgBouncer), interval 5s, timeout 5s, heartbeat 2s, watch yes; ${SECS}s a window."
+echo "$((NCHECKS - NCHECKS / 2)) Redis and $((NCHECKS / 2)) PgBouncer checks (PostgreSQL behind PgBouncer), interval 5s, timeout 5s, heartbeat 2s, watch yes; ${SECS}s a window; readyd at nice $NICE."
 echo
 echo "| window | readyd CPU, % of one core | readyd waiting for a CPU, % of the window | sched lag p50 / p99 (ms) | busiest lag bucket (ms) | timers fired | attempts (failed) | readyd CPU ms per attempt (all work / attempts) | /ready req/s | /ready p50 / p99 |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
