@@ -135,7 +135,17 @@ say "all $NCHECKS pass; settling ${SETTLE}s"
 sleep "$SETTLE"
 
 # metrics FILE: /metrics into FILE
-metrics() { curl -s --max-time 10 "$URL/metrics" >"$1"; }
+# (whole: its last line is the lag histogram's count; tried 5 times)
+metrics() {
+	local i
+	for ((i = 0; i < 5; i++)); do
+		curl -s --max-time 20 "$URL/metrics" >"$1" &&
+			tail -n 1 "$1" | grep -q '^readyd_sched_lag_seconds_count ' && return 0
+		say "an incomplete /metrics ($(wc -c <"$1") bytes); again"
+		sleep 0.5
+	done
+	die "no complete /metrics in 5 tries"
+}
 # lag_quantiles BEFORE AFTER: "p50 p99 count" in ms from the bucket deltas
 lag_quantiles() {
 	awk '
