@@ -562,9 +562,6 @@ http_check_full(struct http_server *h)
 
 	if (h->nconns < h->max_clients || h->listener == NULL)
 		return;
-	http_reap(h, false); /* closed ones may still be counted */
-	if (h->nconns < h->max_clients)
-		return;
 	evconnlistener_disable(h->listener);
 	if (h->full)
 		return;
@@ -602,7 +599,12 @@ http_bev_cb(struct event_base *base, void *arg)
 	struct http_server *h = arg;
 	struct bufferevent *bev;
 
-	if (h->nconns >= h->reap_at)
+	/*
+	 * Before adding (a new one has no callbacks yet: http_reap would
+	 * take it for freed): when the table has doubled, or when this one
+	 * would reach max_clients (closed ones must not count then).
+	 */
+	if (h->nconns >= h->reap_at || h->nconns + 1 >= h->max_clients)
 		http_reap(h, false);
 	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
