@@ -22,11 +22,14 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define HTTP_TIMEOUT_S	       5    /* a request must arrive within */
@@ -801,6 +804,14 @@ http_new(struct event_base *base, const char *host, int port,
 	}
 	h->listener = evhttp_bound_socket_get_listener(bound);
 	evconnlistener_set_error_cb(h->listener, http_accept_error_cb);
+	/*
+	 * Clients inherit TCP_NODELAY: a body of more than one segment
+	 * (/ready with hundreds of checks) must not wait for a delayed ACK
+	 * behind Nagle, 40 ms a request on a kept-alive connection.
+	 */
+	if (setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP,
+		TCP_NODELAY, &(int){1}, sizeof(int)) != 0)
+		log_warn("http: cannot set TCP_NODELAY: %s", strerror(errno));
 	{
 		struct timeval tv = clock_tv(HTTP_BEAT_MS);
 
