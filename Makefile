@@ -8,7 +8,13 @@
 #   make test-valgrind  readyd under valgrind through faults (in make test)
 #   make soak       readyd (ASan/UBSan/LSan) under random faults for
 #                   SOAK_MINUTES (default 10; not in make test)
-#   make bench      benchmarks
+#   make bench      readyd's cost next to its peers, one run: nginx and
+#                   /live, /ready, /metrics; CPU per probe attempt per kind
+#                   and compose's pg_isready/redis-cli cycle; backend
+#                   amplification; then make bench-scale (docs/benchmarks.md)
+#   make bench-scale  500 checks with heartbeats, with wrk on /ready
+#   make bench-http   the HTTP part of make bench alone
+#   make bench-detect fault -> /ready 503 -> back to 200 (BENCH_CASES=...)
 #   make install    binary, man page, systemd unit, /etc/readyd/readyd.conf
 #                   and /etc/readyd/readyd.env (those two only when absent);
 #                   PREFIX=/usr/local DESTDIR= BINDIR=$(PREFIX)/bin
@@ -79,7 +85,7 @@ FUZZ_DEPS    := $(FUZZ_HELPERS) tests/fuzz/fuzz.h tests/fake_probe.h \
 REGRESS_BINS := $(FUZZ_TARGETS:%=$(BUILD)/tests/regress_%)
 
 .PHONY: all run test unit integration packaging test-asan test-valgrind \
-	soak bench bench-http install uninstall deb lintian test-deploy \
+	soak bench bench-http bench-scale bench-detect install uninstall deb lintian test-deploy \
 	clean fuzz fuzz-build \
 	fmt fmt-check deps deps-build
 
@@ -175,13 +181,28 @@ fuzz: deps-build
 
 fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
-bench: deps $(BUILD)/readyd bench-http
-	tests/bench/run.sh $(BUILD)/readyd
+# The cost side by side (tests/bench/cost.sh: ratios first, then the
+# figures with machine, date and versions), then many checks.
+BENCH_DEBS := wrk nginx-light
+
+bench: deps $(BUILD)/readyd
+	@tests/stack/deps.sh $(BENCH_DEBS)
+	tests/bench/cost.sh $(BUILD)/readyd
+	tests/bench/scale.sh $(BUILD)/readyd
+
+# 500 checks (Redis, PgBouncer), heartbeats, wrk on /ready: CPU, lag, RSS.
+bench-scale: deps $(BUILD)/readyd
+	@tests/stack/deps.sh $(BENCH_DEBS)
+	tests/bench/scale.sh $(BUILD)/readyd
 
 # Server CPU per request next to nginx's `return 200` (wrk, interleaved).
 bench-http: deps $(BUILD)/readyd
-	@tests/stack/deps.sh wrk nginx-light
+	@tests/stack/deps.sh $(BENCH_DEBS)
 	tests/bench/http_cost.sh $(BUILD)/readyd
+
+# Detection: fault -> /ready 503 and back, next to compose's semantics.
+bench-detect: deps $(BUILD)/readyd
+	tests/bench/run.sh $(BUILD)/readyd
 
 # ---- running against a local stack ----
 

@@ -49,6 +49,13 @@ clock_timer_new(struct clock *c, clock_timer_fn *fn, void *arg);
 int clock_timer_add(struct clock_timer *t, int64_t delay_ms)
     __attribute__((warn_unused_result));
 
+/*
+ * When t last fell due (monotonic microseconds): the moment of the last
+ * clock_timer_add() plus its delay. Read from t's callback, it gives how
+ * late the timer fired.
+ */
+int64_t clock_timer_due_us(const struct clock_timer *t);
+
 /* Disarm t; a no-op when it is not armed. */
 void clock_timer_del(struct clock_timer *t);
 
@@ -61,5 +68,12 @@ void clock_timer_free(struct clock_timer *t);
  * clock reading its due time.
  */
 void clock_advance(struct clock *c, int64_t ms);
+
+/*
+ * Fake clocks only: from now on, clock_advance() runs each timer late_ms
+ * after it falls due (the clock reading due + late_ms), as a busy loop
+ * would; for tests of the scheduling lag.
+ */
+void clock_set_late(struct clock *c, int64_t late_ms);
 
 #endif /* READYD_CLOCK_H */

@@ -32,6 +32,17 @@ struct render_stats {
 	uint64_t watch_drops;		       /* watched connections lost */
 };
 
+/* Upper bounds (seconds) of the scheduling lag histogram; +Inf follows. */
+#define RENDER_LAG_BUCKETS 10
+extern const double render_lag_bounds[RENDER_LAG_BUCKETS];
+
+/* How late the scheduler's timers fired (fired vs due), since start-up. */
+struct render_lag {
+	uint64_t buckets[RENDER_LAG_BUCKETS + 1]; /* timers by lag */
+	uint64_t count;				  /* timers fired */
+	double sum;				  /* seconds, all of them */
+};
+
 /* One check as a renderer sees it; strings borrowed for the call. */
 struct render_check {
 	const char *name;	  /* check name */
@@ -90,8 +101,9 @@ struct render_metrics {
 	size_t nchecks;
 	const struct render_group *groups; /* borrowed */
 	size_t ngroups;
-	enum verdict_status status; /* what /ready says */
-	const char *version;	    /* readyd's version */
+	enum verdict_status status;   /* what /ready says */
+	const char *version;	      /* readyd's version */
+	const struct render_lag *lag; /* scheduling lag; NULL: not shown */
 };
 
 /*

@@ -137,9 +137,16 @@ int sched_judge(const struct sched *s, const struct verdict_set *set,
  * A number that changes whenever anything sched_view() or sched_judge()
  * shows may have changed (an attempt ended, a verdict, its reason or its
  * text changed, a watched connection dropped). HTTP keeps rendered bodies
- * while it stays the same. Starts at 0 for a new scheduler.
+ * while it stays the same. Starts at 0 for a new scheduler; one that
+ * adopted another's checks (sched_adopt) goes on after the other's.
  */
 uint64_t sched_generation(const struct sched *s);
+
+/*
+ * How late the timers of probes and heartbeats fired after they fell due,
+ * since start-up (kept across a reload), for /metrics.
+ */
+const struct render_lag *sched_lag(const struct sched *s);
 
 /* Whether every enabled check has finished at least one attempt. */
 bool sched_is_settled(const struct sched *s);

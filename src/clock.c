@@ -16,6 +16,7 @@ struct clock {
 	time_t wall;		    /* fake: wall seconds at now_us 0 */
 	struct clock_timer *timers; /* fake: every timer, armed or not */
 	uint64_t seq;		    /* fake: arming order */
+	int64_t late_us;	    /* fake: timers fire this late */
 };
 
 struct clock_timer {
@@ -24,7 +25,7 @@ struct clock_timer {
 	void *arg;		  /* for fn */
 	struct event *ev;	  /* owned; real clocks only */
 	bool armed;		  /* fake: waiting to fall due */
-	int64_t due_us;		  /* fake: when */
+	int64_t due_us;		  /* when it falls (or fell) due */
 	uint64_t seq;		  /* fake: arming order, for ties */
 	struct clock_timer *next; /* fake: the clock's list */
 };
@@ -141,12 +142,18 @@ clock_timer_add(struct clock_timer *t, int64_t delay_ms)
 {
 	struct timeval tv = clock_tv(delay_ms);
 
+	t->due_us = clock_now_us(t->c) + (delay_ms > 0 ? delay_ms * 1000 : 0);
 	if (t->ev != NULL)
 		return evtimer_add(t->ev, &tv);
 	t->armed = true;
-	t->due_us = t->c->now_us + (delay_ms > 0 ? delay_ms * 1000 : 0);
 	t->seq = t->c->seq++;
 	return 0;
+}
+
+int64_t
+clock_timer_due_us(const struct clock_timer *t)
+{
+	return t->due_us;
 }
 
 void
@@ -196,11 +203,17 @@ clock_advance(struct clock *c, int64_t ms)
 	int64_t until = c->now_us + ms * 1000;
 	struct clock_timer *t;
 
-	while ((t = clock_next_due(c, until)) != NULL) {
-		if (t->due_us > c->now_us)
-			c->now_us = t->due_us;
+	while ((t = clock_next_due(c, until - c->late_us)) != NULL) {
+		if (t->due_us + c->late_us > c->now_us)
+			c->now_us = t->due_us + c->late_us;
 		t->armed = false;
 		t->fn(t->arg);
 	}
 	c->now_us = until;
+}
+
+void
+clock_set_late(struct clock *c, int64_t late_ms)
+{
+	c->late_us = late_ms > 0 ? late_ms * 1000 : 0;
 }

@@ -23,6 +23,19 @@ const double render_bucket_bounds[RENDER_BUCKETS] = {
     10,
 };
 
+const double render_lag_bounds[RENDER_LAG_BUCKETS] = {
+    0.001,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    5,
+};
+
 /* Append s as a label value: backslash, quote and newline escaped. */
 static void
 prom_label(struct evbuffer *out, const char *s)
@@ -220,6 +233,31 @@ prom_counters(const struct render_metrics *m, struct evbuffer *out)
 	}
 }
 
+/* readyd_sched_lag_seconds: how late the timers fired (no labels). */
+static void
+prom_lag(const struct render_lag *lag, struct evbuffer *out)
+{
+	uint64_t cum = 0;
+
+	prom_head(out, "readyd_sched_lag_seconds", "histogram",
+	    "How late the scheduler's timers (probes, heartbeats) fired after they fell due.");
+	for (size_t b = 0; b <= RENDER_LAG_BUCKETS; b++) {
+		cum += lag->buckets[b];
+		if (b < RENDER_LAG_BUCKETS)
+			evbuffer_add_printf(out,
+			    "readyd_sched_lag_seconds_bucket{le=\"%g\"} %llu\n",
+			    render_lag_bounds[b], (unsigned long long)cum);
+		else
+			evbuffer_add_printf(out,
+			    "readyd_sched_lag_seconds_bucket{le=\"+Inf\"} %llu\n",
+			    (unsigned long long)cum);
+	}
+	evbuffer_add_printf(
+	    out, "readyd_sched_lag_seconds_sum %.6f\n", lag->sum);
+	evbuffer_add_printf(out, "readyd_sched_lag_seconds_count %llu\n",
+	    (unsigned long long)lag->count);
+}
+
 int
 render_prom(const struct render_metrics *m, struct evbuffer *out)
 {
@@ -257,6 +295,8 @@ render_prom(const struct render_metrics *m, struct evbuffer *out)
 	prom_gauges(m, out);
 	prom_durations(m, out);
 	prom_counters(m, out);
+	if (m->lag != NULL)
+		prom_lag(m->lag, out);
 	return 0;
 }
 

@@ -29,6 +29,7 @@ struct sched {
 	struct clock_timer *tick;  /* owned; refreshes verdicts */
 	void *notify_arg;	   /* for notify */
 	uint64_t gen;		   /* bumped by every change a view shows */
+	struct render_lag lag;	   /* timers fired vs due */
 };
 
 /* Something a snapshot (sched_view) or a verdict shows has changed. */
@@ -42,6 +43,29 @@ uint64_t
 sched_generation(const struct sched *s)
 {
 	return s->gen;
+}
+
+/* ---- scheduling lag: how late a timer fired ---- */
+
+/* Count timer's lag, read in its own callback. */
+static void
+sched_lag_add(struct sched *s, const struct clock_timer *timer)
+{
+	int64_t us = clock_now_us(s->clock) - clock_timer_due_us(timer);
+	double secs = us > 0 ? (double)us / 1e6 : 0;
+	size_t b = 0;
+
+	while (b < RENDER_LAG_BUCKETS && secs > render_lag_bounds[b])
+		b++;
+	s->lag.buckets[b]++;
+	s->lag.count++;
+	s->lag.sum += secs;
+}
+
+const struct render_lag *
+sched_lag(const struct sched *s)
+{
+	return &s->lag;
 }
 
 static void sched_timer_cb(void *arg);
@@ -457,6 +481,7 @@ sched_beat_timer_cb(void *arg)
 	struct target *t = arg;
 	struct probe *p = t->probe;
 
+	sched_lag_add(t->s, t->beat_timer);
 	/* an attempt in flight says more; it re-arms the heartbeat */
 	if (t->in_flight || t->beating || p->watch == NULL)
 		return;
@@ -619,7 +644,10 @@ sched_attempt_start(struct target *t)
 static void
 sched_timer_cb(void *arg)
 {
-	sched_attempt_start(arg);
+	struct target *t = arg;
+
+	sched_lag_add(t->s, t->timer);
+	sched_attempt_start(t);
 }
 
 static void
@@ -879,6 +907,9 @@ sched_adopt(struct sched *s, struct sched *old)
 {
 	size_t kept = 0;
 
+	s->lag = old->lag; /* a histogram since start-up */
+	/* never a generation old's bodies may be cached at (http_cache) */
+	s->gen = old->gen + 1;
 	for (size_t i = 0; i < s->ntargets; i++) {
 		struct target *t = &s->targets[i];
 

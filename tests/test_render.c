@@ -197,7 +197,12 @@ test_render_prom_golden(void **state)
 	struct render_check c[3];
 	struct render_group g[2] = {{"file-service", VERDICT_STATUS_FAIL},
 	    {"user-\"odd\\group", VERDICT_STATUS_PASS}};
-	struct render_metrics m = {c, 3, g, 2, VERDICT_STATUS_FAIL, "0.1.0"};
+	struct render_lag lag = {
+	    .buckets = {[0] = 5, [4] = 2, [RENDER_LAG_BUCKETS] = 1},
+	    .count = 8,
+	    .sum = 7.0625};
+	struct render_metrics m = {
+	    c, 3, g, 2, VERDICT_STATUS_FAIL, "0.1.0", &lag};
 	struct evbuffer *b = evbuffer_new();
 	char *got;
 
@@ -272,7 +277,8 @@ test_render_warn_goldens(void **state)
 	struct render_check c[3];
 	struct render_group g[2] = {{"file-service", VERDICT_STATUS_WARN},
 	    {"user-service", VERDICT_STATUS_PASS}};
-	struct render_metrics m = {c, 3, g, 2, VERDICT_STATUS_WARN, "0.1.0"};
+	struct render_metrics m = {
+	    c, 3, g, 2, VERDICT_STATUS_WARN, "0.1.0", NULL};
 	struct evbuffer *b = evbuffer_new();
 	char *got;
 

@@ -926,6 +926,121 @@ test_sched_loop_once_findings_warn(void **state)
 	verdict_free(&v);
 }
 
+/* readyd_sched_lag_seconds: how late attempt and heartbeat timers fire */
+static void
+test_sched_loop_lag_histogram(void **state)
+{
+	struct loop_fixture *f = *state;
+	const struct render_lag *lag;
+	struct sched *s2;
+	char err[128];
+	bool only[2] = {true, false};
+	uint64_t n0, beats0;
+
+	f->checks[0].watch = true;
+	f->checks[0].heartbeat_ms = 20;
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
+	assert_non_null(f->s);
+	lag = sched_lag(f->s);
+	assert_int_equal(lag->count, 0);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 10); /* the first attempt's timer, on time */
+	assert_int_equal(fake_probe_starts, 1);
+	assert_int_equal(lag->count, 1);
+	assert_int_equal(lag->buckets[0], 1); /* le 0.001 */
+	assert_true(lag->sum == 0);
+	/* a busy loop: every timer fires 30 ms late */
+	clock_set_late(f->clk, 30);
+	beats0 = (uint64_t)fake_probe_beats;
+	loop_run_ms(f, 1000);
+	assert_true(fake_probe_starts > 1);
+	assert_true((uint64_t)fake_probe_beats > beats0); /* beats count too */
+	n0 = lag->count;
+	assert_true(n0 >= (uint64_t)fake_probe_starts + fake_probe_beats);
+	assert_int_equal(lag->buckets[0], 1);
+	for (size_t b = 1; b <= RENDER_LAG_BUCKETS; b++)
+		if (b != 4) /* (0.025, 0.05] */
+			assert_int_equal(lag->buckets[b], 0);
+	assert_int_equal(lag->buckets[4], n0 - 1);
+	assert_true(lag->sum > 0.030 * (double)(n0 - 1) - 1e-6);
+	assert_true(lag->sum < 0.030 * (double)(n0 - 1) + 1e-6);
+	/* a reload keeps the histogram (a counter since start-up) */
+	s2 = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, only,
+	    err, sizeof(err));
+	assert_non_null(s2);
+	sched_adopt(s2, f->s);
+	assert_int_equal(sched_lag(s2)->count, n0);
+	/* the generation goes on: cached bodies of f->s never match s2 */
+	assert_true(sched_generation(s2) > sched_generation(f->s));
+	assert_true(sched_lag(s2)->sum == lag->sum);
+	sched_free(f->s);
+	f->s = s2;
+	clock_set_late(f->clk, 0);
+	f->checks[0].heartbeat_ms = 0;
+}
+
+/*
+ * The body cache (http_cache) keys on the generation: it must also change
+ * when what /ready shows changes with no attempt ending: a watched
+ * connection lost, a verdict gone stale (a busy loop: every timer late),
+ * a dependent presumed down by its dependency.
+ */
+static void
+test_sched_loop_generation_without_attempts(void **state)
+{
+	struct loop_fixture *f = *state;
+	struct target *t, *dep;
+	char err[128];
+	uint64_t g, n;
+	size_t one = 0;
+
+	f->checks[0].watch = true;
+	f->checks[0].interval_ms = 1000;
+	f->checks[0].timeout_ms = 500;
+	f->checks[0].retries = 1;
+	f->checks[1].interval_ms = 60000;
+	f->checks[1].depends_idx = &one;
+	f->checks[1].ndepends = 1;
+	f->checks[1].depends_idx[0] = 0;
+	f->s = sched_new(f->base, f->clk, f->r, &f->cfg, SCHED_MODE_SERVE, NULL,
+	    err, sizeof(err));
+	assert_non_null(f->s);
+	assert_int_equal(sched_start(f->s), 0);
+	loop_run_ms(f, 10);
+	t = (struct target *)sched_target(f->s, 0);
+	dep = (struct target *)sched_target(f->s, 1);
+	assert_int_equal(t->shown, VERDICT_PASS);
+	assert_int_equal(dep->shown, VERDICT_PASS);
+	assert_non_null(t->probe->watch);
+
+	/* a watched connection lost: the generation moves at once */
+	g = sched_generation(f->s);
+	n = t->stats.attempts;
+	fake_probe_lose(t->probe);
+	assert_true(sched_generation(f->s) > g);
+	assert_int_equal(t->stats.attempts, n);
+	loop_run_ms(f, 10);
+
+	/* stale: the loop was busy for a minute; the tick sees it first */
+	fake_probe_set(PROBE_OK, -1); /* and nothing answers any more */
+	g = sched_generation(f->s);
+	n = t->stats.attempts;
+	clock_set_late(f->clk, 60000);
+	loop_run_ms(f, 61100);
+	clock_set_late(f->clk, 0);
+	assert_int_equal(t->stats.attempts, n); /* no attempt ended */
+	assert_int_equal(t->shown, VERDICT_FAIL);
+	assert_int_equal(t->shown_reason, PROBE_STALE);
+	assert_true(sched_generation(f->s) > g);
+	/* ...and its dependent is presumed down in the same refresh */
+	assert_int_equal(dep->shown, VERDICT_FAIL);
+	assert_int_equal(dep->shown_reason, PROBE_DEPENDENCY);
+	fake_probe_set(PROBE_OK, 0);
+	f->checks[1].depends_idx = NULL;
+	f->checks[1].ndepends = 0;
+}
+
 #define LOOP_TEST(f) \
 	cmocka_unit_test_setup_teardown(f, loop_setup, loop_teardown)
 
@@ -961,6 +1076,8 @@ main(void)
 	    LOOP_TEST(test_sched_loop_counts_for_metrics),
 	    LOOP_TEST(test_sched_loop_findings_warn_and_cache),
 	    LOOP_TEST(test_sched_loop_once_findings_warn),
+	    LOOP_TEST(test_sched_loop_lag_histogram),
+	    LOOP_TEST(test_sched_loop_generation_without_attempts),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);

@@ -7,6 +7,10 @@
 # CPU is the server's utime+stime from /proc/PID/stat over each run.
 # Prints ratios first (readyd vs nginx, /ready vs /live), then the figures.
 # Starts its own stack (tests/stack/stack.sh) and cleans up on exit.
+# BENCH_HTTP_TSV=FILE also writes "path req_per_s cpu_us_per_req" medians
+# there (tests/bench/cost.sh, make bench, reads them). BENCH_HTTP_BASE=BIN
+# runs a second readyd (a baseline build) in the same rounds: its /live,
+# /ready and /metrics are printed as base-live, base-ready, base-metrics.
 set -euo pipefail
 BIN=$(readlink -f "${1:?usage: http_cost.sh READYD_BIN}")
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -18,9 +22,11 @@ for t in wrk nginx; do
 done
 W=$(mktemp -d /tmp/readyd-httpcost.XXXXXX)
 chmod 755 "$W"
-RPID= NPID=
+RPID= NPID= BPID=
+BASE=${BENCH_HTTP_BASE:+$(readlink -f "$BENCH_HTTP_BASE")}
 cleanup() {
 	[[ -n $RPID ]] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
+	[[ -n $BPID ]] && kill "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
 	[[ -n $NPID ]] && kill "$NPID" 2>/dev/null
 	"$STACK" stop "$W/stack" >/dev/null 2>&1 || true
 	rm -rf -- "$W"
@@ -37,6 +43,15 @@ for _ in $(seq 100); do
 	[[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$RPORT/ready") == 200 ]] && break
 	sleep 0.1
 done
+if [[ -n $BASE ]]; then
+	BPORT=$("$STACK" free-port)
+	"$BASE" serve --listen "127.0.0.1:$BPORT" >"$W/base.log" 2>&1 &
+	BPID=$!
+	for _ in $(seq 100); do
+		[[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$BPORT/ready") == 200 ]] && break
+		sleep 0.1
+	done
+fi
 mkdir -p "$W/nginx"
 cat >"$W/nginx/nginx.conf" <<NGX
 worker_processes 1;
@@ -78,6 +93,11 @@ for ((i = 1; i <= ROUNDS; i++)); do
 	run ready "$RPID" "$R/ready"
 	run ready-group "$RPID" "$R/ready/user-service"
 	run metrics "$RPID" "$R/metrics"
+	if [[ -n $BASE ]]; then
+		run base-live "$BPID" "http://127.0.0.1:$BPORT/live"
+		run base-ready "$BPID" "http://127.0.0.1:$BPORT/ready"
+		run base-metrics "$BPID" "http://127.0.0.1:$BPORT/metrics"
+	fi
 done
 med() { # NAME COLUMN
 	awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$W/runs" | sort -g |
@@ -99,8 +119,15 @@ done
 echo
 echo "| server, path | req/s | CPU µs per request |"
 echo "|---|---|---|"
-for p in nginx live ready ready-group metrics; do
+PATHS="nginx live ready ready-group metrics"
+[[ -n $BASE ]] && PATHS+=" base-live base-ready base-metrics"
+for p in $PATHS; do
 	echo "| $p | $(med "$p" 2) | $(med "$p" 3) |"
 done
+if [[ -n ${BENCH_HTTP_TSV:-} ]]; then
+	for p in $PATHS; do
+		printf '%s\t%s\t%s\n' "$p" "$(med "$p" 2)" "$(med "$p" 3)"
+	done >"$BENCH_HTTP_TSV"
+fi
 echo
 echo "machine: $(nproc) CPUs, $(uname -r); $(date -u +%Y-%m-%dT%H:%M:%SZ); nginx $(nginx -v 2>&1 | sed 's/.*\///'); $("$BIN" --version 2>&1 | head -n 1)"

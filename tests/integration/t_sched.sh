@@ -91,6 +91,20 @@ check "grep -q '^\\[-\\]in-start-period' <<<\"\$HTTP_BODY\"" \
 	"?verbose: a starting check is listed with [-]" "$HTTP_BODY"
 assert_eq "$(tail -n 1 <<<"$HTTP_BODY")" "not ready" "?verbose: not ready"
 
+# The scheduling lag (timer fired vs due) is a histogram in /metrics: every
+# probe timer so far counted, cumulative buckets ending at the count.
+m=$(http_body "$READYD_URL/metrics")
+lag=$(awk '
+	/^readyd_sched_lag_seconds_bucket\{le="/ { if ($NF < prev) bad = 1; prev = $NF; last = $NF; nb++ }
+	/^readyd_sched_lag_seconds_count / { n = $NF }
+	/^readyd_sched_lag_seconds_sum / { s = $NF }
+	END { printf "%d %d %d %s %s", nb, bad, n, last, s }' <<<"$m")
+read -r lag_nb lag_bad lag_n lag_inf lag_sum <<<"$lag"
+check "[[ $lag_nb -eq 11 && $lag_bad -eq 0 && $lag_n -ge 5 && $lag_inf -eq $lag_n ]]" \
+	"/metrics: readyd_sched_lag_seconds has 11 cumulative buckets, +Inf = count ($lag_n timers fired)" \
+	"$(grep readyd_sched_lag <<<"$m")"
+check "awk -v s='$lag_sum' 'BEGIN { exit !(s >= 0) }'" "/metrics: readyd_sched_lag_seconds_sum is a number ($lag_sum)"
+
 stop_readyd
 
 # Many checks: 300 optional ones (closed port, refused) and one required
