@@ -518,7 +518,8 @@ test_render_findings_goldens(void **state)
 	struct render_stats st[2];
 	struct render_check c[2];
 	struct render_group g[1] = {{"user-service", VERDICT_STATUS_WARN}};
-	struct render_metrics m = {c, 2, g, 1, VERDICT_STATUS_WARN, "0.1.0"};
+	struct render_metrics m = {
+	    c, 2, g, 1, VERDICT_STATUS_WARN, "0.1.0", NULL};
 	struct render_page p = {
 	    c, 2, g, 1, VERDICT_STATUS_WARN, false, "0.1.0", T1};
 	struct evbuffer *b = evbuffer_new();
