@@ -10,6 +10,7 @@
 
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,12 +70,19 @@ pgb_cell(const PGresult *res, int r, const char *col)
 	return PQgetvalue(res, r, c);
 }
 
+/*
+ * A count from the console, clamped to 0..PGB_COUNT_MAX: sums of a few
+ * rows stay far from overflowing whatever the server sends.
+ */
+#define PGB_COUNT_MAX 1000000L
+
 static long
 pgb_long(const PGresult *res, int r, const char *col)
 {
 	const char *v = pgb_cell(res, r, col);
+	long n = v != NULL ? strtol(v, NULL, 10) : 0;
 
-	return v != NULL ? strtol(v, NULL, 10) : 0;
+	return n < 0 ? 0 : n > PGB_COUNT_MAX ? PGB_COUNT_MAX : n;
 }
 
 int
@@ -169,7 +177,10 @@ probe_pgbouncer_server_demand(const PGresult *res, const char *host, int port,
 		cap = (int)pgb_long(res, r, "max_connections");
 		if (cap > 0 && cap < n)
 			n = cap; /* max_db_connections */
-		sum += n;
+		if (sum <= INT_MAX - n)
+			sum += n;
+		else
+			sum = INT_MAX;
 		if (used < nameslen) {
 			int w = snprintf(names + used, nameslen - used, "%s%s",
 			    used ? ", " : "", name);
