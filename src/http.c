@@ -46,7 +46,7 @@
 #define HTTP_AUTO_MAX_CLIENTS  4096  /* automatic max_clients, at most */
 #define HTTP_MIN_CLIENTS       4     /* ...and at least */
 #define HTTP_FULL_POLL_MS      100   /* while full: look for closed ones */
-#define HTTP_REAP_MIN	       64    /* accepts reap from this many on */
+#define HTTP_REAP_MIN	       16    /* accepts reap from this many on */
 
 struct http_server {
 	struct event_base *base;	 /* borrowed from main */
