@@ -336,8 +336,7 @@ sched_outcome(struct target *t, enum probe_status st, const char *errstr)
 	struct sched *s = t->s;
 	int64_t now = clock_now_ms(s->clock), delay;
 	time_t wall = clock_wall(s->clock);
-
-	int failures = t->failures;
+	int failures = t->failures; /* shown in /ready: not a mere figure */
 
 	t->latency_ms =
 	    (double)(clock_now_us(s->clock) - t->attempt_us) / 1000.0;
