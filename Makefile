@@ -183,14 +183,15 @@ fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 # The cost side by side (tests/bench/cost.sh: ratios first, then the
 # figures with machine, date and versions), then many checks.
-BENCH_DEBS := wrk nginx-light
+BENCH_DEBS := wrk nginx-light strace
 
 bench: deps $(BUILD)/readyd
 	@tests/stack/deps.sh $(BENCH_DEBS)
 	tests/bench/cost.sh $(BUILD)/readyd
 	tests/bench/scale.sh $(BUILD)/readyd
 
-# 500 checks (Redis, PgBouncer), heartbeats, wrk on /ready: CPU, lag, RSS.
+# 500 checks (Redis, PgBouncer), heartbeats, wrk on /ready: CPU, lag, RSS,
+# the loop's stretches between polls (strace).
 bench-scale: deps $(BUILD)/readyd
 	@tests/stack/deps.sh $(BENCH_DEBS)
 	tests/bench/scale.sh $(BUILD)/readyd

@@ -135,12 +135,21 @@ int sched_judge(const struct sched *s, const struct verdict_set *set,
 
 /*
  * A number that changes whenever anything sched_view() or sched_judge()
- * shows may have changed (an attempt ended, a verdict, its reason or its
- * text changed, a watched connection dropped). HTTP keeps rendered bodies
- * while it stays the same. Starts at 0 for a new scheduler; one that
- * adopted another's checks (sched_adopt) goes on after the other's.
+ * shows may have changed, other than the figures below (a verdict, its
+ * reason or its text, the failures in a row, a watched connection
+ * dropped). HTTP serves a rendered body only at the generation it was
+ * rendered at. Starts at 0 for a new scheduler; one that adopted another's
+ * checks (sched_adopt) goes on after the other's.
  */
 uint64_t sched_generation(const struct sched *s);
+
+/*
+ * A number that changes when only the figures every attempt moves have
+ * changed: a check's latency_ms, last_check and /metrics counters. HTTP
+ * refreshes a body for them at most once per HTTP_CACHE_FIGURES_MS.
+ * Starts at 0; goes on after the adopted scheduler's, like the generation.
+ */
+uint64_t sched_figures(const struct sched *s);
 
 /*
  * How late the timers of probes and heartbeats fired after they fell due,

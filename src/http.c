@@ -305,20 +305,23 @@ http_ready(struct http_server *h, struct evhttp_request *req, const char *name,
 	if (body == NULL || sched_judge(h->s, &set, &v) < 0)
 		goto out_error;
 	/*
-	 * The body depends only on the state (the scheduler's generation),
-	 * the set, the details shown and the format: rendered once per
-	 * change. Sets with exclusions are rendered each time.
+	 * The body depends only on the state (the scheduler's generation and
+	 * figures), the set, the details shown and the format: rendered once
+	 * per change, and at most once a second for latencies and last checks
+	 * alone (http_cache.h). Sets with exclusions are rendered each time.
 	 */
 	if (set.nexcl == 0) {
-		uint64_t gen = sched_generation(h->s);
+		struct http_cache_stamp at = {.gen = sched_generation(h->s),
+		    .figures = sched_figures(h->s),
+		    .now_ms = clock_mono_ms()};
 
 		snprintf(key, sizeof(key), "ready %d %d %d %s", (int)q->verbose,
 		    (int)http_wants_details(h, req), (int)v.status,
 		    name != NULL ? name : "");
-		if (!http_cache_get(h->cache, key, gen, body)) {
+		if (!http_cache_get(h->cache, key, &at, body)) {
 			if (http_ready_body(h, req, &v, q->verbose, body) < 0)
 				goto out_error;
-			http_cache_put(h->cache, key, gen, body);
+			http_cache_put(h->cache, key, &at, body);
 		}
 	} else if (http_ready_body(h, req, &v, q->verbose, body) < 0) {
 		goto out_error;
@@ -422,20 +425,25 @@ http_metrics(struct http_server *h, struct evhttp_request *req)
 	struct procstat ps;
 	struct evbuffer *body;
 	const char *key = h->draining ? "metrics draining" : "metrics";
-	uint64_t gen;
+	struct http_cache_stamp at;
 
 	sched_refresh(h->s);
 	body = evbuffer_new();
 	if (body == NULL)
 		goto out_error;
-	/* both only grow: their sum changes with either (the lag, per timer) */
+	/*
+	 * Counters and the lag histogram (per timer) are figures: both only
+	 * grow, so their sum changes with either.
+	 */
 	m.lag = sched_lag(h->s);
-	gen = sched_generation(h->s) + m.lag->count;
-	if (http_cache_get(h->cache, key, gen, body))
+	at = (struct http_cache_stamp){.gen = sched_generation(h->s),
+	    .figures = sched_figures(h->s) + m.lag->count,
+	    .now_ms = clock_mono_ms()};
+	if (http_cache_get(h->cache, key, &at, body))
 		goto out_send;
 	if (http_snapshot(h, false, &m) < 0 || render_prom(&m, body) < 0)
 		goto out_error;
-	http_cache_put(h->cache, key, gen, body);
+	http_cache_put(h->cache, key, &at, body);
 out_send:
 	procstat_read(&ps);
 	if (render_prom_process(&ps, body) < 0)

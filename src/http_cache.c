@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Rendered HTTP bodies kept while the state they show does not change.
+ * Rendered HTTP bodies kept while the state they show does not change
+ * (and their per-attempt figures, for up to HTTP_CACHE_FIGURES_MS).
  * Owns: struct http_cache and the bodies in it.
  */
 #include "http_cache.h"
@@ -10,9 +11,9 @@
 #include <string.h>
 
 struct http_cache_entry {
-	char *key;	       /* owned; NULL when the slot is free */
-	uint64_t gen;	       /* the scheduler's generation it shows */
-	struct evbuffer *body; /* owned */
+	char *key;		    /* owned; NULL when the slot is free */
+	struct http_cache_stamp at; /* what it shows, when rendered */
+	struct evbuffer *body;	    /* owned */
 };
 
 struct http_cache {
@@ -64,9 +65,22 @@ http_cache_find(struct http_cache *c, const char *key)
 	return NULL;
 }
 
+/* Whether e may be served at: see http_cache_get() in the header. */
+static bool
+http_cache_fresh(
+    const struct http_cache_entry *e, const struct http_cache_stamp *at)
+{
+	if (e->at.gen != at->gen)
+		return false;
+	if (e->at.figures == at->figures)
+		return true;
+	return at->now_ms >= e->at.now_ms &&
+	    at->now_ms - e->at.now_ms < HTTP_CACHE_FIGURES_MS;
+}
+
 bool
-http_cache_get(
-    struct http_cache *c, const char *key, uint64_t gen, struct evbuffer *out)
+http_cache_get(struct http_cache *c, const char *key,
+    const struct http_cache_stamp *at, struct evbuffer *out)
 {
 	struct http_cache_entry *e;
 	size_t len;
@@ -75,7 +89,7 @@ http_cache_get(
 	if (c == NULL)
 		return false;
 	e = http_cache_find(c, key);
-	if (e == NULL || e->gen != gen) {
+	if (e == NULL || !http_cache_fresh(e, at)) {
 		c->misses++;
 		return false;
 	}
@@ -90,8 +104,8 @@ http_cache_get(
 }
 
 void
-http_cache_put(
-    struct http_cache *c, const char *key, uint64_t gen, struct evbuffer *body)
+http_cache_put(struct http_cache *c, const char *key,
+    const struct http_cache_stamp *at, struct evbuffer *body)
 {
 	struct http_cache_entry *e;
 	size_t len = evbuffer_get_length(body);
@@ -115,7 +129,7 @@ http_cache_put(
 		http_cache_entry_clear(e);
 		return;
 	}
-	e->gen = gen;
+	e->at = *at;
 }
 
 void

@@ -28,21 +28,38 @@ struct sched {
 	sched_attempt_fn *notify;  /* told of finished attempts */
 	struct clock_timer *tick;  /* owned; refreshes verdicts */
 	void *notify_arg;	   /* for notify */
-	uint64_t gen;		   /* bumped by every change a view shows */
+	uint64_t gen;		   /* bumped by a change a view shows */
+	uint64_t figures;	   /* bumped by per-attempt figures only */
 	struct render_lag lag;	   /* timers fired vs due */
 };
 
-/* Something a snapshot (sched_view) or a verdict shows has changed. */
+/*
+ * Something a snapshot (sched_view) or a verdict shows has changed, other
+ * than the figures every attempt moves (sched_figures_changed).
+ */
 static void
 sched_changed(struct sched *s)
 {
 	s->gen++;
 }
 
+/* Only a check's latency, last check or counters have changed. */
+static void
+sched_figures_changed(struct sched *s)
+{
+	s->figures++;
+}
+
 uint64_t
 sched_generation(const struct sched *s)
 {
 	return s->gen;
+}
+
+uint64_t
+sched_figures(const struct sched *s)
+{
+	return s->figures;
 }
 
 /* ---- scheduling lag: how late a timer fired ---- */
@@ -347,10 +364,16 @@ sched_outcome(struct target *t, enum probe_status st, const char *errstr)
 	struct sched *s = t->s;
 	int64_t now = clock_now_ms(s->clock), delay;
 	time_t wall = clock_wall(s->clock);
+	int failures = t->failures; /* shown in /ready: not a mere figure */
 
 	t->latency_ms =
 	    (double)(clock_now_us(s->clock) - t->attempt_us) / 1000.0;
-	sched_changed(s); /* latency, last check, counters */
+	/*
+	 * Latency, last check, counters. A state, reason or output that
+	 * changes moves the generation in target_set_shown(); failures in a
+	 * row (shown in /ready) move it below.
+	 */
+	sched_figures_changed(s);
 	if (st == PROBE_LOCAL) {
 		sched_local(t, errstr, now);
 		if (s->notify != NULL)
@@ -374,6 +397,8 @@ sched_outcome(struct target *t, enum probe_status st, const char *errstr)
 			sched_latency_add(&t->logins, t->latency_ms);
 	}
 	sched_record(t, s->mode, st, errstr, now, wall);
+	if (t->failures != failures)
+		sched_changed(s);
 	if (s->mode != SCHED_MODE_ONCE) {
 		delay = sched_next_delay(t, s->mode);
 		if (delay == t->cfg->interval_ms && t->state == VERDICT_PASS)
@@ -910,6 +935,7 @@ sched_adopt(struct sched *s, struct sched *old)
 	s->lag = old->lag; /* a histogram since start-up */
 	/* never a generation old's bodies may be cached at (http_cache) */
 	s->gen = old->gen + 1;
+	s->figures = old->figures + 1;
 	for (size_t i = 0; i < s->ntargets; i++) {
 		struct target *t = &s->targets[i];
 

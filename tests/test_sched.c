@@ -664,14 +664,17 @@ test_sched_loop_wait_reprobes_passed_checks(void **state)
 	assert_true(sched_target_is_pass(f->s, 0));
 }
 
-/* The generation: every change a body shows, and nothing else. */
+/*
+ * The generation: every change a body shows but the per-attempt figures,
+ * and nothing else; the figures: an attempt that changed nothing else.
+ */
 static void
 test_sched_loop_generation_follows_changes(void **state)
 {
 	struct loop_fixture *f = *state;
 	char err[128];
 	bool only[2] = {true, false};
-	uint64_t g;
+	uint64_t g, fig, n;
 	struct target *t;
 
 	f->checks[0].retries = 1;
@@ -687,6 +690,13 @@ test_sched_loop_generation_follows_changes(void **state)
 	assert_true(g > 0); /* first attempt, starting -> pass */
 	sched_refresh(f->s);
 	assert_int_equal(sched_generation(f->s), g); /* nothing new */
+	/* the same outcome again: only the figures (latency, last check) */
+	n = t->stats.attempts;
+	fig = sched_figures(f->s);
+	loop_run_ms(f, 1100);
+	assert_true(t->stats.attempts > n);
+	assert_true(sched_figures(f->s) > fig);
+	assert_int_equal(sched_generation(f->s), g);
 	fake_probe_set(PROBE_REFUSED, 0);
 	loop_run_ms(f, 1100); /* the interval, +-5% jitter */
 	assert_int_equal(t->shown, VERDICT_FAIL); /* state */
@@ -699,6 +709,12 @@ test_sched_loop_generation_follows_changes(void **state)
 	g = sched_generation(f->s);
 	sched_refresh(f->s);
 	assert_int_equal(sched_generation(f->s), g);
+	/* the same failure again: the failures in a row, shown in /ready */
+	n = (uint64_t)t->failures;
+	loop_run_ms(f, 60);
+	assert_true((uint64_t)t->failures > n);
+	assert_true(sched_generation(f->s) > g);
+	g = sched_generation(f->s);
 	fake_probe_set(PROBE_OK, 0);
 	loop_run_ms(f, 60);
 	assert_int_equal(t->shown, VERDICT_PASS);
@@ -973,6 +989,7 @@ test_sched_loop_lag_histogram(void **state)
 	assert_int_equal(sched_lag(s2)->count, n0);
 	/* the generation goes on: cached bodies of f->s never match s2 */
 	assert_true(sched_generation(s2) > sched_generation(f->s));
+	assert_true(sched_figures(s2) > sched_figures(f->s));
 	assert_true(sched_lag(s2)->sum == lag->sum);
 	sched_free(f->s);
 	f->s = s2;

@@ -26,6 +26,11 @@
 # own work, makes most of the lag.
 # BENCH_SCALE_NICE (0) runs readyd at that nice value (-10: ahead of the
 # other loads of a shared machine, to see readyd's own lag and latency).
+# BENCH_SCALE_BUSY (5) s after the windows: how long readyd's loop runs
+# between two polls (strace -ttt -T of epoll_wait alone: the gap from one
+# epoll_wait's return to the next call), probes only. A PgBouncer login's
+# SCRAM key derivation runs inside one PQconnectPoll() call: it shows as a
+# stretch of several ms, about one per login. 0: not measured.
 # Prints markdown. Starts its own stack; cleans up on exit. Exit 0 when it
 # ran, 1 on a harness error.
 set -uo pipefail
@@ -40,7 +45,8 @@ SETTLE=${BENCH_SCALE_SETTLE:-10}
 CONNS=${BENCH_SCALE_CONNS:-10}
 NOFILE=${BENCH_SCALE_NOFILE:-20000}
 NICE=${BENCH_SCALE_NICE:-0}
-for t in wrk curl python3 awk prlimit; do
+BUSY=${BENCH_SCALE_BUSY:-5}
+for t in wrk curl python3 awk prlimit strace timeout; do
 	command -v "$t" >/dev/null || {
 		echo "scale.sh: $t missing (make deps)" >&2
 		exit 1
@@ -230,6 +236,24 @@ say "window B: probes + wrk on /ready, $CONNS connections, 10 ms between request
 window B -t1 -c"$CONNS" -s "$W/delay.lua"
 say "window C: probes + wrk on /ready flat out (-c32), ${SECS}s"
 window C -t1 -c32
+BUSYLINE=
+if ((BUSY > 0)); then
+	say "loop stretches: strace of epoll_wait, probes only, ${BUSY}s"
+	timeout -s INT "$BUSY" strace -q -ttt -T -e trace=epoll_wait -p "$RPID" -o "$W/busy.strace" 2>/dev/null
+	# stretches between polls in ms: "n n_per_s p50 p99 max n_ge3 n_ge3_per_s busy_pct p50_ge3"
+	BUSYLINE=$(awk '
+		/epoll_wait\(/ && / <[0-9.]+>$/ {
+			ts = $1; d = $NF; gsub(/[<>]/, "", d)
+			if (have && ts >= end) printf "%.3f\n", (ts - end) * 1000
+			end = ts + d; have = 1
+		}' "$W/busy.strace" | sort -n | awk -v secs="$BUSY" '
+		{ v[++n] = $1; tot += $1; if ($1 >= 3) l[++k] = $1 }
+		END {
+			if (n == 0) { print "0 0 nan nan nan 0 0 0 nan"; exit }
+			i99 = int(n * 0.99) + 1; if (i99 > n) i99 = n
+			printf "%d %.0f %.3f %.2f %.2f %d %.1f %.1f %s\n", n, n / secs, v[int(n * 0.5) + 1], v[i99], v[n], k + 0, k / secs, tot / 10 / secs, k ? sprintf("%.2f", l[int(k * 0.5) + 1]) : "nan"
+		}')
+fi
 RSS=$(status_kb "$RPID" VmRSS)
 ANON=$(status_kb "$RPID" RssAnon)
 FDS=$(find "/proc/$RPID/fd" -mindepth 1 2>/dev/null | wc -l)
@@ -257,6 +281,11 @@ awk -v r="$RSS" -v a="$ANON" -v r5="$RSS5" -v a5="$ANON5" -v n="$NCHECKS" -v fds
 	printf "Memory: VmRSS %.1f MB with %d checks (RssAnon, its own memory: %.1f MB) against %.1f MB (%.1f MB) with the default five: %.1f kB RSS per check (%.1f kB of its own memory). Descriptors open: %d.\n",
 		r / 1024, n, a / 1024, r5 / 1024, a5 / 1024, (r - r5) / (n - 5), (a - a5) / (n - 5), fds }'
 echo
+if [[ -n $BUSYLINE ]]; then
+	read -r bn bnps b50 b99 bmax bk bkps bpct bk50 <<<"$BUSYLINE"
+	echo "Loop stretches (strace of epoll_wait, ${BUSY}s, probes only; $((NCHECKS / 2)) PgBouncer logins every 5 s = $((NCHECKS / 2 / 5)) a second): $bn stretches between two polls ($bnps a second), p50 $b50 ms, p99 $b99 ms, longest $bmax ms; $bk of 3 ms or more ($bkps a second, median $bk50 ms); the loop ran $bpct % of the time. Wall time, so a stretch includes readyd's waits for a CPU; strace stops readyd at every system call, which lengthens stretches with many (not the SCRAM computation, which makes none)."
+	echo
+fi
 echo "Failed attempts since start-up at the end: $FEND."
 echo
 echo "Machine: $(nproc) CPUs, Linux $(uname -r); from $T0 to $(date -u +%Y-%m-%dT%H:%M:%SZ); load average $LOAD0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end. $("$BIN" --version 2>&1 | head -n 1) ($(sha256sum "$BIN" | cut -c1-12)$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null | sed 's/^/, source at /'))."
