@@ -813,15 +813,17 @@ cached_body(struct sched *s, struct http_cache *c)
 	struct render_check view;
 	struct render_view rv = {&view, 1, VERDICT_STATUS_PASS};
 	struct evbuffer *b = evbuffer_new();
-	uint64_t gen = sched_generation(s);
+	struct http_cache_stamp at = {.gen = sched_generation(s),
+	    .figures = sched_figures(s),
+	    .now_ms = clock_mono_ms()};
 	size_t n;
 	char *text;
 
 	assert_non_null(b);
-	if (!http_cache_get(c, "ready 0 1 0 ", gen, b)) {
+	if (!http_cache_get(c, "ready 0 1 0 ", &at, b)) {
 		sched_view(s, 0, true, &view);
 		assert_int_equal(render_json(&rv, b), 0);
-		http_cache_put(c, "ready 0 1 0 ", gen, b);
+		http_cache_put(c, "ready 0 1 0 ", &at, b);
 	}
 	n = evbuffer_get_length(b);
 	text = calloc(1, n + 1);
