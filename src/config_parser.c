@@ -37,6 +37,27 @@ static const char *const config_section_forms[CONFIG_SECTION_COUNT] = {
     [CONFIG_SECTION_IGNORED] = NULL,
 };
 
+/*
+ * Whether raw is only "${NAME}" or "${NAME:-}": a secret key's text that
+ * holds no secret (a default after ":-" could), shown to say which
+ * variable was meant.
+ */
+static bool
+bare_reference(const char *raw)
+{
+	size_t n;
+
+	if (strncmp(raw, "${", 2) != 0)
+		return false;
+	raw += 2;
+	n = strspn(raw,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+	if (n == 0 || (raw[0] >= '0' && raw[0] <= '9'))
+		return false;
+	raw += n;
+	return strcmp(raw, "}") == 0 || strcmp(raw, ":-}") == 0;
+}
+
 void
 config_parser_report(struct config_parser *ps, int line,
     const struct raw_section *sec, const char *key, const char *raw,
@@ -60,11 +81,14 @@ config_parser_report(struct config_parser *ps, int line,
 		strbuf_puts(&b, key);
 		if (raw != NULL) {
 			strbuf_puts(&b, " = ");
-			if (secret && *raw != '\0')
+			if (secret && *raw != '\0' && !bare_reference(raw))
 				strbuf_puts(&b, "\"***\"");
 			else
 				strbuf_quote(&b, raw, CONFIG_MAX_VALUE);
-			if (expanded != NULL && !secret &&
+			if (secret && expanded != NULL && *expanded == '\0' &&
+			    *raw != '\0') {
+				strbuf_puts(&b, " (expands to \"\")");
+			} else if (expanded != NULL && !secret &&
 			    strcmp(raw, expanded) != 0 &&
 			    config_expand_uses_secret(raw)) {
 				/* PW_FILE's content in a non-secret key */

@@ -680,6 +680,40 @@ test_config_golden(void **state)
 	free(want);
 }
 
+/*
+ * A secret key's bare ${NAME} or ${NAME:-} is shown (it says which
+ * variable was meant); any other text, a default after ":-" included, is
+ * masked.
+ */
+static void
+test_config_secret_reference_shown_default_masked(void **state)
+{
+	char err[CONFIG_ERRLEN];
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_text("[check c]\nkind = redis\nhost = h\n"
+			"password = ${READYD_T_UNSET_PW:-hunter9}\n"
+			"password = ${READYD_T_UNSET_PW:-hunter9}\n",
+	    err, sizeof(err));
+	assert_null(cfg);
+	assert_null(strstr(err, "hunter9"));
+	assert_non_null(strstr(err, "password = \"***\": duplicate key"));
+	cfg = load_text("[check c]\nkind = redis\nhost = h\n"
+			"password = ${READYD_T_UNSET_PW}x\n"
+			"password = ${READYD_T_UNSET_PW}x\n",
+	    err, sizeof(err));
+	assert_null(cfg);
+	assert_non_null(strstr(err, "password = \"***\": duplicate key"));
+	cfg = load_text("[check c]\nkind = redis\nhost = h\n"
+			"password = ${READYD_T_UNSET_PW:-}\n"
+			"password = ${READYD_T_UNSET_PW:-}\n",
+	    err, sizeof(err));
+	assert_null(cfg);
+	assert_non_null(strstr(
+	    err, "password = \"${READYD_T_UNSET_PW:-}\": duplicate key"));
+}
+
 static void
 test_config_golden_secrets_masked(void **state)
 {
@@ -1581,6 +1615,8 @@ main(void)
 		test_config_files_must_be_regular, clear_env),
 	    cmocka_unit_test_setup(
 		test_config_golden_secrets_masked, clear_env),
+	    cmocka_unit_test_setup(
+		test_config_secret_reference_shown_default_masked, clear_env),
 	    cmocka_unit_test_setup(test_config_golden_all_listed, clear_env),
 	    cmocka_unit_test_setup(test_config_good_overrides, clear_env),
 	    cmocka_unit_test_setup(

@@ -67,7 +67,7 @@ run_cmd prod-serve "$READYD" serve -c "$conf" --listen "127.0.0.1:$(free_port)"
 assert_eq "$RC" 78 "production, redis without password: readyd serve exits 78"
 run_cmd prod-builtin env READYD_PROFILE=production REDIS_PASSWORD= "$READYD" config
 assert_eq "$RC" 78 "READYD_PROFILE=production, REDIS_PASSWORD empty: the built-in config is refused (78)"
-assert_contains "$ERR" "password = \"***\": empty, required by profile = production" \
+assert_contains "$ERR" 'password = "${REDIS_PASSWORD:-}": empty, required by profile = production' \
 	"built-in config in production: the empty password is named"
 run_cmd prod-builtin-ok env READYD_PROFILE=production "$READYD" config
 assert_eq "$RC" 0 "READYD_PROFILE=production with REDIS_PASSWORD: valid"
