@@ -323,7 +323,8 @@ RUN_DEBS   := postgresql pgbouncer redis-server redis-tools \
 	      python3-django python3-psycopg2 python3-django-redis \
 	      python3-django-channels python3-channels-redis python3-celery \
 	      python3-kombu \
-	      chromium tidy python3-pil fonts-dejavu-core
+	      chromium tidy python3-pil fonts-dejavu-core \
+	      dpkg-dev
 
 # make deb; make test-deploy (systemd-nspawn, podman with runc, debootstrap
 # for the base root and images).
