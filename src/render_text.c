@@ -30,6 +30,23 @@ render_text_why(const struct render_check *c)
 	return c->state == VERDICT_FAIL ? "in no group" : NULL;
 }
 
+/*
+ * Append s with control characters (a newline from a server's text)
+ * turned into spaces: each check stays on one line.
+ */
+static int
+render_text_clean(struct evbuffer *out, const char *s)
+{
+	int rc = 0;
+
+	for (const char *p = s; *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		rc |= evbuffer_add(out, ch < 0x20 || ch == 0x7f ? " " : p, 1);
+	}
+	return rc;
+}
+
 int
 render_text(const struct render_view *v, struct evbuffer *out)
 {
@@ -46,13 +63,15 @@ render_text(const struct render_view *v, struct evbuffer *out)
 		if (why != NULL)
 			snprintf(opt, sizeof(opt), " (%s%s)", why,
 			    warn ? ": warn" : "");
-		if (c->state == VERDICT_WARN)
+		if (c->state == VERDICT_WARN) {
 			/* serves, with findings: what differs, when shown */
-			rc |= evbuffer_add_printf(out, "[!]%s %s: %s%s%s%s\n",
+			rc |= evbuffer_add_printf(out, "[!]%s %s: %s%s",
 				  c->name, word, probe_status_name(c->reason),
-				  c->output != NULL ? ": " : "",
-				  c->output != NULL ? c->output : "", opt) < 0;
-		else if (c->reason != PROBE_OK && !pass)
+				  c->output != NULL ? ": " : "") < 0;
+			if (c->output != NULL)
+				rc |= render_text_clean(out, c->output);
+			rc |= evbuffer_add_printf(out, "%s\n", opt) < 0;
+		} else if (c->reason != PROBE_OK && !pass)
 			rc |= evbuffer_add_printf(out, "[%c]%s %s: %s%s\n",
 				  warn ? '!' : '-', c->name, word,
 				  probe_status_name(c->reason), opt) < 0;
