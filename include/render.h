@@ -150,6 +150,13 @@ int render_html(const struct render_page *p, struct evbuffer *out)
     __attribute__((warn_unused_result));
 
 /*
+ * The length of the valid UTF-8 sequence at s (at most len bytes) fit to
+ * show as text, or 0: malformed, overlong, a surrogate, beyond U+10FFFF,
+ * or a control character other than tab and newline.
+ */
+size_t render_char_len(const unsigned char *s, size_t len);
+
+/*
  * Format t as ISO 8601 UTC ("2026-11-27T05:40:00Z") into buf (at least
  * 21 bytes).
  */

@@ -47,8 +47,8 @@ static const char render_html_style[] =
  * HTML may carry, or 0: malformed, overlong, a surrogate, beyond
  * U+10FFFF, or a control character other than tab and newline.
  */
-static size_t
-render_html_char(const unsigned char *s, size_t len)
+size_t
+render_char_len(const unsigned char *s, size_t len)
 {
 	uint32_t cp, min;
 	size_t n, k;
@@ -124,7 +124,7 @@ render_html_text(struct evbuffer *out, const char *s)
 			i++;
 			continue;
 		}
-		n = render_html_char(p + i, len - i);
+		n = render_char_len(p + i, len - i);
 		if (n == 0) {
 			rc |= evbuffer_add(out, "\xef\xbf\xbd", 3);
 			i++;

@@ -7,6 +7,7 @@
 
 #include <event2/buffer.h>
 #include <stdio.h>
+#include <string.h>
 
 /* How a line reads for each state. */
 static const char *const render_text_words[VERDICT_STATE_COUNT] = {
@@ -31,18 +32,26 @@ render_text_why(const struct render_check *c)
 }
 
 /*
- * Append s with control characters (a newline from a server's text)
- * turned into spaces: each check stays on one line.
+ * Append s on one line of valid UTF-8: a newline or tab (from a server's
+ * text) as a space, any other control character or bad byte as U+FFFD.
  */
 static int
 render_text_clean(struct evbuffer *out, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, n;
 	int rc = 0;
 
-	for (const char *p = s; *p != '\0'; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		rc |= evbuffer_add(out, ch < 0x20 || ch == 0x7f ? " " : p, 1);
+	while (i < len) {
+		n = render_char_len(p + i, len - i);
+		if (n == 0 || p[i] == '\n' || p[i] == '\t') {
+			rc |= n == 0 ? evbuffer_add(out, "\xef\xbf\xbd", 3)
+				     : evbuffer_add(out, " ", 1);
+			i++;
+			continue;
+		}
+		rc |= evbuffer_add(out, p + i, n);
+		i += n;
 	}
 	return rc;
 }
