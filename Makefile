@@ -48,10 +48,10 @@ WARNINGS  := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes \
 	     -Wno-format-nonliteral
 OPT       ?= -O2 -g
 SAN       ?=
-CPPFLAGS  += -D_GNU_SOURCE -DREADYD_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD)
+CPPFLAGS  += -D_GNU_SOURCE -DREADYD_VERSION='"$(VERSION)"' -iquote include -iquote $(BUILD)
 ALL_CFLAGS = $(WARNINGS) $(OPT) $(SAN) $(CFLAGS) \
 	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm -pthread
 TEST_LIBS  = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 # Every module but main.c; tests link these.
@@ -63,7 +63,8 @@ LIB_SRCS  := src/config.c src/config_check.c src/config_expand.c \
 	     src/sched.c src/sched_rules.c src/http.c src/render_json.c src/render_text.c \
 	     src/render_prom.c src/render_html.c src/client.c src/verdict.c src/notify.c \
 	     src/clock.c src/runtime.c src/serve.c src/once.c src/lint_env.c \
-	     src/redis_inspect.c src/probe_pg_insecure.c src/procstat.c
+	     src/redis_inspect.c src/probe_pg_insecure.c src/procstat.c \
+	     src/pgpoll.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/builtin_conf.o
 MAIN_OBJ  := $(BUILD)/main.o
 

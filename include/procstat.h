@@ -10,13 +10,16 @@
 
 /* A field the kernel would not give is -1. */
 struct procstat {
-	double cpu_seconds;	/* user + system time so far */
-	int64_t resident_bytes; /* resident set size */
-	int64_t virtual_bytes;	/* address space size */
-	int64_t heap_bytes;	/* allocated and not freed (malloc) */
-	int64_t open_fds;	/* descriptors open now */
-	int64_t max_fds;	/* RLIMIT_NOFILE's soft limit */
-	double start_time;	/* when the process started, Unix time */
+	double cpu_seconds;	 /* user + system time so far */
+	int64_t resident_bytes;	 /* resident set size */
+	int64_t virtual_bytes;	 /* address space size */
+	int64_t heap_bytes;	 /* allocated and not freed (malloc) */
+	int64_t open_fds;	 /* descriptors open now */
+	int64_t max_fds;	 /* RLIMIT_NOFILE's soft limit */
+	double start_time;	 /* when the process started, Unix time */
+	int64_t login_workers;	 /* threads for PostgreSQL login steps */
+	int64_t login_steps;	 /* login steps handed to them */
+	int64_t login_abandoned; /* ...whose attempt ended first */
 };
 
 /*

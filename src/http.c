@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "pgpoll.h"
 #include "procstat.h"
 #include "render.h"
 #include "sched.h"
@@ -446,6 +447,9 @@ http_metrics(struct http_server *h, struct evhttp_request *req)
 	http_cache_put(h->cache, key, &at, body);
 out_send:
 	procstat_read(&ps);
+	ps.login_workers = pgpoll_threads();
+	ps.login_steps = (int64_t)pgpoll_steps();
+	ps.login_abandoned = (int64_t)pgpoll_abandoned();
 	if (render_prom_process(&ps, body) < 0)
 		goto out_error;
 	http_send(req, HTTP_OK, "OK",

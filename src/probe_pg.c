@@ -9,6 +9,7 @@
 #include "probe_pg.h"
 
 #include "config.h"
+#include "pgpoll.h"
 #include "probe_pg_insecure.h"
 
 #include <ctype.h>
@@ -56,6 +57,7 @@ struct pg_check {
 	int64_t patience_ms;	      /* from the kind; < 0: none */
 	struct event *patience;	      /* owned; the kind's patience timer */
 	struct pg_insecure *insecure; /* owned; production, or NULL */
+	struct pgpoll_job *job;	      /* a login step on a worker, or NULL */
 };
 
 /*
@@ -71,6 +73,7 @@ struct pg_admin {
 	PGresult *res[PROBE_PG_ADMIN_MAX]; /* owned answers */
 	bool failed;			   /* this query failed */
 	bool done;			   /* answered or gave up */
+	struct pgpoll_job *job;		   /* a login step on a worker */
 };
 
 /* A connection kept open and idle after a success, to see it drop. */
@@ -272,7 +275,7 @@ pg_finish(struct pg_check *pc, enum probe_status st)
 		probe_pg_unwatch(p); /* the fresh one replaces it */
 		pg_watch_start(p, pc->conn, pc->classify); /* takes it */
 	} else
-		PQfinish(pc->conn);
+		pgpoll_finish(pc->conn, &pc->job);
 	pc->conn = NULL;
 	/* production: the login without a password may still be on its way */
 	if (probe_pg_insecure_end(&pc->insecure, p, st, pg_report_cb, pc) == 0)
@@ -509,9 +512,11 @@ pg_connected(struct pg_check *pc)
 }
 
 static void
-pg_poll(struct pg_check *pc)
+pg_polled(void *arg, PostgresPollingStatusType st)
 {
-	switch (PQconnectPoll(pc->conn)) {
+	struct pg_check *pc = arg;
+
+	switch (st) {
 	case PGRES_POLLING_OK:
 		pg_connected(pc);
 		return;
@@ -528,6 +533,15 @@ pg_poll(struct pg_check *pc)
 		pg_fail(pc, PQerrorMessage(pc->conn), NULL);
 		return;
 	}
+}
+
+/* The next login step: on a worker when it may compute (SCRAM, TLS). */
+static void
+pg_poll(struct pg_check *pc)
+{
+	if (pgpoll_submit(pc->conn, &pc->job, pg_polled, pc) == 0)
+		return;
+	pg_polled(pc, PQconnectPoll(pc->conn));
 }
 
 static void
@@ -566,7 +580,7 @@ pg_admin_free(struct pg_admin *a)
 	if (a->ev != NULL)
 		event_free(a->ev);
 	if (a->conn != NULL)
-		PQfinish(a->conn);
+		pgpoll_finish(a->conn, &a->job);
 	for (size_t i = 0; i < PROBE_PG_ADMIN_MAX; i++)
 		PQclear(a->res[i]);
 	free(a);
@@ -584,7 +598,7 @@ pg_admin_over(struct pg_admin *a)
 		a->ev = NULL;
 	}
 	if (a->conn != NULL) {
-		PQfinish(a->conn);
+		pgpoll_finish(a->conn, &a->job);
 		a->conn = NULL;
 	}
 	a->done = true;
@@ -682,9 +696,11 @@ pg_admin_read(struct pg_admin *a)
 }
 
 static void
-pg_admin_poll(struct pg_admin *a)
+pg_admin_polled(void *arg, PostgresPollingStatusType st)
 {
-	switch (PQconnectPoll(a->conn)) {
+	struct pg_admin *a = arg;
+
+	switch (st) {
 	case PGRES_POLLING_OK:
 		a->connected = true;
 		if (PQsetnonblocking(a->conn, 1) != 0) {
@@ -710,6 +726,14 @@ pg_admin_poll(struct pg_admin *a)
 		    a, "admin", "login refused", PQerrorMessage(a->conn));
 		return;
 	}
+}
+
+static void
+pg_admin_poll(struct pg_admin *a)
+{
+	if (pgpoll_submit(a->conn, &a->job, pg_admin_polled, a) == 0)
+		return;
+	pg_admin_polled(a, PQconnectPoll(a->conn));
 }
 
 static void
@@ -862,7 +886,7 @@ probe_pg_cancel(struct probe *p)
 	if (pc->patience != NULL)
 		event_free(pc->patience);
 	pg_admin_free(pc->admin);
-	PQfinish(pc->conn);
+	pgpoll_finish(pc->conn, &pc->job);
 	probe_pg_insecure_free(pc->insecure);
 	free(pc);
 	p->priv = NULL;

@@ -330,5 +330,14 @@ render_prom_process(const struct procstat *ps, struct evbuffer *out)
 	prom_figure(out, "readyd_heap_bytes", "gauge",
 	    "Bytes allocated and not yet freed; RSS keeps the allocator's high mark, this does not.",
 	    (double)ps->heap_bytes);
+	prom_figure(out, "readyd_login_workers", "gauge",
+	    "Threads that run PostgreSQL login steps (SCRAM, TLS) off the event loop; 0: they run on it.",
+	    (double)ps->login_workers);
+	prom_figure(out, "readyd_login_steps_total", "counter",
+	    "PostgreSQL login steps (SCRAM, TLS) handed to those threads.",
+	    (double)ps->login_steps);
+	prom_figure(out, "readyd_login_steps_abandoned_total", "counter",
+	    "Of those, steps whose probe attempt ended (its deadline) before they came back; the connection was closed then.",
+	    (double)ps->login_abandoned);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "log.h"
 #include "notify.h"
+#include "pgpoll.h"
 #include "resolve.h"
 
 #include <event2/event.h>
@@ -58,6 +59,10 @@ runtime_setup(struct runtime *rt, enum sched_mode mode, const bool *only,
 		log_error("cannot create the event loop");
 		return -1;
 	}
+	/* SCRAM and TLS login steps off the loop; without, on it */
+	if (pgpoll_start(rt->base, 0, err, sizeof(err)) < 0)
+		log_warn(
+		    "%s: PostgreSQL login steps run on the event loop", err);
 	rt->resolver = resolve_new(rt->base, err, sizeof(err));
 	if (rt->resolver == NULL) {
 		log_error("resolver: %s", err);
@@ -100,6 +105,7 @@ runtime_teardown(struct runtime *rt)
 {
 	sched_free(rt->s);	    /* cancels probes and lookups */
 	resolve_free(rt->resolver); /* runs their deferred callbacks */
+	pgpoll_stop();		    /* closes what the probes let go */
 	clock_free(rt->clock);
 	for (size_t i = 0; i < sizeof(rt->sigs) / sizeof(rt->sigs[0]); i++)
 		if (rt->sigs[i] != NULL)

@@ -319,6 +319,9 @@ test_render_prom_process(void **state)
 	    .open_fds = 17,
 	    .max_fds = -1,
 	    .start_time = 1796031196.5,
+	    .login_workers = 2,
+	    .login_steps = 42,
+	    .login_abandoned = 3,
 	};
 	struct evbuffer *b = evbuffer_new();
 	char *got;
@@ -342,7 +345,16 @@ test_render_prom_process(void **state)
 	    "process_start_time_seconds 1796031196.5\n"
 	    "# HELP readyd_heap_bytes Bytes allocated and not yet freed; RSS keeps the allocator's high mark, this does not.\n"
 	    "# TYPE readyd_heap_bytes gauge\n"
-	    "readyd_heap_bytes 654321\n");
+	    "readyd_heap_bytes 654321\n"
+	    "# HELP readyd_login_workers Threads that run PostgreSQL login steps (SCRAM, TLS) off the event loop; 0: they run on it.\n"
+	    "# TYPE readyd_login_workers gauge\n"
+	    "readyd_login_workers 2\n"
+	    "# HELP readyd_login_steps_total PostgreSQL login steps (SCRAM, TLS) handed to those threads.\n"
+	    "# TYPE readyd_login_steps_total counter\n"
+	    "readyd_login_steps_total 42\n"
+	    "# HELP readyd_login_steps_abandoned_total Of those, steps whose probe attempt ended (its deadline) before they came back; the connection was closed then.\n"
+	    "# TYPE readyd_login_steps_abandoned_total counter\n"
+	    "readyd_login_steps_abandoned_total 3\n");
 	free(got);
 	evbuffer_free(b);
 }

@@ -145,6 +145,15 @@ if [[ $HTTP_STATUS == 200 ]]; then
 	start=$(metric process_start_time_seconds)
 	check "[[ -n '$start' ]] && awk -v s='$start' -v n=\"\$(date +%s)\" 'BEGIN { exit !(s > n - 600 && s <= n + 1) }'" \
 		"/metrics: process_start_time_seconds $start is this run's"
+	# PostgreSQL login steps (SCRAM) run on worker threads: as many
+	# threads as /metrics says, and the logins so far went through them
+	workers=$(metric readyd_login_workers)
+	threads=$(awk '/^Threads:/ { print $2 }' /proc/"$READYD_PID"/status)
+	check "[[ -n '$workers' ]] && (( workers >= 1 && threads == workers + 1 ))" \
+		"/metrics: readyd_login_workers $workers, and readyd has as many threads beside the loop ($threads in all)"
+	steps=$(metric readyd_login_steps_total)
+	check "[[ -n '$steps' ]] && (( steps >= 2 ))" \
+		"/metrics: readyd_login_steps_total $steps: the SCRAM logins' steps ran on them"
 	for ((i = 0; i < 200; i++)); do curl -s -o /dev/null "$READYD_URL/metrics"; done
 	http_req "$READYD_URL/metrics"
 	cpu2=$(metric process_cpu_seconds_total)
