@@ -191,34 +191,51 @@ sched_join_findings(const struct target *t, char *buf, size_t len)
 	}
 }
 
+/*
+ * The text of a verdict into buf (len: SCHED_OUTPUT_LEN). Called for
+ * every check at every refresh (each request, each attempt's end), so the
+ * common case is a plain copy, no formatting.
+ */
+static void
+target_shown_text(const struct target *t, enum verdict_state st,
+    enum probe_status why, const struct target *cause, char *buf, size_t len)
+{
+	size_t n;
+
+	if (why == PROBE_DEPENDENCY && cause != NULL &&
+	    verdict_state_is_up(cause->shown))
+		snprintf(buf, len, "%s is back; waiting for a successful probe",
+		    cause->cfg->name);
+	else if (why == PROBE_DEPENDENCY && cause != NULL)
+		snprintf(buf, len, "%s is down: %s", cause->cfg->name,
+		    probe_status_name(cause->shown_reason));
+	else if (why == PROBE_STALE)
+		snprintf(buf, len, "no finished attempt for over %llds",
+		    (long long)(sched_stale_after_ms(t->cfg) / 1000));
+	else if (st == VERDICT_WARN)
+		sched_join_findings(t, buf, len);
+	else {
+		n = strnlen(t->errstr, len - 1);
+		memcpy(buf, t->errstr, n);
+		buf[n] = '\0';
+	}
+}
+
 /* The ONLY way to change a verdict: logs every change once. */
 static void
 target_set_shown(struct target *t, enum verdict_state st, enum probe_status why,
     const struct target *cause, time_t wall)
 {
-	bool changed = t->shown != st;
+	bool changed = t->shown != st, text_changed;
 	enum probe_status old_why = t->shown_reason;
-	char old_err[SCHED_OUTPUT_LEN];
+	char text[SCHED_OUTPUT_LEN];
 
-	memcpy(old_err, t->shown_err, sizeof(old_err));
+	target_shown_text(t, st, why, cause, text, sizeof(text));
+	text_changed = strcmp(text, t->shown_err) != 0;
+	if (text_changed)
+		memcpy(t->shown_err, text, strlen(text) + 1);
 	t->shown_reason = why;
-	if (why == PROBE_DEPENDENCY && cause != NULL &&
-	    verdict_state_is_up(cause->shown))
-		snprintf(t->shown_err, sizeof(t->shown_err),
-		    "%s is back; waiting for a successful probe",
-		    cause->cfg->name);
-	else if (why == PROBE_DEPENDENCY && cause != NULL)
-		snprintf(t->shown_err, sizeof(t->shown_err), "%s is down: %s",
-		    cause->cfg->name, probe_status_name(cause->shown_reason));
-	else if (why == PROBE_STALE)
-		snprintf(t->shown_err, sizeof(t->shown_err),
-		    "no finished attempt for over %llds",
-		    (long long)(sched_stale_after_ms(t->cfg) / 1000));
-	else if (st == VERDICT_WARN)
-		sched_join_findings(t, t->shown_err, sizeof(t->shown_err));
-	else
-		snprintf(t->shown_err, sizeof(t->shown_err), "%s", t->errstr);
-	if (changed || old_why != why || strcmp(old_err, t->shown_err) != 0)
+	if (changed || old_why != why || text_changed)
 		sched_changed(t->s);
 	if (!changed && st == VERDICT_WARN && old_why != why)
 		log_warn("check %s: warn: %s: %s", t->cfg->name,

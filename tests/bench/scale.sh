@@ -2,8 +2,10 @@
 # scale.sh READYD_BIN: readyd with many checks (issue 12, item 3; `make
 # bench-scale`, part of `make bench`).
 #
-# BENCH_SCALE_CHECKS (500) checks against one throwaway stack: half Redis
-# (db 0-15 in turn), half PgBouncer (the stack's PostgreSQL behind it), at
+# BENCH_SCALE_CHECKS (500) checks against one throwaway stack: one in
+# BENCH_SCALE_PGB_EVERY (2) a PgBouncer check (the stack's PostgreSQL
+# behind it; 4: the stack's own shape, a database beside Redis 0, 1 and 2),
+# the others Redis (db 0-15 in turn), at
 # interval 5s, timeout 5s, heartbeat 2s (the default), watch yes; limits
 # raised for it: the descriptor limit (BENCH_SCALE_NOFILE, 20000) of the
 # stack and readyd, PgBouncer's max_client_conn (2000), Redis maxclients
@@ -26,11 +28,15 @@
 # own work, makes most of the lag.
 # BENCH_SCALE_NICE (0) runs readyd at that nice value (-10: ahead of the
 # other loads of a shared machine, to see readyd's own lag and latency).
+# BENCH_SCALE_PERF (unset): a file for `perf record -g` of readyd's loop
+# thread during half of window B (where /ready's CPU goes).
 # BENCH_SCALE_BUSY (5) s after the windows: how long readyd's loop runs
-# between two polls (strace -ttt -T of epoll_wait alone: the gap from one
-# epoll_wait's return to the next call), probes only. A PgBouncer login's
-# SCRAM key derivation runs inside one PQconnectPoll() call: it shows as a
-# stretch of several ms, about one per login. 0: not measured.
+# between two polls (strace -ttt -T of epoll_wait alone, on the loop
+# thread: the gap from one epoll_wait's return to the next call), probes
+# only. A PgBouncer login's SCRAM key derivation runs inside one
+# PQconnectPoll() call: on the loop it showed as a stretch of several ms,
+# about one per login; on the login workers (readyd_login_workers > 0) it
+# should not show. 0: not measured.
 # Prints markdown. Starts its own stack; cleans up on exit. Exit 0 when it
 # ran, 1 on a harness error.
 set -uo pipefail
@@ -40,6 +46,8 @@ HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd -- "$HERE/../.." && pwd)
 STACK=$REPO/tests/stack/stack.sh
 NCHECKS=${BENCH_SCALE_CHECKS:-500}
+EVERY=${BENCH_SCALE_PGB_EVERY:-2}
+NPGB=$((NCHECKS / EVERY))
 SECS=${BENCH_SCALE_SECS:-30}
 SETTLE=${BENCH_SCALE_SETTLE:-10}
 CONNS=${BENCH_SCALE_CONNS:-10}
@@ -126,9 +134,9 @@ conf=$W/scale.conf
 {
 	printf '[daemon]\ndetails = all\nmax_clients = 6000\n\n[defaults]\ninterval = 5s\ntimeout = 5s\nstart_interval = 5s\n\n'
 	for ((i = 1; i <= NCHECKS; i++)); do
-		if ((i % 2)); then
+		if ((i % EVERY)); then
 			printf '[check redis%d]\nkind = redis\nhost = %s\nport = %s\npassword = ${REDIS_PASSWORD:-}\ndb = %d\n\n' \
-				"$i" "$REDIS_HOST" "$REDIS_PORT" $((i / 2 % 16))
+				"$i" "$REDIS_HOST" "$REDIS_PORT" $((i % 16))
 		else
 			printf '[check pgbouncer%d]\nkind = pgbouncer\nhost = %s\nport = %s\ndbname = %s\nuser = %s\npassword = ${DB_PASSWORD}\noptions = -c statement_timeout=0\n\n' \
 				"$i" "$DB_HOST" "$DB_PORT" "$DB_NAME" "$DB_USER"
@@ -141,12 +149,14 @@ say "all $NCHECKS pass; settling ${SETTLE}s"
 sleep "$SETTLE"
 
 # metrics FILE: /metrics into FILE
-# (whole: its last line is the lag histogram's count; tried 5 times)
+# (whole: it has the lag histogram's count and the process's figures that
+# follow the checks' and end it; tried 5 times)
 metrics() {
 	local i
 	for ((i = 0; i < 5; i++)); do
 		curl -s --max-time 20 "$URL/metrics" >"$1" &&
-			tail -n 1 "$1" | grep -q '^readyd_sched_lag_seconds_count ' && return 0
+			grep -q '^readyd_sched_lag_seconds_count ' "$1" &&
+			grep -q '^readyd_heap_bytes ' "$1" && return 0
 		say "an incomplete /metrics ($(wc -c <"$1") bytes); again"
 		sleep 0.5
 	done
@@ -199,19 +209,24 @@ LUA
 
 # window NAME WRK_ARGS...: one measured window; appends a row to rows.tsv
 window() {
-	local name=$1 c0 c1 a0 f0 a1 f1 q wpid=
+	local name=$1 c0 c1 l0 l1 a0 f0 a1 f1 q wpid=
 	shift
 	metrics "$W/m0"
 	c0=$(cpu "$RPID")
+	l0=$(cpu "$RPID/task/$RPID")
 	read -r _ q0 _ <"/proc/$RPID/schedstat"
 	if (($#)); then
 		wrk "$@" --latency -d"${SECS}s" "$URL/ready" >"$W/wrk-$name.out" 2>&1 &
 		wpid=$!
+		if [[ $name == B && -n ${BENCH_SCALE_PERF:-} ]]; then
+			perf record -q -g -t "$RPID" -o "$BENCH_SCALE_PERF" -- sleep "$((SECS / 2))" >/dev/null 2>&1
+		fi
 		wait "$wpid"
 	else
 		sleep "$SECS"
 	fi
 	c1=$(cpu "$RPID")
+	l1=$(cpu "$RPID/task/$RPID")
 	read -r _ q1 _ <"/proc/$RPID/schedstat"
 	metrics "$W/m1"
 	read -r a0 f0 <<<"$(att "$W/m0")"
@@ -224,7 +239,7 @@ window() {
 		p99=$(awk '$1 == "99%" { print $2 }' "$W/wrk-$name.out")
 	fi
 	printf '%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n' "$name" \
-		"$(awk -v a="$c0" -v b="$c1" -v s="$SECS" 'BEGIN { printf "%.1f", (b - a) * 100 / s }')" \
+		"$(awk -v a="$c0" -v b="$c1" -v la="$l0" -v lb="$l1" -v s="$SECS" 'BEGIN { printf "%.1f (loop %.1f)", (b - a) * 100 / s, (lb - la) * 100 / s }')" \
 		"$q" "$(lag_max_bucket "$W/m0" "$W/m1")" $((a1 - a0)) $((f1 - f0)) "$rps" "$p50" "$p99" \
 		"$(awk -v a="$c0" -v b="$c1" -v n=$((a1 - a0)) 'BEGIN { printf "%.2f", n ? (b - a) * 1000 / n : 0 }')" \
 		"$(awk -v a="$q0" -v b="$q1" -v s="$SECS" 'BEGIN { printf "%.1f", (b - a) / 1e7 / s }')" >>"$W/rows.tsv"
@@ -259,13 +274,14 @@ ANON=$(status_kb "$RPID" RssAnon)
 FDS=$(find "/proc/$RPID/fd" -mindepth 1 2>/dev/null | wc -l)
 metrics "$W/m2"
 read -r _ FEND <<<"$(att "$W/m2")"
+WORKERS=$(awk '$1 == "readyd_login_workers" { print $2 }' "$W/m2")
 stop_readyd
 
 echo "## readyd with $NCHECKS checks (make bench-scale)"
 echo
-echo "$((NCHECKS - NCHECKS / 2)) Redis and $((NCHECKS / 2)) PgBouncer checks (PostgreSQL behind PgBouncer), interval 5s, timeout 5s, heartbeat 2s, watch yes; ${SECS}s a window; readyd at nice $NICE."
+echo "$((NCHECKS - NPGB)) Redis and $NPGB PgBouncer checks (PostgreSQL behind PgBouncer), interval 5s, timeout 5s, heartbeat 2s, watch yes; ${SECS}s a window; readyd at nice $NICE."
 echo
-echo "| window | readyd CPU, % of one core | readyd waiting for a CPU, % of the window | sched lag p50 / p99 (ms) | busiest lag bucket (ms) | timers fired | attempts (failed) | readyd CPU ms per attempt (all work / attempts) | /ready req/s | /ready p50 / p99 |"
+echo "| window | readyd CPU, % of one core (its loop thread's) | readyd's loop waiting for a CPU, % of the window | sched lag p50 / p99 (ms) | busiest lag bucket (ms) | timers fired | attempts (failed) | readyd CPU ms per attempt (all work / attempts) | /ready req/s | /ready p50 / p99 |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 while IFS=$'\t' read -r name cpu_pct q maxb a f rps p50 p99 per wait; do
 	read -r l50 l99 lc <<<"$q"
@@ -283,7 +299,7 @@ awk -v r="$RSS" -v a="$ANON" -v r5="$RSS5" -v a5="$ANON5" -v n="$NCHECKS" -v fds
 echo
 if [[ -n $BUSYLINE ]]; then
 	read -r bn bnps b50 b99 bmax bk bkps bpct bk50 <<<"$BUSYLINE"
-	echo "Loop stretches (strace of epoll_wait, ${BUSY}s, probes only; $((NCHECKS / 2)) PgBouncer logins every 5 s = $((NCHECKS / 2 / 5)) a second): $bn stretches between two polls ($bnps a second), p50 $b50 ms, p99 $b99 ms, longest $bmax ms; $bk of 3 ms or more ($bkps a second, median $bk50 ms); the loop ran $bpct % of the time. Wall time, so a stretch includes readyd's waits for a CPU; strace stops readyd at every system call, which lengthens stretches with many (not the SCRAM computation, which makes none)."
+	echo "Loop stretches (strace of epoll_wait, ${BUSY}s, probes only; $NPGB PgBouncer logins every 5 s = $((NPGB / 5)) a second): $bn stretches between two polls ($bnps a second), p50 $b50 ms, p99 $b99 ms, longest $bmax ms; $bk of 3 ms or more ($bkps a second, median $bk50 ms); the loop ran $bpct % of the time. Wall time, so a stretch includes readyd's waits for a CPU; strace stops readyd at every system call, which lengthens stretches with many. Login workers: $WORKERS."
 	echo
 fi
 echo "Failed attempts since start-up at the end: $FEND."
