@@ -23,6 +23,9 @@
 /* At most this many workers, whatever the number of CPUs. */
 #define PGPOLL_MAX_THREADS 4
 
+/* Workers run this much nicer than the loop (its timers, HTTP) */
+#define PGPOLL_NICE 5
+
 struct pgpoll_job;
 
 /* A job's result, on the loop. */

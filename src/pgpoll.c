@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 struct pgpoll_job {
@@ -58,8 +59,20 @@ pgpoll_worker(void *unused)
 {
 	struct pgpoll_job *j;
 	uint64_t one = 1;
+	int prio;
 
 	(void)unused;
+	/*
+	 * Behind the loop: when a worker and the loop want the same CPU, the
+	 * loop's timers and HTTP answers go first. A thread's nice value is
+	 * its own on Linux; raising it needs no privilege (a seccomp filter
+	 * may refuse it: then the worker runs at the loop's).
+	 */
+	errno = 0;
+	prio = getpriority(PRIO_PROCESS, (id_t)gettid());
+	if (errno == 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(),
+		    prio + PGPOLL_NICE > 19 ? 19 : prio + PGPOLL_NICE);
 	pthread_mutex_lock(&pool.lock);
 	for (;;) {
 		while (pool.todo == NULL && !pool.stopping)

@@ -101,6 +101,7 @@ STACK_CONFIG_DIR=$W/config "$STACK" start "$W/stack" >"$W/stack.log" 2>&1 || {
 STACK_UP=1
 # shellcheck disable=SC1091
 . "$W/stack/env"
+PGBPID=$(cat "$W/stack/run/pgbouncer.pid") || die "no PgBouncer pid"
 
 start_readyd() { # CONF: sets RPID, URL; waits for /ready 200 (up to 120 s)
 	local port i
@@ -209,11 +210,12 @@ LUA
 
 # window NAME WRK_ARGS...: one measured window; appends a row to rows.tsv
 window() {
-	local name=$1 c0 c1 l0 l1 a0 f0 a1 f1 q wpid=
+	local name=$1 c0 c1 l0 l1 b0 b1 a0 f0 a1 f1 q wpid=
 	shift
 	metrics "$W/m0"
 	c0=$(cpu "$RPID")
 	l0=$(cpu "$RPID/task/$RPID")
+	b0=$(cpu "$PGBPID")
 	read -r _ q0 _ <"/proc/$RPID/schedstat"
 	if (($#)); then
 		wrk "$@" --latency -d"${SECS}s" "$URL/ready" >"$W/wrk-$name.out" 2>&1 &
@@ -227,6 +229,7 @@ window() {
 	fi
 	c1=$(cpu "$RPID")
 	l1=$(cpu "$RPID/task/$RPID")
+	b1=$(cpu "$PGBPID")
 	read -r _ q1 _ <"/proc/$RPID/schedstat"
 	metrics "$W/m1"
 	read -r a0 f0 <<<"$(att "$W/m0")"
@@ -238,11 +241,12 @@ window() {
 		p50=$(awk '$1 == "50%" { print $2 }' "$W/wrk-$name.out")
 		p99=$(awk '$1 == "99%" { print $2 }' "$W/wrk-$name.out")
 	fi
-	printf '%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n' "$name" \
+	printf '%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" \
 		"$(awk -v a="$c0" -v b="$c1" -v la="$l0" -v lb="$l1" -v s="$SECS" 'BEGIN { printf "%.1f (loop %.1f)", (b - a) * 100 / s, (lb - la) * 100 / s }')" \
 		"$q" "$(lag_max_bucket "$W/m0" "$W/m1")" $((a1 - a0)) $((f1 - f0)) "$rps" "$p50" "$p99" \
 		"$(awk -v a="$c0" -v b="$c1" -v n=$((a1 - a0)) 'BEGIN { printf "%.2f", n ? (b - a) * 1000 / n : 0 }')" \
-		"$(awk -v a="$q0" -v b="$q1" -v s="$SECS" 'BEGIN { printf "%.1f", (b - a) / 1e7 / s }')" >>"$W/rows.tsv"
+		"$(awk -v a="$q0" -v b="$q1" -v s="$SECS" 'BEGIN { printf "%.1f", (b - a) / 1e7 / s }')" \
+		"$(awk -v a="$b0" -v b="$b1" -v s="$SECS" 'BEGIN { printf "%.1f", (b - a) * 100 / s }')" >>"$W/rows.tsv"
 }
 : >"$W/rows.tsv"
 say "window A: probes only, ${SECS}s"
@@ -281,16 +285,16 @@ echo "## readyd with $NCHECKS checks (make bench-scale)"
 echo
 echo "$((NCHECKS - NPGB)) Redis and $NPGB PgBouncer checks (PostgreSQL behind PgBouncer), interval 5s, timeout 5s, heartbeat 2s, watch yes; ${SECS}s a window; readyd at nice $NICE."
 echo
-echo "| window | readyd CPU, % of one core (its loop thread's) | readyd's loop waiting for a CPU, % of the window | sched lag p50 / p99 (ms) | busiest lag bucket (ms) | timers fired | attempts (failed) | readyd CPU ms per attempt (all work / attempts) | /ready req/s | /ready p50 / p99 |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
-while IFS=$'\t' read -r name cpu_pct q maxb a f rps p50 p99 per wait; do
+echo "| window | readyd CPU, % of one core (its loop thread's) | readyd's loop waiting for a CPU, % of the window | sched lag p50 / p99 (ms) | busiest lag bucket (ms) | timers fired | attempts (failed) | readyd CPU ms per attempt (all work / attempts) | /ready req/s | /ready p50 / p99 | PgBouncer CPU, % of one core |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+while IFS=$'\t' read -r name cpu_pct q maxb a f rps p50 p99 per wait pgb; do
 	read -r l50 l99 lc <<<"$q"
 	case $name in
 	A) label="A. probes only" ;;
 	B) label="B. + wrk /ready, $CONNS conns × 10 ms delay" ;;
 	C) label="C. + wrk /ready flat out (32 conns)" ;;
 	esac
-	echo "| $label | $cpu_pct | $wait | $l50 / $l99 | $maxb | $lc | $a ($f) | $per | $rps | $p50 / $p99 |"
+	echo "| $label | $cpu_pct | $wait | $l50 / $l99 | $maxb | $lc | $a ($f) | $per | $rps | $p50 / $p99 | $pgb |"
 done <"$W/rows.tsv"
 echo
 awk -v r="$RSS" -v a="$ANON" -v r5="$RSS5" -v a5="$ANON5" -v n="$NCHECKS" -v fds="$FDS" 'BEGIN {

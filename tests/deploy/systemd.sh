@@ -255,6 +255,28 @@ assert active-after-ready active_after_ready
 
 assert ready-200 until_true 20 is_code /ready 200
 
+# SCRAM login steps run on worker threads, nicer than the loop by 5
+# (src/pgpoll.c): the sandbox lets readyd start them and lower their
+# priority (SystemCallFilter= gives setpriority back).
+login_workers() {
+	local pid workers nices loop n
+	workers=$(curl -s --max-time 2 "$URL/metrics" |
+		awk '$1 == "readyd_login_workers" { print $2 }')
+	pid=$(prop MainPID)
+	# field 19 of /proc/PID/task/TID/stat is the nice value: 17th after
+	# the command name (which may hold spaces)
+	nices=$(in_root sh -c "for t in /proc/$pid/task/*; do sed 's/^.*) //' \$t/stat | cut -d' ' -f17; done")
+	loop=$(in_root sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f17)
+	echo "info: readyd_login_workers $workers; nice of the loop $loop, of each thread: $(tr '\n' ' ' <<<"$nices")"
+	[[ -n $workers && -n $loop ]] && ((workers >= 1)) || return 1
+	n=$(grep -c . <<<"$nices")
+	((n == workers + 1)) || return 1
+	# the loop once, each worker at the loop's + 5
+	[[ $(grep -cx -- "$loop" <<<"$nices") == 1 &&
+		$(grep -cx -- "$((loop + 5))" <<<"$nices") == "$workers" ]]
+}
+assert login-workers-behind-the-loop login_workers
+
 # An operator's shell on the host: `readyd check` with no argument finds
 # the daemon through /etc/readyd/readyd.conf.
 check_no_args() {
