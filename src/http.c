@@ -64,6 +64,7 @@ struct http_server {
 	size_t max_clients;	  /* connections at once */
 	bool full;		  /* at max_clients: not accepting */
 	struct event *full_timer; /* owned; while full */
+	double start_time;	  /* the process's, read once (procstat) */
 };
 
 /*
@@ -446,6 +447,7 @@ http_metrics(struct http_server *h, struct evhttp_request *req)
 	http_cache_put(h->cache, key, &at, body);
 out_send:
 	procstat_read(&ps);
+	ps.start_time = h->start_time;
 	if (render_prom_process(&ps, body) < 0)
 		goto out_error;
 	http_send(req, HTTP_OK, "OK",
@@ -787,6 +789,7 @@ http_new(struct event_base *base, const char *host, int port,
 	}
 	h->base = base;
 	h->cfg = cfg;
+	h->start_time = procstat_start_time();
 	h->s = s;
 	h->http = evhttp_new(base);
 	h->beat = event_new(base, -1, EV_PERSIST, http_beat_cb, h);
