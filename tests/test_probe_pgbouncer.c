@@ -312,6 +312,25 @@ config_of(const char *max_client_conn, const char *listen_port,
 }
 
 /*
+ * Judge drift for p against SHOW CONFIG with values (max_client_conn,
+ * listen_port, default_pool_size): the findings' texts must be texts[0..n).
+ */
+static void
+assert_drift(struct probe *p, const char *const values[3],
+    const char *const *texts, size_t n)
+{
+	PGresult *conf = config_of(values[0], values[1], values[2]);
+	struct probe_pgbouncer_pool pool = {0};
+
+	probe_pgbouncer_drift(p, conf, NULL, &pool);
+	assert_int_equal(p->nfindings, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(p->findings[i].text, texts[i]);
+	PQclear(conf);
+	probe_clear_findings(p);
+}
+
+/*
  * Settings against expect_*: a value past INT_MAX is not the expected
  * number its low 32 bits happen to make (4294967396 is not 100), nor is
  * text that is no number.
@@ -327,38 +346,22 @@ test_pgbouncer_drift_settings(void **state)
 	    .expect_listen_port = 6432};
 	struct probe p = {.cfg = &cfg};
 	struct probe_pgbouncer_pool pool = {0};
-	PGresult *conf;
 
 	(void)state;
-	conf = config_of("100", "6432", "25");
-	probe_pgbouncer_drift(&p, conf, NULL, &pool);
-	assert_int_equal(p.nfindings, 0);
-	PQclear(conf);
-
-	conf = config_of("4294967396", "4294973728", "4294967321");
-	probe_pgbouncer_drift(&p, conf, NULL, &pool);
-	assert_int_equal(p.nfindings, 3);
-	assert_string_equal(p.findings[0].text,
-	    "default_pool_size of hdms_db is 4294967321 (expected 25-50)");
-	assert_string_equal(
-	    p.findings[1].text, "max_client_conn is 4294967396 (expected 100)");
-	assert_string_equal(
-	    p.findings[2].text, "listen_port is 4294973728 (expected 6432)");
-	PQclear(conf);
-	probe_clear_findings(&p);
-
-	conf = config_of("100x", "", "abc");
-	probe_pgbouncer_drift(&p, conf, NULL, &pool);
-	assert_int_equal(p.nfindings, 3);
-	assert_string_equal(p.findings[0].text,
-	    "default_pool_size of hdms_db is abc (expected 25-50)");
-	assert_string_equal(
-	    p.findings[1].text, "max_client_conn is 100x (expected 100)");
-	assert_string_equal(
-	    p.findings[2].text, "listen_port is  (expected 6432)");
-	PQclear(conf);
-	probe_clear_findings(&p);
-
+	assert_drift(&p, (const char *const[]){"100", "6432", "25"}, NULL, 0);
+	assert_drift(&p,
+	    (const char *const[]){"4294967396", "4294973728", "4294967321"},
+	    (const char *const[]){
+		"default_pool_size of hdms_db is 4294967321 (expected 25-50)",
+		"max_client_conn is 4294967396 (expected 100)",
+		"listen_port is 4294973728 (expected 6432)"},
+	    3);
+	assert_drift(&p, (const char *const[]){"100x", "", "abc"},
+	    (const char *const[]){
+		"default_pool_size of hdms_db is abc (expected 25-50)",
+		"max_client_conn is 100x (expected 100)",
+		"listen_port is  (expected 6432)"},
+	    3);
 	/* nothing answered: nothing to compare */
 	probe_pgbouncer_drift(&p, NULL, NULL, &pool);
 	assert_int_equal(p.nfindings, 0);
