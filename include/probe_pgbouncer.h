@@ -72,6 +72,16 @@ int probe_pgbouncer_database(
 int probe_pgbouncer_server_demand(const PGresult *res, const char *host,
     int port, char *names, size_t nameslen);
 
+/*
+ * Drift: pool_mode (SHOW POOLS, else SHOW DATABASES, else SHOW CONFIG),
+ * the pool size (SHOW DATABASES, else default_pool_size), max_client_conn
+ * and listen_port against p's check's expect_* keys, each a finding of p.
+ * A setting that is not a plain number differs from any expected one.
+ * conf and dbs may be NULL (not answered).
+ */
+void probe_pgbouncer_drift(struct probe *p, const PGresult *conf,
+    const PGresult *dbs, const struct probe_pgbouncer_pool *pool);
+
 /* "25" or "25-50" into lo..hi. Returns 0, or -1 when malformed. */
 int probe_pgbouncer_parse_range(const char *s, int *lo, int *hi);
 

@@ -23,10 +23,18 @@ struct procstat {
 };
 
 /*
- * Fill ps. open_fds counts /proc/self/fd (one readdir, cost linear in the
- * descriptors); heap_bytes comes from the sanitizer's allocator when one
- * is linked in, else from glibc's mallinfo2().
+ * Fill ps but for start_time, which never changes: the caller reads it
+ * once with procstat_start_time() and sets it. open_fds counts
+ * /proc/self/fd (one readdir, cost linear in the descriptors); heap_bytes
+ * comes from the sanitizer's allocator when one is linked in, else from
+ * glibc's mallinfo2().
  */
 void procstat_read(struct procstat *ps);
+
+/*
+ * When the process started, Unix time (/proc/self/stat's starttime after
+ * the boot time), or -1. Reads two /proc files: call it once.
+ */
+double procstat_start_time(void);
 
 #endif /* READYD_PROCSTAT_H */

@@ -97,4 +97,14 @@ size_t redis_inspect_persistence(
  */
 bool redis_inspect_noauth_answered(bool is_error, const char *text);
 
+/*
+ * The error reply text of AUTH, fit to show, into buf (len bytes): Redis
+ * quotes the arguments of a command it does not know ("ERR unknown
+ * command 'AUTH', with args beginning with: 'user' 'password'", with
+ * AUTH renamed away), so the text stops before them, and is withheld
+ * whole if it holds password (NULL or empty: none) all the same.
+ */
+void redis_inspect_auth_error(
+    const char *reply, const char *password, char *buf, size_t len);
+
 #endif /* READYD_REDIS_INSPECT_H */

@@ -150,9 +150,15 @@ int render_html(const struct render_page *p, struct evbuffer *out)
     __attribute__((warn_unused_result));
 
 /*
- * The length of the valid UTF-8 sequence at s (at most len bytes) fit to
- * show as text, or 0: malformed, overlong, a surrogate, beyond U+10FFFF,
- * or a control character other than tab and newline.
+ * The length of the valid UTF-8 sequence at s (len > 0, at most len bytes
+ * read), or 0: malformed, truncated, overlong, a surrogate or beyond
+ * U+10FFFF. Every renderer's one UTF-8 validator.
+ */
+size_t render_utf8_len(const unsigned char *s, size_t len);
+
+/*
+ * render_utf8_len, and 0 for a control character other than tab and
+ * newline too: the length of the sequence at s fit to show as text.
  */
 size_t render_char_len(const unsigned char *s, size_t len);
 

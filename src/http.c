@@ -65,6 +65,7 @@ struct http_server {
 	size_t max_clients;	  /* connections at once */
 	bool full;		  /* at max_clients: not accepting */
 	struct event *full_timer; /* owned; while full */
+	double start_time;	  /* the process's, read once (procstat) */
 };
 
 /*
@@ -447,6 +448,7 @@ http_metrics(struct http_server *h, struct evhttp_request *req)
 	http_cache_put(h->cache, key, &at, body);
 out_send:
 	procstat_read(&ps);
+	ps.start_time = h->start_time;
 	ps.login_workers = pgpoll_threads();
 	ps.login_steps = (int64_t)pgpoll_steps();
 	ps.login_abandoned = (int64_t)pgpoll_abandoned();
@@ -791,6 +793,7 @@ http_new(struct event_base *base, const char *host, int port,
 	}
 	h->base = base;
 	h->cfg = cfg;
+	h->start_time = procstat_start_time();
 	h->s = s;
 	h->http = evhttp_new(base);
 	h->beat = event_new(base, -1, EV_PERSIST, http_beat_cb, h);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,25 @@ pgb_long(const PGresult *res, int r, const char *col)
 	long n = v != NULL ? strtol(v, NULL, 10) : 0;
 
 	return n < 0 ? 0 : n > PGB_COUNT_MAX ? PGB_COUNT_MAX : n;
+}
+
+/*
+ * A setting's value from SHOW CONFIG as a number, or -1: not a plain
+ * decimal number, or past INT_MAX.
+ */
+static long
+pgb_setting(const char *v)
+{
+	char *end;
+	long n;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n > INT_MAX)
+		return -1;
+	return n;
 }
 
 int
@@ -301,18 +321,15 @@ pgb_judge_pool(
 	return PROBE_OK;
 }
 
-/* pool_mode, pool size, max_client_conn, listen_port against expect_*. */
-static void
-pgb_judge_drift(struct probe *p, const struct probe_pg_admin *a,
-    const struct probe_pgbouncer_pool *pool)
+void
+probe_pgbouncer_drift(struct probe *p, const PGresult *conf,
+    const PGresult *dbs, const struct probe_pgbouncer_pool *pool)
 {
 	const struct check_cfg *cfg = p->cfg;
-	const PGresult *conf = a->res[PGB_CONFIG];
 	struct probe_pgbouncer_db db;
-	bool have_db = probe_pgbouncer_database(
-			   a->res[PGB_DATABASES], pgb_dbname(cfg), &db) == 0;
+	bool have_db = probe_pgbouncer_database(dbs, pgb_dbname(cfg), &db) == 0;
 	const char *v;
-	int lo, hi, n;
+	int lo, hi;
 
 	if (cfg->expect_pool_mode != NULL) {
 		v = pool->pool_mode[0] != '\0' ? pool->pool_mode
@@ -327,31 +344,33 @@ pgb_judge_drift(struct probe *p, const struct probe_pg_admin *a,
 	if (cfg->expect_pool_size != NULL &&
 	    probe_pgbouncer_parse_range(cfg->expect_pool_size, &lo, &hi) == 0) {
 		const char *what = "pool_size";
+		char num[16];
+		long n = -1;
 
 		v = NULL;
 		if (have_db && db.pool_size > 0) {
 			n = db.pool_size;
+			snprintf(num, sizeof(num), "%ld", n);
+			v = num;
 		} else if ((v = probe_pgbouncer_config(
 				conf, "default_pool_size")) != NULL) {
-			n = atoi(v);
+			n = pgb_setting(v);
 			what = "default_pool_size";
-		} else {
-			n = -1;
 		}
-		if (n >= 0 && (n < lo || n > hi))
+		if (v != NULL && (n < lo || n > hi))
 			probe_finding(p, PROBE_DRIFT, what,
-			    "%s of %s is %d (expected %s)", what,
-			    pgb_dbname(cfg), n, cfg->expect_pool_size);
+			    "%s of %s is %s (expected %s)", what,
+			    pgb_dbname(cfg), v, cfg->expect_pool_size);
 	}
 	if (cfg->expect_max_client_conn > 0 &&
 	    (v = probe_pgbouncer_config(conf, "max_client_conn")) != NULL &&
-	    atoi(v) != cfg->expect_max_client_conn)
+	    pgb_setting(v) != cfg->expect_max_client_conn)
 		probe_finding(p, PROBE_DRIFT, "max_client_conn",
 		    "max_client_conn is %s (expected %d)", v,
 		    cfg->expect_max_client_conn);
 	if (cfg->expect_listen_port > 0 &&
 	    (v = probe_pgbouncer_config(conf, "listen_port")) != NULL &&
-	    atoi(v) != cfg->expect_listen_port)
+	    pgb_setting(v) != cfg->expect_listen_port)
 		probe_finding(p, PROBE_DRIFT, "listen_port",
 		    "listen_port is %s (expected %d)", v,
 		    cfg->expect_listen_port);
@@ -398,7 +417,8 @@ pgb_judge(struct probe *p, const struct probe_pg_row *row,
 	}
 	if (st != PROBE_OK)
 		return st;
-	pgb_judge_drift(p, a, &pool);
+	probe_pgbouncer_drift(
+	    p, a->res[PGB_CONFIG], a->res[PGB_DATABASES], &pool);
 	pgb_judge_fit(p, row, a);
 	return PROBE_OK;
 }

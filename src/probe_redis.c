@@ -491,6 +491,15 @@ redis_reply_cb(redisAsyncContext *ac, void *r, void *arg)
 		    ac->c.errstr[0] ? ac->c.errstr : "connection closed");
 	} else if (step >= REDIS_STEP_SAVE) {
 		redis_inspect_reply(rc, step, reply);
+	} else if (reply->type == REDIS_REPLY_ERROR &&
+	    step == REDIS_STEP_AUTH) {
+		char shown[PROBE_ERRLEN];
+
+		/* it may quote AUTH's arguments: the password */
+		redis_inspect_auth_error(
+		    reply->str, p->cfg->password, shown, sizeof(shown));
+		redis_set_failure(
+		    rc, step, probe_redis_classify(reply->str), shown);
 	} else if (reply->type == REDIS_REPLY_ERROR) {
 		redis_set_failure(
 		    rc, step, probe_redis_classify(reply->str), reply->str);

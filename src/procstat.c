@@ -47,9 +47,9 @@ procstat_fds(void)
 	return n - 1; /* the directory's own descriptor */
 }
 
-/* Fields 22 (starttime, in clock ticks since boot) of /proc/self/stat. */
-static double
-procstat_start(void)
+/* Field 22 (starttime, in clock ticks since boot) of /proc/self/stat. */
+double
+procstat_start_time(void)
 {
 	char buf[1024], *p;
 	unsigned long long ticks = 0;
@@ -116,5 +116,4 @@ procstat_read(struct procstat *ps)
 	ps->max_fds = -1;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
 		ps->max_fds = (int64_t)rl.rlim_cur;
-	ps->start_time = procstat_start();
 }

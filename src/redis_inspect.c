@@ -293,3 +293,22 @@ redis_inspect_noauth_answered(bool is_error, const char *text)
 	}
 	return false;
 }
+
+void
+redis_inspect_auth_error(
+    const char *reply, const char *password, char *buf, size_t len)
+{
+	const char *args = strstr(reply, ", with args beginning with");
+	size_t n = args != NULL ? (size_t)(args - reply) : strlen(reply);
+
+	if (len == 0)
+		return;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, reply, n);
+	buf[n] = '\0';
+	if (password != NULL && password[0] != '\0' &&
+	    strstr(buf, password) != NULL)
+		snprintf(
+		    buf, len, "(the reply quoted the password: not shown)");
+}

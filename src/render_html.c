@@ -42,22 +42,14 @@ static const char render_html_style[] =
 
 /* ---- escaping ---- */
 
-/*
- * The length of the valid UTF-8 sequence at s (at most len bytes) that
- * HTML may carry, or 0: malformed, overlong, a surrogate, beyond
- * U+10FFFF, or a control character other than tab and newline.
- */
 size_t
-render_char_len(const unsigned char *s, size_t len)
+render_utf8_len(const unsigned char *s, size_t len)
 {
 	uint32_t cp, min;
 	size_t n, k;
 
 	if (s[0] < 0x80)
-		return (s[0] >= 0x20 && s[0] != 0x7f) || s[0] == '\t' ||
-			s[0] == '\n'
-		    ? 1
-		    : 0;
+		return 1;
 	if ((s[0] & 0xe0) == 0xc0) {
 		n = 2;
 		cp = s[0] & 0x1f;
@@ -80,8 +72,23 @@ render_char_len(const unsigned char *s, size_t len)
 			return 0;
 		cp = cp << 6 | (s[k] & 0x3f);
 	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (cp >= 0x80 && cp <= 0x9f))
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+size_t
+render_char_len(const unsigned char *s, size_t len)
+{
+	size_t n = render_utf8_len(s, len);
+
+	if (n == 1)
+		return (s[0] >= 0x20 && s[0] != 0x7f) || s[0] == '\t' ||
+			s[0] == '\n'
+		    ? 1
+		    : 0;
+	/* C1 controls: U+0080..U+009F, 0xc2 0x80..0x9f */
+	if (n == 2 && s[0] == 0xc2 && s[1] <= 0x9f)
 		return 0;
 	return n;
 }

@@ -22,13 +22,15 @@ render_time(time_t t, char *buf, size_t len)
 
 /*
  * A JSON string of s. Server error text may hold invalid UTF-8, which
- * jansson refuses: replace each bad byte with U+FFFD.
+ * jansson refuses: each byte render_utf8_len rejects (malformed,
+ * truncated, overlong, a surrogate) becomes U+FFFD, the rest is kept.
  */
 static json_t *
 render_json_string(const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	json_t *j = json_string(s);
-	size_t len, o = 0;
+	size_t len, n, o = 0;
 	char *clean;
 
 	if (j != NULL)
@@ -37,32 +39,18 @@ render_json_string(const char *s)
 	clean = malloc(len * 3 + 1);
 	if (clean == NULL)
 		return NULL;
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = c < 0x80    ? 1
-		    : (c >> 5) == 0x6  ? 2
-		    : (c >> 4) == 0xe  ? 3
-		    : (c >> 3) == 0x1e ? 4
-				       : 0;
-		size_t k;
-
-		for (k = 1; n > 1 && k < n && i + k < len; k++)
-			if (((unsigned char)s[i + k] >> 6) != 0x2)
-				break;
-		if (n == 0 || k < n || i + n > len) {
+	for (size_t i = 0; i < len; i += n) {
+		n = render_utf8_len(p + i, len - i);
+		if (n > 0) {
+			memcpy(clean + o, p + i, n);
+			o += n;
+		} else {
 			memcpy(clean + o, "\xef\xbf\xbd", 3);
 			o += 3;
-			i++;
-			continue;
+			n = 1;
 		}
-		memcpy(clean + o, s + i, n);
-		o += n;
-		i += n;
 	}
-	clean[o] = '\0';
-	j = json_string(clean);
-	if (j == NULL) /* overlong or surrogate forms: give up on the text */
-		j = json_string("(unprintable error text)");
+	j = json_stringn(clean, o);
 	free(clean);
 	return j;
 }

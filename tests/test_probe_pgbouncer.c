@@ -282,6 +282,91 @@ test_pgbouncer_parse_range(void **state)
 	assert_int_equal(probe_pgbouncer_parse_range("2 5", &lo, &hi), -1);
 }
 
+/* SHOW CONFIG with these three values (key, value, default, changeable). */
+static PGresult *
+config_of(const char *max_client_conn, const char *listen_port,
+    const char *default_pool_size)
+{
+	const char *const cells[] = {
+	    "max_client_conn",
+	    max_client_conn,
+	    "100",
+	    "yes",
+	    "listen_port",
+	    listen_port,
+	    "6432",
+	    "no",
+	    "default_pool_size",
+	    default_pool_size,
+	    "20",
+	    "yes",
+	    "pool_mode",
+	    "transaction",
+	    "session",
+	    "yes",
+	};
+
+	return table(
+	    (const char *const[]){"key", "value", "default", "changeable"}, 4,
+	    cells, 4);
+}
+
+/*
+ * Judge drift for p against SHOW CONFIG with values (max_client_conn,
+ * listen_port, default_pool_size): the findings' texts must be texts[0..n).
+ */
+static void
+assert_drift(struct probe *p, const char *const values[3],
+    const char *const *texts, size_t n)
+{
+	PGresult *conf = config_of(values[0], values[1], values[2]);
+	struct probe_pgbouncer_pool pool = {0};
+
+	probe_pgbouncer_drift(p, conf, NULL, &pool);
+	assert_int_equal(p->nfindings, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(p->findings[i].text, texts[i]);
+	PQclear(conf);
+	probe_clear_findings(p);
+}
+
+/*
+ * Settings against expect_*: a value past INT_MAX is not the expected
+ * number its low 32 bits happen to make (4294967396 is not 100), nor is
+ * text that is no number.
+ */
+static void
+test_pgbouncer_drift_settings(void **state)
+{
+	char db[] = "hdms_db", mode[] = "transaction", size[] = "25-50";
+	struct check_cfg cfg = {.dbname = db,
+	    .expect_pool_mode = mode,
+	    .expect_pool_size = size,
+	    .expect_max_client_conn = 100,
+	    .expect_listen_port = 6432};
+	struct probe p = {.cfg = &cfg};
+	struct probe_pgbouncer_pool pool = {0};
+
+	(void)state;
+	assert_drift(&p, (const char *const[]){"100", "6432", "25"}, NULL, 0);
+	assert_drift(&p,
+	    (const char *const[]){"4294967396", "4294973728", "4294967321"},
+	    (const char *const[]){
+		"default_pool_size of hdms_db is 4294967321 (expected 25-50)",
+		"max_client_conn is 4294967396 (expected 100)",
+		"listen_port is 4294973728 (expected 6432)"},
+	    3);
+	assert_drift(&p, (const char *const[]){"100x", "", "abc"},
+	    (const char *const[]){
+		"default_pool_size of hdms_db is abc (expected 25-50)",
+		"max_client_conn is 100x (expected 100)",
+		"listen_port is  (expected 6432)"},
+	    3);
+	/* nothing answered: nothing to compare */
+	probe_pgbouncer_drift(&p, NULL, NULL, &pool);
+	assert_int_equal(p.nfindings, 0);
+}
+
 /* server_version_num against expect_version: drift only when older. */
 static void
 test_pg_judge_version(void **state)
@@ -349,6 +434,7 @@ main(void)
 	    cmocka_unit_test(test_pgbouncer_pressure_thresholds),
 	    cmocka_unit_test(test_pgbouncer_config_and_databases),
 	    cmocka_unit_test(test_pgbouncer_parse_range),
+	    cmocka_unit_test(test_pgbouncer_drift_settings),
 	    cmocka_unit_test(test_pg_judge_version),
 	    cmocka_unit_test(test_probe_findings_helpers),
 	};

@@ -246,6 +246,43 @@ test_redis_inspect_noauth(void **state)
 	assert_false(redis_inspect_noauth_answered(true, NULL));
 }
 
+/* AUTH's error text never shows the password it may quote. */
+static void
+test_redis_inspect_auth_error(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	/* Redis 7 with rename-command AUTH "" */
+	redis_inspect_auth_error(
+	    "ERR unknown command 'AUTH', with args beginning with: 'app' 's3cret' ",
+	    "s3cret", buf, sizeof(buf));
+	assert_string_equal(buf, "ERR unknown command 'AUTH'");
+	/* Redis 6.0's quotes; a password cut short by Redis' 128 bytes */
+	redis_inspect_auth_error(
+	    "ERR unknown command `AUTH`, with args beginning with: `s3c`, ",
+	    "s3cret", buf, sizeof(buf));
+	assert_string_equal(buf, "ERR unknown command `AUTH`");
+	/* the password anywhere else: the text is withheld */
+	redis_inspect_auth_error(
+	    "ERR no such user or password s3cret", "s3cret", buf, sizeof(buf));
+	assert_string_equal(buf, "(the reply quoted the password: not shown)");
+	/* the usual answers pass as they are */
+	redis_inspect_auth_error(
+	    "WRONGPASS invalid username-password pair or user is disabled.",
+	    "s3cret", buf, sizeof(buf));
+	assert_string_equal(buf,
+	    "WRONGPASS invalid username-password pair or user is disabled.");
+	redis_inspect_auth_error(
+	    "ERR wrong number of arguments for 'auth' command", NULL, buf,
+	    sizeof(buf));
+	assert_string_equal(
+	    buf, "ERR wrong number of arguments for 'auth' command");
+	/* cut to the buffer */
+	redis_inspect_auth_error("WRONGPASS invalid", "", buf, 10);
+	assert_string_equal(buf, "WRONGPASS");
+}
+
 int
 main(void)
 {
@@ -256,6 +293,7 @@ main(void)
 	    cmocka_unit_test(test_redis_inspect_databases),
 	    cmocka_unit_test(test_redis_inspect_persistence),
 	    cmocka_unit_test(test_redis_inspect_noauth),
+	    cmocka_unit_test(test_redis_inspect_auth_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

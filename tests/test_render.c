@@ -145,20 +145,21 @@ test_render_text_ready(void **state)
 	evbuffer_free(b);
 }
 
-/* Error text from a server can hold anything: the JSON must stay valid. */
-static void
-test_render_json_hostile_output(void **state)
+/*
+ * The "output" render_json gives redis-celery when its error text is
+ * output, as jansson decodes it (the caller frees it).
+ */
+static char *
+json_output_of(const char *output)
 {
 	struct render_check c = sample[1];
 	struct render_view v = {&c, 1, VERDICT_STATUS_FAIL};
 	struct evbuffer *b = evbuffer_new();
 	json_t *root, *out;
 	json_error_t jerr;
-	char *got;
+	char *got, *text;
 
-	(void)state;
-	c.output = "quote\" back\\slash \x01\x1f ctl \xff\xfe bad \xc3\x28 "
-		   "trunc \xe2\x82";
+	c.output = output;
 	assert_int_equal(render_json(&v, b), 0);
 	got = buffer_string(b);
 	root = json_loads(got, 0, &jerr);
@@ -166,12 +167,83 @@ test_render_json_hostile_output(void **state)
 	out = json_object_get(
 	    json_object_get(json_object_get(root, "checks"), "redis-celery"),
 	    "output");
-	assert_non_null(out);
-	assert_non_null(strstr(json_string_value(out), "quote\" back\\slash"));
-	assert_non_null(strstr(json_string_value(out), "\xef\xbf\xbd"));
+	assert_true(json_is_string(out));
+	text = strdup(json_string_value(out));
+	assert_non_null(text);
 	json_decref(root);
 	free(got);
 	evbuffer_free(b);
+	return text;
+}
+
+/* Error text from a server can hold anything: the JSON must stay valid. */
+static void
+test_render_json_hostile_output(void **state)
+{
+	char *got;
+
+	(void)state;
+	got = json_output_of("quote\" back\\slash \x01\x1f ctl \xff\xfe bad "
+			     "\xc3\x28 trunc \xe2\x82");
+	assert_non_null(strstr(got, "quote\" back\\slash"));
+	assert_non_null(strstr(got, "\xef\xbf\xbd"));
+	free(got);
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+/* An overlong form (C0 AF, '/' in two bytes): U+FFFD per byte, text kept. */
+static void
+test_render_json_overlong(void **state)
+{
+	char *got;
+
+	(void)state;
+	got = json_output_of("before \xc0\xaf after \xc3\xa9");
+	assert_string_equal(got, "before " FFFD FFFD " after \xc3\xa9");
+	free(got);
+}
+
+/* A surrogate (ED A0 80, U+D800): U+FFFD per byte, text kept. */
+static void
+test_render_json_surrogate(void **state)
+{
+	char *got;
+
+	(void)state;
+	got = json_output_of("x \xed\xa0\x80 y");
+	assert_string_equal(got, "x " FFFD FFFD FFFD " y");
+	free(got);
+}
+
+/* A 3-byte sequence cut at the end of the text (E2 82, half a euro). */
+static void
+test_render_json_truncated(void **state)
+{
+	char *got;
+
+	(void)state;
+	got = json_output_of("\xe2\x82\xac 5 \xe2\x82");
+	assert_string_equal(got, "\xe2\x82\xac 5 " FFFD FFFD);
+	free(got);
+}
+
+/* Valid multibyte text (2, 3 and 4 bytes) passes unchanged. */
+static void
+test_render_json_multibyte(void **state)
+{
+	static const char text[] =
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbf end";
+	char *got;
+
+	(void)state;
+	got = json_output_of(text);
+	assert_string_equal(got, text);
+	free(got);
+	/* ...and next to a bad byte, which alone becomes U+FFFD */
+	got = json_output_of("\xff caf\xc3\xa9 \xf0\x9f\x98\x80");
+	assert_string_equal(got, FFFD " caf\xc3\xa9 \xf0\x9f\x98\x80");
+	free(got);
 }
 
 static void
@@ -586,6 +658,10 @@ main(void)
 	    cmocka_unit_test(test_render_text_golden),
 	    cmocka_unit_test(test_render_text_ready),
 	    cmocka_unit_test(test_render_json_hostile_output),
+	    cmocka_unit_test(test_render_json_overlong),
+	    cmocka_unit_test(test_render_json_surrogate),
+	    cmocka_unit_test(test_render_json_truncated),
+	    cmocka_unit_test(test_render_json_multibyte),
 	    cmocka_unit_test(test_render_json_empty),
 	    cmocka_unit_test(test_render_time_iso),
 	    cmocka_unit_test(test_render_prom_golden),

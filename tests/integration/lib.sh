@@ -395,6 +395,14 @@ wait_check() {
 	return 1
 }
 
+# wait_checks STATUS REASON TIMEOUT CHECK...: wait_check each CHECK in
+# turn (one assertion each).
+wait_checks() {
+	local st=$1 reason=$2 secs=$3 c
+	shift 3
+	for c in "$@"; do wait_check "$c" "$st" "$reason" "$secs"; done
+}
+
 # wait_all_pass [TIMEOUT]: every check pass and /ready 200.
 wait_all_pass() {
 	local secs=${1:-30} t0
@@ -427,5 +435,18 @@ median_time() {
 worst_time() { sorted_times "$@" | tail -n 1; }
 
 # ---------------------------------------------------------------- stack
+
+# rcli ARGS...: redis-cli to the stack's Redis as its default user.
+rcli() {
+	REDISCLI_AUTH=${REDIS_PASSWORD:-} timeout 10 redis-cli --no-auth-warning \
+		-h "$REDIS_HOST" -p "$REDIS_PORT" "$@"
+}
+
+# rcli_acl ARGS...: the same as the test's ACL user ($ACL_USER, $ACL_PW):
+# works whatever requirepass says.
+rcli_acl() {
+	REDISCLI_AUTH=$ACL_PW timeout 10 redis-cli --no-auth-warning --user "$ACL_USER" \
+		-h "$REDIS_HOST" -p "$REDIS_PORT" "$@"
+}
 
 stack() { "$STACK" "$@" >>"$T_ART/stack.log" 2>&1; }

@@ -159,6 +159,8 @@ if [[ $HTTP_STATUS == 200 ]]; then
 	cpu2=$(metric process_cpu_seconds_total)
 	check "awk -v a='$cpu1' -v b='$cpu2' 'BEGIN { exit !(b > a) }'" \
 		"/metrics: process_cpu_seconds_total grows over 200 requests ($cpu1 -> $cpu2), served past the body cache"
+	start2=$(metric process_start_time_seconds)
+	assert_eq "$start2" "$start" "/metrics: process_start_time_seconds is the same 200 requests later (read once)"
 fi
 
 # ---- an HTTP request never does I/O to a backend

@@ -25,20 +25,13 @@ ACL_PW=$(new_secret aclpw)
 HBA=$STACK_DIR/pg/pg_hba.conf
 HBA_SAVED=$T_CONF/pg_hba.conf.saved
 
-rcli() {
-	REDISCLI_AUTH=${REDIS_PASSWORD:-} timeout 10 redis-cli --no-auth-warning \
-		-h "$REDIS_HOST" -p "$REDIS_PORT" "$@"
-}
-# as the ACL user: works whatever requirepass says
-rcli_acl() {
-	REDISCLI_AUTH=$ACL_PW timeout 10 redis-cli --no-auth-warning --user "$ACL_USER" \
-		-h "$REDIS_HOST" -p "$REDIS_PORT" "$@"
-}
 pgsql() { # SQL as the superuser, over the socket
 	timeout 20 setpriv --reuid=postgres --regid=postgres --init-groups -- \
 		psql -X -q -w -At -h "$STACK_PG_SOCKET_DIR" -p "$POSTGRES_PORT" \
 		-U "$STACK_PG_SUPERUSER" -d postgres -c "$1"
 }
+# production FILE: [daemon] profile = production in the config FILE.
+production() { sed -i 's/^details = local$/details = local\nprofile = production/' "$1"; }
 undo() {
 	rcli_acl CONFIG SET requirepass "${REDIS_PASSWORD:-}" >/dev/null 2>&1
 	rcli ACL DELUSER "$ACL_USER" >/dev/null 2>&1
@@ -54,7 +47,7 @@ on_exit undo
 echo "# profile = production: redis checks without a password"
 conf=$T_CONF/prod-nopw.conf
 write_std_config "$conf"
-sed -i 's/^details = local$/details = local\nprofile = production/' "$conf"
+production "$conf"
 sed -i '/^password = ${REDIS_PASSWORD:-}$/d' "$conf"
 pline=$(grep -n '^profile = production$' "$conf" | cut -d: -f1)
 cline=$(grep -n '^\[check redis-cache\]$' "$conf" | cut -d: -f1)
@@ -78,7 +71,7 @@ echo "# production: a Redis that answers without a password"
 rcli ACL SETUSER "$ACL_USER" reset on ">$ACL_PW" '~*' '&*' +@all >/dev/null
 conf=$T_CONF/prod.conf
 write_config_header "$conf"
-sed -i 's/^details = local$/details = local\nprofile = production/' "$conf"
+production "$conf"
 cat >>"$conf" <<EOF
 
 [check redis-prod]
@@ -133,7 +126,7 @@ stop_readyd
 echo "# production: PostgreSQL lets a TCP login in without a password"
 conf=$T_CONF/prod-pg.conf
 write_std_config "$conf"
-sed -i 's/^details = local$/details = local\nprofile = production/' "$conf"
+production "$conf"
 start_readyd "$conf" || exit 1
 wait_all_pass 15 || exit 1
 assert_eq "$(field postgres findings)" null "scram-sha-256: no insecure finding"
@@ -166,17 +159,13 @@ echo "# production: a frozen server times out with both connections pending"
 on_exit "$STACK thaw $STACK_DIR redis >>$T_ART/stack.log 2>&1; $STACK thaw $STACK_DIR postgres >>$T_ART/stack.log 2>&1"
 conf=$T_CONF/prod-frozen.conf
 write_std_config "$conf"
-sed -i 's/^details = local$/details = local\nprofile = production/' "$conf"
+production "$conf"
 start_readyd "$conf" || exit 1
 wait_all_pass 15 || exit 1
 stack freeze "$STACK_DIR" redis
-for c in redis-cache redis-channels redis-celery; do
-	wait_check "$c" fail timeout 20
-done
+wait_checks fail timeout 20 "${REDIS_CHECKS[@]}"
 stack thaw "$STACK_DIR" redis
-for c in redis-cache redis-channels redis-celery; do
-	wait_check "$c" pass "" 20
-done
+wait_checks pass "" 20 "${REDIS_CHECKS[@]}"
 stack freeze "$STACK_DIR" postgres
 wait_check postgres fail timeout 20
 stack thaw "$STACK_DIR" postgres

@@ -23,15 +23,6 @@ SAVE_MODEL="900 1 300 10 60 10000"
 ACL_USER=readyd-persist
 ACL_PW=$(new_secret aclpw)
 
-rcli() {
-	REDISCLI_AUTH=${REDIS_PASSWORD:-} timeout 10 redis-cli --no-auth-warning \
-		-h "$REDIS_HOST" -p "$REDIS_PORT" "$@"
-}
-# as the ACL user: works whatever requirepass says
-rcli_acl() {
-	REDISCLI_AUTH=$ACL_PW timeout 10 redis-cli --no-auth-warning --user "$ACL_USER" \
-		-h "$REDIS_HOST" -p "$REDIS_PORT" "$@"
-}
 info_field() { rcli INFO persistence | tr -d '\r' | sed -n "s/^$1://p"; }
 
 OLD_SAVE=$(rcli CONFIG GET save | sed -n 2p)
@@ -44,6 +35,22 @@ undo_redis() {
 	rcli ACL DELUSER "$ACL_USER" >/dev/null 2>&1
 }
 on_exit undo_redis
+
+# bad_bgsave: a BGSAVE that fails: dump.rdb a directory, the save cannot
+# rename its temp file (Redis runs as root here, and dir/dbfilename are
+# protected configs).
+bad_bgsave() {
+	[[ -e $STACK_DIR/dump.rdb ]] && mv "$STACK_DIR/dump.rdb" "$DUMP_SAVED"
+	mkdir "$STACK_DIR/dump.rdb"
+	rcli BGSAVE >/dev/null
+}
+# good_bgsave: dump.rdb back, and a BGSAVE that succeeds (waited for).
+good_bgsave() {
+	rmdir "$STACK_DIR/dump.rdb"
+	[[ -e $DUMP_SAVED ]] && mv "$DUMP_SAVED" "$STACK_DIR/dump.rdb"
+	rcli BGSAVE >/dev/null
+	wait_for "[[ \$(info_field rdb_last_bgsave_status) == ok ]]" 15
+}
 assert_eq "$OLD_SAVE" "$SAVE_MODEL" "the stack's Redis has the data model's save points"
 
 # write_expect_config FILE: the standard checks, the Redis ones with the
@@ -66,9 +73,7 @@ done
 # ---------------------------------------------------------------- 2: save ""
 echo '# redis: CONFIG SET save ""'
 assert_eq "$(rcli CONFIG SET save "")" OK 'CONFIG SET save ""'
-for c in "${REDIS_CHECKS[@]}"; do
-	wait_check "$c" warn drift 15
-done
+wait_checks warn drift 15 "${REDIS_CHECKS[@]}"
 want="save is \"\" (no snapshots), expected \"$SAVE_MODEL\""
 assert_eq "$(field redis-cache output)" "$want" "drift: output names save, live and expected values"
 assert_eq "$(field redis-cache 'findings[0].key')" save "drift: JSON finding key save"
@@ -80,9 +85,7 @@ assert_contains "$(http_body "$READYD_URL/ready?verbose")" "[!]redis-cache warn:
 assert_contains "$(http_body "$READYD_URL/metrics")" \
 	'readyd_check_finding{check="redis-cache",kind="redis",reason="drift",key="save"} 1' "drift: /metrics finding"
 assert_eq "$(rcli CONFIG SET save "$SAVE_MODEL")" OK "CONFIG SET save back"
-for c in "${REDIS_CHECKS[@]}"; do
-	wait_check "$c" pass "" 15
-done
+wait_checks pass "" 15 "${REDIS_CHECKS[@]}"
 assert_not_contains "$(http_body "$READYD_URL/metrics")" 'readyd_check_finding{check="redis-cache"' \
 	"save back: no finding in /metrics"
 
@@ -90,43 +93,28 @@ assert_not_contains "$(http_body "$READYD_URL/metrics")" 'readyd_check_finding{c
 echo "# redis: databases 2"
 stack redis-databases "$STACK_DIR" 2
 wait_check redis-celery fail rejected 20
-for c in redis-cache redis-channels; do
-	wait_check "$c" warn drift 20
-done
+wait_checks warn drift 20 redis-cache redis-channels
 assert_eq "$(field redis-cache output)" "databases is 2, expected at least 3" \
 	"databases: output names databases, live and expected"
 stack redis-databases "$STACK_DIR" 16
-for c in "${REDIS_CHECKS[@]}"; do
-	wait_check "$c" pass "" 20
-done
+wait_checks pass "" 20 "${REDIS_CHECKS[@]}"
 
 # ------------------------------------------------ 4: a failed background save
 echo "# redis: a failed background save, stop-writes-on-bgsave-error no"
 rcli CONFIG SET stop-writes-on-bgsave-error no >/dev/null
 wait_for "[[ \$(info_field rdb_bgsave_in_progress) == 0 ]]" 10
-# dump.rdb a directory: the save cannot rename its temp file (Redis runs as
-# root here, and dir/dbfilename are protected configs)
-[[ -e $STACK_DIR/dump.rdb ]] && mv "$STACK_DIR/dump.rdb" "$DUMP_SAVED"
-mkdir "$STACK_DIR/dump.rdb"
-rcli BGSAVE >/dev/null
+bad_bgsave
 wait_for "[[ \$(info_field rdb_last_bgsave_status) == err ]]" 10
 assert_eq "$(info_field rdb_last_bgsave_status)" err "INFO persistence: rdb_last_bgsave_status:err"
 assert_eq "$(rcli SET readyd-test:persist 1)" OK "Redis still takes writes"
-for c in "${REDIS_CHECKS[@]}"; do
-	wait_check "$c" warn persistence 15
-done
+wait_checks warn persistence 15 "${REDIS_CHECKS[@]}"
 assert_contains "$(field redis-cache output)" "rdb_last_bgsave_status is err" \
 	"persistence: output names rdb_last_bgsave_status"
 assert_eq "$(field redis-cache 'findings[0].key')" rdb_last_bgsave_status "persistence: finding key"
 assert_eq "$(http_status "$READYD_URL/ready")" 200 "persistence: /ready stays 200"
-rmdir "$STACK_DIR/dump.rdb"
-[[ -e $DUMP_SAVED ]] && mv "$DUMP_SAVED" "$STACK_DIR/dump.rdb"
-rcli BGSAVE >/dev/null
-wait_for "[[ \$(info_field rdb_last_bgsave_status) == ok ]]" 15
+good_bgsave
 assert_eq "$(info_field rdb_last_bgsave_status)" ok "fixed: rdb_last_bgsave_status:ok"
-for c in "${REDIS_CHECKS[@]}"; do
-	wait_check "$c" pass "" 15
-done
+wait_checks pass "" 15 "${REDIS_CHECKS[@]}"
 rcli CONFIG SET stop-writes-on-bgsave-error yes >/dev/null
 rcli DEL readyd-test:persist >/dev/null
 stop_readyd
@@ -163,14 +151,9 @@ assert_eq "$(grep -c "CONFIG GET databases refused" "$READYD_LOG")" 0 \
 assert_eq "$(field redis-acl status)" pass "ACL-denied CONFIG: still pass"
 # INFO is still read: a failed save shows
 rcli CONFIG SET stop-writes-on-bgsave-error no >/dev/null
-[[ -e $STACK_DIR/dump.rdb ]] && mv "$STACK_DIR/dump.rdb" "$DUMP_SAVED"
-mkdir "$STACK_DIR/dump.rdb"
-rcli BGSAVE >/dev/null
+bad_bgsave
 wait_check redis-acl warn persistence 15
-rmdir "$STACK_DIR/dump.rdb"
-[[ -e $DUMP_SAVED ]] && mv "$DUMP_SAVED" "$STACK_DIR/dump.rdb"
-rcli BGSAVE >/dev/null
-wait_for "[[ \$(info_field rdb_last_bgsave_status) == ok ]]" 15
+good_bgsave
 wait_check redis-acl pass "" 15
 rcli CONFIG SET stop-writes-on-bgsave-error yes >/dev/null
 stop_readyd

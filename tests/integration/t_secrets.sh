@@ -24,6 +24,20 @@ export READYD_IT_PGPW_FILE=$T_CONF/pw-env
 unset READYD_IT_PGPW
 closed=$(free_port)
 
+# A Redis of its own with AUTH renamed away: it answers AUTH with "ERR
+# unknown command 'AUTH', with args beginning with: '<password>'".
+pw_noauthcmd=$(new_secret noauthcmdpw)
+rport=$(free_port)
+rdir=$T_CONF/redis-noauthcmd
+mkdir -p "$rdir"
+printf '%s\n' "bind 127.0.0.1" "port $rport" "dir $rdir" 'save ""' \
+	"appendonly no" 'rename-command AUTH ""' >"$rdir/redis.conf"
+setsid redis-server "$rdir/redis.conf" </dev/null >"$T_ART/redis-noauthcmd.log" 2>&1 &
+rpid=$!
+on_exit "kill $rpid 2>/dev/null; wait $rpid 2>/dev/null"
+check "wait_for 'redis-cli -p $rport PING 2>/dev/null | grep -q PONG' 10" \
+	"a Redis with AUTH renamed away runs (port $rport)"
+
 conf=$T_CONF/secrets.conf
 write_std_config "$conf"
 cat >>"$conf" <<EOF
@@ -69,6 +83,13 @@ port = \${REDIS_PORT}
 password = $pw_redis
 db = 3
 
+[check redis-noauthcmd]
+kind = redis
+host = 127.0.0.1
+port = $rport
+password = $pw_noauthcmd
+db = 0
+
 [check pg-closed]
 kind = postgres
 host = 127.0.0.1
@@ -104,13 +125,18 @@ password = \${DB_PASSWORD}
 admin_user = \${DB_USER}
 admin_password_file = $T_CONF/admin-pw
 EOF
-failing=(pg-lit pg-file pgb-env pgb-nodb redis-wrong pg-closed redis-closed)
+failing=(pg-lit pg-file pgb-env pgb-nodb redis-wrong redis-noauthcmd pg-closed
+	redis-closed)
 
 start_readyd "$conf" || exit 1
 for c in pg-lit pg-file pgb-env redis-wrong; do wait_check "$c" fail auth 15; done
 wait_check pgb-nodb fail rejected 15
 wait_check pg-closed fail refused 15
 wait_check redis-closed fail refused 15
+wait_check redis-noauthcmd fail protocol 15
+j=$(check_json redis-noauthcmd)
+assert_eq "$(jq -r .output <<<"$j")" "AUTH: ERR unknown command 'AUTH'" \
+	"redis-noauthcmd: the output stops before the arguments Redis quotes" "$j"
 wait_check postgres pass "" 5
 # a refused admin console login is skipped (logged once), never a failure
 for c in pgb-admin-lit pgb-admin-file; do
