@@ -368,6 +368,17 @@ test_pgbouncer_drift_settings(void **state)
 	assert_int_equal(p.nfindings, 0);
 }
 
+/* p has exactly one finding, reason drift, with key and text; cleared. */
+static void
+assert_one_drift(struct probe *p, const char *key, const char *text)
+{
+	assert_int_equal(p->nfindings, 1);
+	assert_int_equal(p->findings[0].reason, PROBE_DRIFT);
+	assert_string_equal(p->findings[0].key, key);
+	assert_string_equal(p->findings[0].text, text);
+	probe_clear_findings(p);
+}
+
 /* server_version_num against expect_version: drift only when older. */
 static void
 test_pg_judge_version(void **state)
@@ -378,12 +389,8 @@ test_pg_judge_version(void **state)
 
 	(void)state;
 	probe_pg_judge_version(&p, &row);
-	assert_int_equal(p.nfindings, 1);
-	assert_int_equal(p.findings[0].reason, PROBE_DRIFT);
-	assert_string_equal(p.findings[0].key, "server_version");
-	assert_string_equal(p.findings[0].text,
+	assert_one_drift(&p, "server_version",
 	    "PostgreSQL 15 (server_version_num 150010) is older than the expected 16");
-	probe_clear_findings(&p);
 	row.version_num = 160004; /* the same */
 	probe_pg_judge_version(&p, &row);
 	row.version_num = 170000; /* newer is no drift */
@@ -520,20 +527,14 @@ test_pgbouncer_fit(void **state)
 	probe_pgbouncer_fit(&p, &pg15, 47, "hdms_db", "127.0.0.1", 5432);
 	assert_int_equal(p.nfindings, 0);
 	probe_pgbouncer_fit(&p, &pg15, 50, "hdms_db", "127.0.0.1", 5432);
-	assert_int_equal(p.nfindings, 1);
-	assert_int_equal(p.findings[0].reason, PROBE_DRIFT);
-	assert_string_equal(p.findings[0].key, "max_connections");
-	assert_string_equal(p.findings[0].text,
+	assert_one_drift(&p, "max_connections",
 	    "the pools of hdms_db on 127.0.0.1:5432 may open 50 server connections; max_connections 50 - 3 reserved leaves 47");
-	probe_clear_findings(&p);
 	/* PostgreSQL 16: 90 fit 100 - 3, not 100 - 3 - 10 */
 	probe_pgbouncer_fit(&p, &pg16, 87, "hdms_db", "pg", 5432);
 	assert_int_equal(p.nfindings, 0);
 	probe_pgbouncer_fit(&p, &pg16, 90, "hdms_db, reports", "pg", 5432);
-	assert_int_equal(p.nfindings, 1);
-	assert_string_equal(p.findings[0].text,
+	assert_one_drift(&p, "max_connections",
 	    "the pools of hdms_db, reports on pg:5432 may open 90 server connections; max_connections 100 - 3 reserved - 10 reserved_connections leaves 87");
-	probe_clear_findings(&p);
 	/* a number that is not one: no finding, a skip (logged once) */
 	unknown.reserved_connections = -1;
 	assert_int_equal(probe_pgbouncer_room(&unknown), -1);
