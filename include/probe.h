@@ -291,6 +291,14 @@ probe_gauge(struct probe *p, const char *name, const char *help, double value);
 void probe_skip(struct probe *p, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * A number a server sent as text (a setting, a count): plain decimal
+ * digits, at most INT_MAX. Returns it, or -1 for anything else (NULL,
+ * empty, a sign, spaces, other text, past INT_MAX), which atoi would
+ * have read as some other number.
+ */
+int probe_parse_uint(const char *v);
+
 /* Clear the findings, gauges and skips (before an attempt starts). */
 void probe_clear_findings(struct probe *p);
 

@@ -36,12 +36,25 @@ enum probe_status probe_pgbouncer_classify(
  */
 const char *probe_pg_sqlstate(const char *msg, char *code);
 
-/* What the probe's own query read besides its verdict; 0: unknown. */
+/*
+ * What the probe's own query read besides its verdict, for findings only:
+ * -1 when the server sent no plain number within INT_MAX (the finding
+ * that needs it is skipped, the verdict stands); 0 also means unknown
+ * for version_num.
+ */
 struct probe_pg_row {
-	int version_num;     /* server_version_num, 150010 */
-	int max_connections; /* max_connections */
-	int reserved;	     /* superuser_reserved_connections */
+	int version_num;	  /* server_version_num, 150010 */
+	int max_connections;	  /* max_connections */
+	int reserved;		  /* superuser_reserved_connections */
+	int reserved_connections; /* PostgreSQL 16+; 0 when it has none */
 };
+
+/*
+ * Read the numbers of the probe's query's row (res: its one row, columns
+ * in PG_QUERY's order) into row: each -1 unless a plain number within
+ * INT_MAX; a NULL reserved_connections (a server before 16) is 0.
+ */
+void probe_pg_read_row(const PGresult *res, struct probe_pg_row *row);
 
 /*
  * The answers of PgBouncer's admin console in one attempt, one result

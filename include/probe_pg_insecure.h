@@ -32,6 +32,9 @@ struct pg_insecure *probe_pg_insecure_start(struct probe *p);
  * later from the event loop, once, after the finding is added and *ins
  * freed (the caller must not use *ins after cb, and sets it NULL there);
  * until then the caller keeps its attempt, and may cancel with _free.
+ * The wait ends at three quarters of p's deadline (counted from _start):
+ * then, or at once when that has passed, the login is abandoned, p gets
+ * a skip (key "insecure") and st stands.
  */
 int probe_pg_insecure_end(struct pg_insecure **ins, struct probe *p,
     enum probe_status st, probe_pg_insecure_fn *cb, void *arg);

@@ -13,6 +13,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct check_cfg;
 
@@ -71,6 +72,24 @@ int probe_pgbouncer_database(
  */
 int probe_pgbouncer_server_demand(const PGresult *res, const char *host,
     int port, char *names, size_t nameslen);
+
+/*
+ * The connection slots PostgreSQL leaves ordinary roles such as
+ * PgBouncer's: max_connections less superuser_reserved_connections and
+ * (PostgreSQL 16+) reserved_connections, whose slots only roles with
+ * pg_use_reserved_connections may take; at least 0. -1 when one of them
+ * is unknown (not a plain number).
+ */
+int64_t probe_pgbouncer_room(const struct probe_pg_row *row);
+
+/*
+ * The fit of the pools on host:port (names, comma-separated) that may
+ * open demand server connections, against row's room: a finding of p
+ * (drift, key max_connections) when they do not fit; a skip when the room
+ * is unknown; nothing when max_connections is 0 (not read).
+ */
+void probe_pgbouncer_fit(struct probe *p, const struct probe_pg_row *row,
+    int demand, const char *names, const char *host, int port);
 
 /*
  * Drift: pool_mode (SHOW POOLS, else SHOW DATABASES, else SHOW CONFIG),

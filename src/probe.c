@@ -8,8 +8,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The only place that names every backend. */
@@ -238,6 +240,21 @@ probe_skip(struct probe *p, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	probe_vformat(k->text, sizeof(k->text), fmt, ap);
 	va_end(ap);
+}
+
+int
+probe_parse_uint(const char *v)
+{
+	char *end;
+	long n;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n > INT_MAX)
+		return -1;
+	return (int)n;
 }
 
 void

@@ -31,13 +31,16 @@ static const char *const pg_step_names[PG_STEP_COUNT] = {
 /*
  * One round trip: is the server in recovery, and is a new transaction of
  * this session read-only (default_transaction_read_only, a standby)? The
- * application's first write would fail on either.
+ * application's first write would fail on either. The rest feeds
+ * findings: the version, and the connection slots left to ordinary roles
+ * (reserved_connections is PostgreSQL 16's: NULL before, missing_ok).
  */
 #define PG_QUERY                                                                 \
 	"SELECT pg_is_in_recovery(), current_setting('transaction_read_only'), " \
 	"current_setting('server_version_num'), "                                \
 	"current_setting('max_connections'), "                                   \
-	"current_setting('superuser_reserved_connections')"
+	"current_setting('superuser_reserved_connections'), "                    \
+	"current_setting('reserved_connections', true)"
 
 struct pg_admin;
 
@@ -98,6 +101,30 @@ static void
 pg_watch_start(struct probe *p, PGconn *conn, probe_pg_classify_fn *classify);
 
 /*
+ * Bounded (probe_parse_uint): the numbers only feed findings, so a value
+ * that is no plain number (a fork, a proxy, a setting past INT_MAX that
+ * atoi wrapped into a plausible one) is -1 and its finding is skipped,
+ * not the readiness verdict failed: the server answered the query, and a
+ * red check for an optional inspection is a false alarm.
+ */
+void
+probe_pg_read_row(const PGresult *res, struct probe_pg_row *row)
+{
+	row->version_num = -1;
+	row->max_connections = -1;
+	row->reserved = -1;
+	row->reserved_connections = -1;
+	if (PQntuples(res) != 1 || PQnfields(res) < 6)
+		return;
+	row->version_num = probe_parse_uint(PQgetvalue(res, 0, 2));
+	row->max_connections = probe_parse_uint(PQgetvalue(res, 0, 3));
+	row->reserved = probe_parse_uint(PQgetvalue(res, 0, 4));
+	row->reserved_connections = PQgetisnull(res, 0, 5)
+	    ? 0
+	    : probe_parse_uint(PQgetvalue(res, 0, 5));
+}
+
+/*
  * Judge the query's row: PROBE_OK, PROBE_UNWRITABLE (unless the check
  * accepts a read-only server) or PROBE_PROTOCOL, with p->errstr set.
  */
@@ -106,11 +133,8 @@ pg_judge_row(struct probe *p, const PGresult *res, struct probe_pg_row *row)
 {
 	const char *recovery, *ro;
 
-	if (PQntuples(res) == 1 && PQnfields(res) >= 5 && row != NULL) {
-		row->version_num = atoi(PQgetvalue(res, 0, 2));
-		row->max_connections = atoi(PQgetvalue(res, 0, 3));
-		row->reserved = atoi(PQgetvalue(res, 0, 4));
-	}
+	if (row != NULL)
+		probe_pg_read_row(res, row);
 	if (PQntuples(res) != 1 || PQnfields(res) < 2) {
 		probe_seterr(p,
 		    "query: unexpected result (%d rows, %d columns)",
@@ -1135,8 +1159,15 @@ probe_pg_judge_version(struct probe *p, const struct probe_pg_row *row)
 {
 	int want = p->cfg->expect_version;
 
-	if (want <= 0 || row->version_num <= 0)
-		return; /* not checked, or not known */
+	if (want <= 0)
+		return; /* not checked */
+	if (row->version_num < 0) {
+		probe_skip(p, "server_version",
+		    "server_version_num is not a plain number: expect_version is not checked");
+		return;
+	}
+	if (row->version_num == 0)
+		return; /* not known */
 	if (row->version_num / 10000 < want)
 		probe_finding(p, PROBE_DRIFT, "server_version",
 		    "PostgreSQL %d (server_version_num %d) is older than the expected %d",

@@ -4,8 +4,13 @@
  * and PQconnectPoll to the postgres check's server over TCP (hostaddr
  * set), as the check's user, with no password and no password file. If the
  * server lets it in without asking for one (trust in pg_hba.conf), the
- * check warns, reason insecure. Nothing blocks the event loop.
- * Owns: struct pg_insecure, its PGconn and socket event.
+ * check warns, reason insecure. Nothing blocks the event loop. Once the
+ * check's own query succeeded, the login gets until three quarters of the
+ * attempt's deadline, like the admin console's patience: a login that
+ * hangs (an ident server that never answers, a frozen accept) is then
+ * abandoned and skipped, the check passes, instead of a timeout caused by
+ * an optional inspection.
+ * Owns: struct pg_insecure, its PGconn, socket event and patience timer.
  */
 #include "probe_pg_insecure.h"
 
@@ -16,6 +21,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/time.h>
 
 struct pg_insecure {
 	struct probe *p;	  /* borrowed from sched */
@@ -27,6 +33,8 @@ struct pg_insecure {
 	probe_pg_insecure_fn *cb; /* set while the caller waits */
 	void *arg;		  /* for cb */
 	enum probe_status st;	  /* the main attempt's outcome */
+	struct timeval started;	  /* when the login (and attempt) began */
+	struct event *patience;	  /* owned; while the caller waits */
 };
 
 static void pg_insecure_event_cb(evutil_socket_t fd, short what, void *arg);
@@ -45,6 +53,10 @@ pg_insecure_release(struct pg_insecure *ins)
 	if (ins->ev != NULL) {
 		event_free(ins->ev);
 		ins->ev = NULL;
+	}
+	if (ins->patience != NULL) {
+		event_free(ins->patience);
+		ins->patience = NULL;
 	}
 	PQfinish(ins->conn); /* NULL does nothing */
 	ins->conn = NULL;
@@ -157,6 +169,7 @@ probe_pg_insecure_start(struct probe *p)
 	if (ins == NULL)
 		return NULL;
 	ins->p = p;
+	event_base_gettimeofday_cached(p->base, &ins->started);
 	snprintf(port, sizeof(port), "%d", cfg->port);
 	/* over TCP to the address the check uses; no password of any kind */
 	keys[n] = "host", vals[n++] = cfg->host;
@@ -185,6 +198,67 @@ probe_pg_insecure_start(struct probe *p)
 	return ins;
 }
 
+/* How long the attempt may still wait for the login (ms), <= 0: none. */
+static int64_t
+pg_insecure_left_ms(const struct pg_insecure *ins)
+{
+	struct timeval now, d;
+
+	event_base_gettimeofday_cached(ins->p->base, &now);
+	timersub(&now, &ins->started, &d);
+	return ins->p->deadline_ms * 3 / 4 -
+	    ((int64_t)d.tv_sec * 1000 + d.tv_usec / 1000);
+}
+
+/* The login had no answer in time: skipped (logged once per check). */
+static void
+pg_insecure_skip(struct pg_insecure *ins)
+{
+	const struct check_cfg *cfg = ins->p->cfg;
+
+	probe_skip(ins->p, "insecure",
+	    "the login as %s without a password (%s port %d) had no answer within %lldms (3/4 of the timeout): its check is skipped, the check passes",
+	    cfg->user != NULL ? cfg->user : "(default user)", cfg->host,
+	    cfg->port, (long long)(ins->p->deadline_ms * 3 / 4));
+}
+
+/* The attempt waited as long as it may: give up the login, report. */
+static void
+pg_insecure_patience_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pg_insecure *ins = arg;
+	probe_pg_insecure_fn *cb = ins->cb;
+	void *cbarg = ins->arg;
+	enum probe_status st = ins->st;
+
+	(void)fd;
+	(void)what;
+	pg_insecure_skip(ins);
+	*ins->ref = NULL;
+	probe_pg_insecure_free(ins);
+	cb(cbarg, st); /* last */
+}
+
+/* Wait until the cap; 0, or -1 when it has passed (or no timer). */
+static int
+pg_insecure_patience_arm(struct pg_insecure *ins)
+{
+	int64_t left;
+	struct timeval tv;
+
+	if (ins->p->deadline_ms <= 0)
+		return 0; /* no deadline: wait for the login */
+	left = pg_insecure_left_ms(ins);
+	if (left <= 0)
+		return -1;
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000 * 1000);
+	ins->patience = evtimer_new(ins->p->base, pg_insecure_patience_cb, ins);
+	if (ins->patience == NULL || evtimer_add(ins->patience, &tv) != 0)
+		return -1;
+	return 0;
+}
+
 int
 probe_pg_insecure_end(struct pg_insecure **ref, struct probe *p,
     enum probe_status st, probe_pg_insecure_fn *cb, void *arg)
@@ -195,6 +269,13 @@ probe_pg_insecure_end(struct pg_insecure **ref, struct probe *p,
 		return 1;
 	if (ins->through || st != PROBE_OK) {
 		pg_insecure_report(ins, p, st);
+		probe_pg_insecure_free(ins);
+		*ref = NULL;
+		return 1;
+	}
+	if (pg_insecure_patience_arm(ins) < 0) {
+		/* past three quarters of the deadline already: no wait */
+		pg_insecure_skip(ins);
 		probe_pg_insecure_free(ins);
 		*ref = NULL;
 		return 1;

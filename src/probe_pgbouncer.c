@@ -10,7 +10,6 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,25 +83,6 @@ pgb_long(const PGresult *res, int r, const char *col)
 	long n = v != NULL ? strtol(v, NULL, 10) : 0;
 
 	return n < 0 ? 0 : n > PGB_COUNT_MAX ? PGB_COUNT_MAX : n;
-}
-
-/*
- * A setting's value from SHOW CONFIG as a number, or -1: not a plain
- * decimal number, or past INT_MAX.
- */
-static long
-pgb_setting(const char *v)
-{
-	char *end;
-	long n;
-
-	if (v == NULL || *v < '0' || *v > '9')
-		return -1;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n > INT_MAX)
-		return -1;
-	return n;
 }
 
 int
@@ -354,7 +334,7 @@ probe_pgbouncer_drift(struct probe *p, const PGresult *conf,
 			v = num;
 		} else if ((v = probe_pgbouncer_config(
 				conf, "default_pool_size")) != NULL) {
-			n = pgb_setting(v);
+			n = probe_parse_uint(v);
 			what = "default_pool_size";
 		}
 		if (v != NULL && (n < lo || n > hi))
@@ -364,16 +344,52 @@ probe_pgbouncer_drift(struct probe *p, const PGresult *conf,
 	}
 	if (cfg->expect_max_client_conn > 0 &&
 	    (v = probe_pgbouncer_config(conf, "max_client_conn")) != NULL &&
-	    pgb_setting(v) != cfg->expect_max_client_conn)
+	    probe_parse_uint(v) != cfg->expect_max_client_conn)
 		probe_finding(p, PROBE_DRIFT, "max_client_conn",
 		    "max_client_conn is %s (expected %d)", v,
 		    cfg->expect_max_client_conn);
 	if (cfg->expect_listen_port > 0 &&
 	    (v = probe_pgbouncer_config(conf, "listen_port")) != NULL &&
-	    pgb_setting(v) != cfg->expect_listen_port)
+	    probe_parse_uint(v) != cfg->expect_listen_port)
 		probe_finding(p, PROBE_DRIFT, "listen_port",
 		    "listen_port is %s (expected %d)", v,
 		    cfg->expect_listen_port);
+}
+
+int64_t
+probe_pgbouncer_room(const struct probe_pg_row *row)
+{
+	int64_t room;
+
+	if (row->max_connections < 0 || row->reserved < 0 ||
+	    row->reserved_connections < 0)
+		return -1;
+	room = (int64_t)row->max_connections - row->reserved -
+	    row->reserved_connections;
+	return room < 0 ? 0 : room;
+}
+
+void
+probe_pgbouncer_fit(struct probe *p, const struct probe_pg_row *row, int demand,
+    const char *names, const char *host, int port)
+{
+	int64_t room = probe_pgbouncer_room(row);
+	char rc[48] = "";
+
+	if (room < 0) {
+		probe_skip(p, "max_connections",
+		    "max_connections, superuser_reserved_connections or reserved_connections is not a plain number: the pools' fit is not checked");
+		return;
+	}
+	if (row->max_connections == 0 || demand <= room)
+		return;
+	if (row->reserved_connections > 0)
+		snprintf(rc, sizeof(rc), " - %d reserved_connections",
+		    row->reserved_connections);
+	probe_finding(p, PROBE_DRIFT, "max_connections",
+	    "the pools of %s on %s:%d may open %d server connections; max_connections %d - %d reserved%s leaves %lld",
+	    names, host, port, demand, row->max_connections, row->reserved, rc,
+	    (long long)room);
 }
 
 /* The pools PgBouncer may open to the server must fit max_connections. */
@@ -383,21 +399,15 @@ pgb_judge_fit(struct probe *p, const struct probe_pg_row *row,
 {
 	struct probe_pgbouncer_db db;
 	char names[120];
-	int demand, room;
+	int demand;
 
-	if (row->max_connections <= 0 ||
-	    probe_pgbouncer_database(
+	if (probe_pgbouncer_database(
 		a->res[PGB_DATABASES], pgb_dbname(p->cfg), &db) != 0 ||
 	    db.host[0] == '\0')
 		return;
 	demand = probe_pgbouncer_server_demand(
 	    a->res[PGB_DATABASES], db.host, db.port, names, sizeof(names));
-	room = row->max_connections - row->reserved;
-	if (demand > room)
-		probe_finding(p, PROBE_DRIFT, "max_connections",
-		    "the pools of %s on %s:%d may open %d server connections; max_connections %d - %d reserved leaves %d",
-		    names, db.host, db.port, demand, row->max_connections,
-		    row->reserved, room);
+	probe_pgbouncer_fit(p, row, demand, names, db.host, db.port);
 }
 
 static enum probe_status

@@ -14,6 +14,7 @@
 #include "probe.h"
 #include "probe_pgbouncer.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -367,6 +368,17 @@ test_pgbouncer_drift_settings(void **state)
 	assert_int_equal(p.nfindings, 0);
 }
 
+/* p has exactly one finding, reason drift, with key and text; cleared. */
+static void
+assert_one_drift(struct probe *p, const char *key, const char *text)
+{
+	assert_int_equal(p->nfindings, 1);
+	assert_int_equal(p->findings[0].reason, PROBE_DRIFT);
+	assert_string_equal(p->findings[0].key, key);
+	assert_string_equal(p->findings[0].text, text);
+	probe_clear_findings(p);
+}
+
 /* server_version_num against expect_version: drift only when older. */
 static void
 test_pg_judge_version(void **state)
@@ -377,22 +389,163 @@ test_pg_judge_version(void **state)
 
 	(void)state;
 	probe_pg_judge_version(&p, &row);
-	assert_int_equal(p.nfindings, 1);
-	assert_int_equal(p.findings[0].reason, PROBE_DRIFT);
-	assert_string_equal(p.findings[0].key, "server_version");
-	assert_string_equal(p.findings[0].text,
+	assert_one_drift(&p, "server_version",
 	    "PostgreSQL 15 (server_version_num 150010) is older than the expected 16");
-	probe_clear_findings(&p);
 	row.version_num = 160004; /* the same */
 	probe_pg_judge_version(&p, &row);
 	row.version_num = 170000; /* newer is no drift */
 	probe_pg_judge_version(&p, &row);
 	row.version_num = 0; /* unknown */
 	probe_pg_judge_version(&p, &row);
+	row.version_num = -1; /* not a plain number: skipped */
+	probe_pg_judge_version(&p, &row);
+	assert_int_equal(p.nfindings, 0);
+	assert_int_equal(p.nskips, 1);
+	assert_string_equal(p.skips[0].key, "server_version");
+	probe_clear_findings(&p);
 	cfg.expect_version = 0; /* not checked */
 	row.version_num = 90600;
 	probe_pg_judge_version(&p, &row);
+	row.version_num = -1;
+	probe_pg_judge_version(&p, &row);
+	assert_int_equal(p.nfindings + p.nskips, 0);
+}
+
+/*
+ * The one parser of numbers servers send: plain digits up to INT_MAX,
+ * nothing atoi would have read as another number.
+ */
+static void
+test_probe_parse_uint(void **state)
+{
+	(void)state;
+	assert_int_equal(probe_parse_uint("0"), 0);
+	assert_int_equal(probe_parse_uint("150010"), 150010);
+	assert_int_equal(probe_parse_uint("007"), 7);
+	assert_int_equal(probe_parse_uint("2147483647"), INT_MAX);
+	assert_int_equal(probe_parse_uint("2147483648"), -1);
+	assert_int_equal(probe_parse_uint("4294967396"), -1); /* atoi: 100 */
+	assert_int_equal(probe_parse_uint("99999999999999999999999"), -1);
+	assert_int_equal(probe_parse_uint(NULL), -1);
+	assert_int_equal(probe_parse_uint(""), -1);
+	assert_int_equal(probe_parse_uint("-1"), -1);
+	assert_int_equal(probe_parse_uint("+5"), -1);
+	assert_int_equal(probe_parse_uint(" 5"), -1);
+	assert_int_equal(probe_parse_uint("5 "), -1);
+	assert_int_equal(probe_parse_uint("100x"), -1);
+	assert_int_equal(probe_parse_uint("1e3"), -1);
+}
+
+/* The probe's query's row: PG_QUERY's six columns, one row. */
+static PGresult *
+pg_row_of(const char *version, const char *max, const char *reserved,
+    const char *reserved_connections)
+{
+	const char *const cells[] = {
+	    "f", "off", version, max, reserved, reserved_connections};
+
+	return table(
+	    (const char *const[]){"pg_is_in_recovery", "current_setting",
+		"current_setting", "current_setting", "current_setting",
+		"current_setting"},
+	    6, cells, 1);
+}
+
+/*
+ * The row's numbers with bounds: a max_connections of 4294967396 is not
+ * the 100 atoi made of it but unknown (-1), and so is text; a NULL
+ * reserved_connections (PostgreSQL 15) is 0.
+ */
+static void
+test_pg_read_row(void **state)
+{
+	struct probe_pg_row row;
+	PGresult *res;
+
+	(void)state;
+	res = pg_row_of("150010", "4294967396", "3", NULL);
+	probe_pg_read_row(res, &row);
+	assert_int_equal(row.version_num, 150010);
+	assert_int_equal(row.max_connections, -1);
+	assert_int_equal(row.reserved, 3);
+	assert_int_equal(row.reserved_connections, 0);
+	PQclear(res);
+	res = pg_row_of("160004", "100", "3", "10");
+	probe_pg_read_row(res, &row);
+	assert_int_equal(row.version_num, 160004);
+	assert_int_equal(row.max_connections, 100);
+	assert_int_equal(row.reserved, 3);
+	assert_int_equal(row.reserved_connections, 10);
+	PQclear(res);
+	res = pg_row_of("16devel", "50", "-3", "x");
+	probe_pg_read_row(res, &row);
+	assert_int_equal(row.version_num, -1);
+	assert_int_equal(row.max_connections, 50);
+	assert_int_equal(row.reserved, -1);
+	assert_int_equal(row.reserved_connections, -1);
+	PQclear(res);
+	/* the old five columns: nothing known */
+	res = table((const char *const[]){"a", "b", "c", "d", "e"}, 5,
+	    (const char *const[]){"f", "off", "150010", "50", "3"}, 1);
+	probe_pg_read_row(res, &row);
+	assert_int_equal(row.version_num, -1);
+	assert_int_equal(row.max_connections, -1);
+	PQclear(res);
+}
+
+/*
+ * The room left to PgBouncer's server connections: max_connections less
+ * superuser_reserved_connections and, on PostgreSQL 16, the
+ * reserved_connections only pg_use_reserved_connections may take.
+ */
+static void
+test_pgbouncer_fit(void **state)
+{
+	struct check_cfg cfg = {0};
+	struct probe p = {.cfg = &cfg};
+	struct probe_pg_row pg15 = {.version_num = 150010,
+	    .max_connections = 50,
+	    .reserved = 3,
+	    .reserved_connections = 0};
+	struct probe_pg_row pg16 = {.version_num = 160004,
+	    .max_connections = 100,
+	    .reserved = 3,
+	    .reserved_connections = 10};
+	struct probe_pg_row big = {.max_connections = INT_MAX,
+	    .reserved = 0,
+	    .reserved_connections = 0};
+	struct probe_pg_row over = {
+	    .max_connections = 10, .reserved = 3, .reserved_connections = 20};
+	struct probe_pg_row unknown = pg16;
+
+	(void)state;
+	assert_int_equal(probe_pgbouncer_room(&pg15), 47);
+	assert_int_equal(probe_pgbouncer_room(&pg16), 87);
+	assert_int_equal(probe_pgbouncer_room(&big), INT_MAX);
+	assert_int_equal(probe_pgbouncer_room(&over), 0);
+	/* PostgreSQL 15: the text t_drift asserts */
+	probe_pgbouncer_fit(&p, &pg15, 47, "hdms_db", "127.0.0.1", 5432);
 	assert_int_equal(p.nfindings, 0);
+	probe_pgbouncer_fit(&p, &pg15, 50, "hdms_db", "127.0.0.1", 5432);
+	assert_one_drift(&p, "max_connections",
+	    "the pools of hdms_db on 127.0.0.1:5432 may open 50 server connections; max_connections 50 - 3 reserved leaves 47");
+	/* PostgreSQL 16: 90 fit 100 - 3, not 100 - 3 - 10 */
+	probe_pgbouncer_fit(&p, &pg16, 87, "hdms_db", "pg", 5432);
+	assert_int_equal(p.nfindings, 0);
+	probe_pgbouncer_fit(&p, &pg16, 90, "hdms_db, reports", "pg", 5432);
+	assert_one_drift(&p, "max_connections",
+	    "the pools of hdms_db, reports on pg:5432 may open 90 server connections; max_connections 100 - 3 reserved - 10 reserved_connections leaves 87");
+	/* a number that is not one: no finding, a skip (logged once) */
+	unknown.reserved_connections = -1;
+	assert_int_equal(probe_pgbouncer_room(&unknown), -1);
+	probe_pgbouncer_fit(&p, &unknown, 1000, "hdms_db", "pg", 5432);
+	unknown = pg16;
+	unknown.max_connections = -1;
+	probe_pgbouncer_fit(&p, &unknown, 1000, "hdms_db", "pg", 5432);
+	assert_int_equal(p.nfindings, 0);
+	assert_int_equal(p.nskips, 2);
+	assert_string_equal(p.skips[0].key, "max_connections");
+	probe_clear_findings(&p);
 }
 
 /* Findings: one line each, capped; gauges by name; skips. */
@@ -436,6 +589,9 @@ main(void)
 	    cmocka_unit_test(test_pgbouncer_parse_range),
 	    cmocka_unit_test(test_pgbouncer_drift_settings),
 	    cmocka_unit_test(test_pg_judge_version),
+	    cmocka_unit_test(test_probe_parse_uint),
+	    cmocka_unit_test(test_pg_read_row),
+	    cmocka_unit_test(test_pgbouncer_fit),
 	    cmocka_unit_test(test_probe_findings_helpers),
 	};
 

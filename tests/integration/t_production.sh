@@ -15,6 +15,12 @@
 # 4. Frozen servers in production: an attempt whose second connection hangs
 #    too times out (reason timeout) and both connections are released
 #    (run under ASan by make test-asan); thawed: pass.
+# 5. The login without a password gets no answer (a proxy in front of the
+#    real PostgreSQL holds the connection that names readyd-insecure-check,
+#    like an ident server that never answers) while the check's own login
+#    and query succeed: the attempt passes at 3/4 of its timeout instead
+#    of timing out, the skip is logged once over several attempts, and
+#    each abandoned login is closed.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname -- "$0")/lib.sh"
 
@@ -171,4 +177,51 @@ wait_check postgres fail timeout 20
 stack thaw "$STACK_DIR" postgres
 wait_check postgres pass "" 30
 wait_all_pass 30
+stop_readyd
+
+# ------------------------- 5: the login without a password gets no answer
+echo "# production: the login without a password hangs; the check passes"
+PPORT=$(free_port)
+PLOG=$T_ART/hold-proxy.log
+: >"$PLOG"
+python3 "$IT_HERE/delay_proxy.py" "$PLOG" "$PPORT" "$POSTGRES_PORT" 0 "$T_CONF/hold-reset" \
+	readyd-insecure-check </dev/null >>"$T_ART/hold-proxy.err" 2>&1 &
+HOLD_PID=$!
+on_exit "kill $HOLD_PID 2>/dev/null; wait $HOLD_PID 2>/dev/null"
+wait_for "grep -q LISTENING '$PLOG'" 10 || { fail "delay_proxy.py listens" "$(cat "$PLOG")"; exit 1; }
+conf=$T_CONF/prod-held.conf
+write_config_header "$conf"
+production "$conf"
+cat >>"$conf" <<EOF
+
+[check postgres-held]
+kind = postgres
+host = 127.0.0.1
+port = $PPORT
+dbname = \${POSTGRES_DB}
+user = \${POSTGRES_USER}
+password = \${POSTGRES_PASSWORD}
+interval = 5s
+timeout = 4s
+watch = no
+EOF
+start_readyd "$conf" || exit 1
+wait_check postgres-held pass "" 15 || exit 1
+lat=$(field postgres-held latency_ms)
+check "fle 2900 $lat && fle $lat 3900" \
+	"held login: the attempt passes at 3/4 of its 4 s timeout, not at the deadline (latency_ms $lat)"
+wait_for "[[ \$(grep -c '^HELD' '$PLOG') -ge 3 ]]" 30
+held=$(grep -c '^HELD' "$PLOG")
+check "[[ $held -ge 3 ]]" "held login: three attempts, each login without a password held ($held)"
+wait_for "[[ \$(grep -c '^CLOSED' '$PLOG') -ge $held ]]" 10
+check "[[ \$(grep -c '^CLOSED' '$PLOG') -ge $held ]]" \
+	"held login: readyd closed each abandoned login ($(grep -c '^CLOSED' "$PLOG") of $held)"
+assert_eq "$(field postgres-held status)" pass "held login: still pass after $held attempts"
+assert_eq "$(field postgres-held consecutive_failures)" 0 "held login: no failed attempt"
+fails=$(http_body "$READYD_URL/metrics" | grep '^readyd_check_failures_total{check="postgres-held"' |
+	awk '{ s += $NF } END { print s + 0 }')
+assert_eq "$fails" 0 "held login: readyd_check_failures_total of the check is 0 (no timeout)"
+skips=$(grep -c "check postgres-held: the login as $POSTGRES_USER without a password (127.0.0.1 port $PPORT) had no answer within 3000ms (3/4 of the timeout): its check is skipped, the check passes (logged once)" "$READYD_LOG")
+assert_eq "$skips" 1 "held login: the skip is logged once over $held attempts"
+assert_eq "$(http_status "$READYD_URL/ready")" 200 "held login: /ready 200"
 stop_readyd
