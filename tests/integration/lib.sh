@@ -256,6 +256,34 @@ checks = pgbouncer redis-cache redis-celery
 EOF
 }
 
+# check_section KIND NAME [LINE...]: a [check NAME] section of KIND
+# (postgres, pgbouncer or redis db 0) against this stack, as the shipped
+# configuration writes it, then each LINE (key = value) of the caller.
+# shellcheck disable=SC2016 # ${...} is readyd's config expansion
+check_section() {
+	local kind=$1 name=$2
+	shift 2
+	printf '\n[check %s]\nkind = %s\n' "$name" "$kind"
+	case $kind in
+	postgres)
+		printf '%s\n' 'host = ${POSTGRES_HOST}' 'port = ${POSTGRES_PORT}' \
+			'dbname = ${POSTGRES_DB}' 'user = ${POSTGRES_USER}' \
+			'password = ${POSTGRES_PASSWORD}'
+		;;
+	pgbouncer)
+		printf '%s\n' 'host = ${DB_HOST}' 'port = ${DB_PORT}' \
+			'dbname = ${DB_NAME}' 'user = ${DB_USER}' \
+			'password = ${DB_PASSWORD}' 'options = -c statement_timeout=0'
+		;;
+	redis)
+		printf '%s\n' 'host = ${REDIS_HOST}' 'port = ${REDIS_PORT}' \
+			'password = ${REDIS_PASSWORD:-}' 'db = 0'
+		;;
+	esac
+	(($#)) && printf '%s\n' "$@"
+	return 0
+}
+
 STD_CHECKS=(postgres pgbouncer redis-cache redis-channels redis-celery)
 STD_GROUPS=(user-service ticket-service communication-service file-service)
 REDIS_CHECKS=(redis-cache redis-channels redis-celery)

@@ -12,46 +12,18 @@ source "$(dirname -- "$0")/lib.sh"
 SHORT=(3 6 9 11 13 15 17 19)
 conf=$T_CONF/workers.conf
 write_config_header "$conf"
-cat >>"$conf" <<'EOF'
-
-[check pgb-ok]
-kind = pgbouncer
-host = ${DB_HOST}
-port = ${DB_PORT}
-dbname = ${DB_NAME}
-user = ${DB_USER}
-password = ${DB_PASSWORD}
-options = -c statement_timeout=0
-
-[check postgres]
-kind = postgres
-host = ${POSTGRES_HOST}
-port = ${POSTGRES_PORT}
-dbname = ${POSTGRES_DB}
-user = ${POSTGRES_USER}
-password = ${POSTGRES_PASSWORD}
-EOF
-# Deadlines around a SCRAM login's (PgBouncer derives a key from the
-# plain password in its auth_file, then readyd does: about 8 ms each
-# here): many end while readyd's step is on a worker.
-for ms in "${SHORT[@]}"; do
-	cat >>"$conf" <<EOF
-
-[check pgb-${ms}ms]
-kind = pgbouncer
-host = \${DB_HOST}
-port = \${DB_PORT}
-dbname = \${DB_NAME}
-user = \${DB_USER}
-password = \${DB_PASSWORD}
-options = -c statement_timeout=0
-interval = 100ms
-start_interval = 100ms
-timeout = ${ms}ms
-retries = 1
-watch = no
-EOF
-done
+{
+	check_section pgbouncer pgb-ok
+	check_section postgres postgres
+	# Deadlines around a SCRAM login's (PgBouncer derives a key from the
+	# plain password in its auth_file, then readyd does: about 8 ms each
+	# here): many end while readyd's step is on a worker.
+	for ms in "${SHORT[@]}"; do
+		check_section pgbouncer "pgb-${ms}ms" "interval = 100ms" \
+			"start_interval = 100ms" "timeout = ${ms}ms" "retries = 1" \
+			"watch = no"
+	done
+} >>"$conf"
 
 start_readyd "$conf" || exit 1
 wait_check pgb-ok pass "" 15
@@ -73,12 +45,12 @@ steps0=$(metric readyd_login_steps_total)
 # checks (at least 5 s, at most 30 s): connections, descriptors and /live
 nchecks=$((${#SHORT[@]} + 2))
 max_conns=0 max_fds=0 worst_live=0 abandoned=0
-fds0=$(ls /proc/"$READYD_PID"/fd | wc -l)
+fds0=$(find /proc/"$READYD_PID"/fd -mindepth 1 | wc -l)
 t0=$(now)
 while fle "$(elapsed "$t0")" 30; do
 	c=$(pgb_conns)
 	((c > max_conns)) && max_conns=$c
-	f=$(ls /proc/"$READYD_PID"/fd 2>/dev/null | wc -l)
+	f=$(find /proc/"$READYD_PID"/fd -mindepth 1 2>/dev/null | wc -l)
 	((f > max_fds)) && max_fds=$f
 	t=$(curl -s -o /dev/null -w '%{time_total}' --max-time 5 "$READYD_URL/live")
 	awk -v t="$t" -v w="$worst_live" 'BEGIN { exit !(t > w) }' && worst_live=$t
