@@ -299,6 +299,18 @@ void probe_skip(struct probe *p, const char *key, const char *fmt, ...)
  */
 int probe_parse_uint(const char *v);
 
+struct timeval;
+
+/* Milliseconds from since to the loop's cached now. */
+int64_t probe_waited_ms(const struct probe *p, const struct timeval *since);
+
+/*
+ * A one-shot timer calling cb(arg) in ms (< 0: at once) on p's loop, or
+ * NULL when it could not be added.
+ */
+struct event *probe_timer_in(
+    struct probe *p, int64_t ms, void (*cb)(int, short, void *), void *arg);
+
 /* Clear the findings, gauges and skips (before an attempt starts). */
 void probe_clear_findings(struct probe *p);
 

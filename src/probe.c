@@ -8,11 +8,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 /* The only place that names every backend. */
 static const struct probe_ops *const probe_table[] = {
@@ -270,4 +272,33 @@ probe_status_is_finding(enum probe_status st)
 {
 	return st == PROBE_DRIFT || st == PROBE_PERSISTENCE ||
 	    st == PROBE_INSECURE;
+}
+
+int64_t
+probe_waited_ms(const struct probe *p, const struct timeval *since)
+{
+	struct timeval now, d;
+
+	event_base_gettimeofday_cached(p->base, &now);
+	timersub(&now, since, &d);
+	return (int64_t)d.tv_sec * 1000 + d.tv_usec / 1000;
+}
+
+struct event *
+probe_timer_in(
+    struct probe *p, int64_t ms, void (*cb)(int, short, void *), void *arg)
+{
+	struct timeval tv;
+	struct event *ev;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000 * 1000);
+	ev = evtimer_new(p->base, cb, arg);
+	if (ev != NULL && evtimer_add(ev, &tv) != 0) {
+		event_free(ev);
+		ev = NULL;
+	}
+	return ev;
 }

@@ -401,11 +401,7 @@ pg_complete(struct pg_check *pc)
 static int64_t
 pg_query_waited_ms(const struct pg_check *pc)
 {
-	struct timeval now, d;
-
-	event_base_gettimeofday_cached(pc->p->base, &now);
-	timersub(&now, &pc->query_sent, &d);
-	return (int64_t)d.tv_sec * 1000 + d.tv_usec / 1000;
+	return probe_waited_ms(pc->p, &pc->query_sent);
 }
 
 /* The own query waited as long as the kind's patience: it decides. */
@@ -428,22 +424,11 @@ pg_patience_cb(evutil_socket_t fd, short what, void *arg)
 static void
 pg_patience_arm(struct pg_check *pc)
 {
-	int64_t left;
-	struct timeval tv;
-
 	if (pc->patience_ms < 0 || pc->step != PG_STEP_QUERY ||
 	    pc->patience != NULL)
 		return;
-	left = pc->patience_ms - pg_query_waited_ms(pc);
-	if (left < 0)
-		left = 0;
-	tv.tv_sec = (time_t)(left / 1000);
-	tv.tv_usec = (suseconds_t)(left % 1000 * 1000);
-	pc->patience = evtimer_new(pc->p->base, pg_patience_cb, pc);
-	if (pc->patience != NULL && evtimer_add(pc->patience, &tv) != 0) {
-		event_free(pc->patience);
-		pc->patience = NULL;
-	}
+	pc->patience = probe_timer_in(pc->p,
+	    pc->patience_ms - pg_query_waited_ms(pc), pg_patience_cb, pc);
 }
 
 /* The admin console is done (answered or gave up). */

@@ -202,12 +202,8 @@ probe_pg_insecure_start(struct probe *p)
 static int64_t
 pg_insecure_left_ms(const struct pg_insecure *ins)
 {
-	struct timeval now, d;
-
-	event_base_gettimeofday_cached(ins->p->base, &now);
-	timersub(&now, &ins->started, &d);
 	return ins->p->deadline_ms * 3 / 4 -
-	    ((int64_t)d.tv_sec * 1000 + d.tv_usec / 1000);
+	    probe_waited_ms(ins->p, &ins->started);
 }
 
 /* The login had no answer in time: skipped (logged once per check). */
@@ -244,19 +240,15 @@ static int
 pg_insecure_patience_arm(struct pg_insecure *ins)
 {
 	int64_t left;
-	struct timeval tv;
 
 	if (ins->p->deadline_ms <= 0)
 		return 0; /* no deadline: wait for the login */
 	left = pg_insecure_left_ms(ins);
 	if (left <= 0)
 		return -1;
-	tv.tv_sec = (time_t)(left / 1000);
-	tv.tv_usec = (suseconds_t)(left % 1000 * 1000);
-	ins->patience = evtimer_new(ins->p->base, pg_insecure_patience_cb, ins);
-	if (ins->patience == NULL || evtimer_add(ins->patience, &tv) != 0)
-		return -1;
-	return 0;
+	ins->patience =
+	    probe_timer_in(ins->p, left, pg_insecure_patience_cb, ins);
+	return ins->patience != NULL ? 0 : -1;
 }
 
 int
